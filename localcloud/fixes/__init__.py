@@ -1,0 +1,27 @@
+"""The fixes that close the gaps between plain moto and the AWS behaviour this project relies on.
+
+One module per gap; each has an ``apply()`` that patches moto and a docstring naming the AWS behaviour and the
+moto gap. ``apply_all()`` is called only by ``localcloud.start()``: importing anything never patches moto.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# Lambda execution and S3 events (the runtime side).
+RUNTIME_FIXES: tuple[str, ...] = ()
+
+# CloudFormation.
+CLOUDFORMATION_FIXES: tuple[str, ...] = ()
+
+_applied = False
+
+
+def apply_all() -> None:
+    """Apply every fix once per process (later calls do nothing)."""
+    global _applied
+    if _applied:
+        return
+    for name in RUNTIME_FIXES + CLOUDFORMATION_FIXES:
+        importlib.import_module(f"localcloud.fixes.{name}").apply()
+    _applied = True

@@ -1,0 +1,85 @@
+"""Start and stop the local cloud: moto's server in this process, bound to loopback, with the fixes applied.
+
+``start()`` owns the order that matters:
+1. apply the fixes (idempotent; only ever done here, never at import time),
+2. start moto's threaded WSGI server on 127.0.0.1,
+3. start the Lambda runtime (Runtime API + awslambdaric workers) and make it the active one,
+and on exit stops the runtime (ending every worker process) before the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from localcloud import fixes, runtime
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "localcloud", "AWS_SECRET_ACCESS_KEY": "localcloud"}
+
+log = logging.getLogger("localcloud")
+
+
+class PortInUse(RuntimeError):
+    """The requested port is taken (often by another local cloud)."""
+
+
+def _check_port_free(port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"Port {port} on {LOOPBACK} is already in use: a local cloud may already be running there "
+                f"(use it, stop it, or pass another port)."
+            ) from exc
+
+
+def _reset_state(endpoint: str) -> None:
+    """Each local cloud starts empty, even when an earlier one ran in this process (tests do that)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+@contextlib.contextmanager
+def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
+    """Run a local cloud for the duration of the ``with`` block and yield its endpoint URL.
+
+    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1.
+    """
+    _check_port_free(port)
+    # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+    fixes.apply_all()
+    # One access-log line per request would drown the tasks' own output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    started = time.monotonic()
+    server.start()
+    host, bound_port = server.get_host_and_port()
+    endpoint = f"http://{host}:{bound_port}"
+    lambda_runtime = runtime.LambdaRuntime(endpoint_url=endpoint, region=region)
+    try:
+        _reset_state(endpoint)
+        lambda_runtime.start()
+        runtime.set_active(lambda_runtime)
+        log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)
+        yield endpoint
+    finally:
+        runtime.set_active(None)
+        lambda_runtime.stop()
+        server.stop()

@@ -1,0 +1,44 @@
+"""Shared fixtures: one local cloud per test session, and boto3 clients pointed at it.
+
+Tests never reach AWS: the environment is scrubbed of real credentials and profiles before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+
+import localcloud
+
+REGION = "us-east-1"
+
+# Scrub anything that could point boto3 at a real account.
+for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_var, None)
+os.environ.update(localcloud.DUMMY_CREDENTIALS)
+os.environ["AWS_DEFAULT_REGION"] = REGION
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    """The endpoint URL of a local cloud shared by the whole session (tests use unique resource names)."""
+    with localcloud.start() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client(endpoint: str) -> Callable[[str], object]:
+    """``client("s3")`` gives a boto3 client for the session's local cloud."""
+    cache: dict[str, object] = {}
+
+    def make(service: str):
+        if service not in cache:
+            cache[service] = boto3.client(service, endpoint_url=endpoint, region_name=REGION)
+        return cache[service]
+
+    return make
