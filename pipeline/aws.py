@@ -1,0 +1,112 @@
+"""The one place boto3 sessions and clients are made.
+
+``connect()`` turns settings into a ``Cloud``: a session for the local cloud (dummy credentials, its endpoint)
+or for AWS (boto3's standard credential chain). It fails early, with the fix, when the target can't be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from pipeline.config import Settings
+from pipeline.errors import UserError
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+CLIENT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 10},
+    user_agent_extra="s3-lambda-gitops",
+    connect_timeout=10,
+    read_timeout=60,
+)
+
+
+@dataclass
+class Cloud:
+    """A session bound to one target, region and endpoint; it hands out cached clients."""
+
+    target: str
+    region: str
+    endpoint_url: str | None
+    session: boto3.Session
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self._clients[service]
+
+    def identity(self) -> dict[str, str]:
+        """Account and caller ARN; the first call that proves the credentials work."""
+        try:
+            found = self.client("sts").get_caller_identity()
+        except botocore.exceptions.NoCredentialsError as exc:
+            raise _no_credentials() from exc
+        except botocore.exceptions.ClientError as exc:
+            raise UserError(
+                f"AWS rejected the credentials ({exc.response['Error'].get('Code')}: "
+                f"{exc.response['Error'].get('Message')}). Refresh them (for example `aws sso login "
+                "--profile NAME`) or pick another profile with --profile / AWS_PROFILE."
+            ) from exc
+        return {"account": found["Account"], "arn": found["Arn"]}
+
+
+def _no_credentials() -> UserError:
+    return UserError(
+        "No AWS credentials were found for --target aws. Set a profile with --profile NAME or AWS_PROFILE "
+        "(after `aws configure` or `aws sso login`), or export credentials; in GitHub Actions the OIDC step "
+        "(aws-actions/configure-aws-credentials) provides them. To try everything without AWS, use the "
+        "default --target local."
+    )
+
+
+def local_cloud_running(endpoint_url: str, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections at the endpoint (cheap enough to ask every time)."""
+    parsed = urllib.parse.urlparse(endpoint_url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _connect_local(settings: Settings) -> Cloud:
+    assert settings.endpoint_url
+    if not local_cloud_running(settings.endpoint_url):
+        raise UserError(
+            f"No local cloud is answering at {settings.endpoint_url}. Start one in another terminal with "
+            "`invoke localcloud` (then run this task again), or run `invoke pipeline`, which starts its own. "
+            "To deploy to your AWS account instead, pass --target aws."
+        )
+    session = boto3.Session(region_name=settings.region, **LOCAL_CREDENTIALS)
+    return Cloud("local", settings.region, settings.endpoint_url, session)
+
+
+def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:
+    # boto3 honours AWS_ENDPOINT_URL on its own; keep it visible, because the banner must say where calls go.
+    endpoint = environ.get("AWS_ENDPOINT_URL") or None
+    try:
+        session = boto3.Session(profile_name=settings.profile, region_name=settings.region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise UserError(
+            f"The AWS profile {settings.profile!r} does not exist in your AWS config. List the profiles with "
+            "`aws configure list-profiles`, then pass one with --profile NAME or AWS_PROFILE (or create it "
+            "with `aws configure --profile NAME` / `aws configure sso`)."
+        ) from exc
+    if session.get_credentials() is None:
+        raise _no_credentials()
+    return Cloud("aws", settings.region, endpoint, session)
+
+
+def connect(settings: Settings, environ: dict[str, str] | None = None) -> Cloud:
+    """Make the session for the settings' target, failing early with the fix when it can't work."""
+    if settings.target == "local":
+        return _connect_local(settings)
+    return _connect_aws(settings, dict(os.environ) if environ is None else environ)

@@ -1,0 +1,90 @@
+"""The once-per-account bootstrap: GitHub OIDC provider, deploy role, CloudFormation execution role, artifact bucket.
+
+The stack is deployed with the same ``Deployer`` as the app. Afterwards it prints the GitHub variables each
+deploy environment needs and, when the ``gh`` CLI is logged in, offers to set them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from pipeline.errors import UserError
+
+REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+
+def parse_repo(repo: str | None) -> str:
+    if not repo:
+        raise UserError(
+            "`invoke bootstrap` needs --repo OWNER/REPO: the GitHub repository whose workflows may assume the "
+            "deploy role (for example --repo my-org/s3-lambda-gitops)."
+        )
+    repo = repo.strip()
+    if repo.startswith(("https://", "git@")):
+        raise UserError(f"--repo takes OWNER/REPO, not a URL: use --repo {_from_url(repo)}.")
+    if not REPO.match(repo) or repo.endswith((".", "/")):
+        raise UserError(
+            f"--repo {repo!r} is not OWNER/REPO. Give the GitHub owner and repository name separated by one "
+            "slash, with no wildcards (the trust policy is pinned to exactly this repository)."
+        )
+    return repo
+
+
+def _from_url(url: str) -> str:
+    tail = re.sub(r"^(https://github\.com/|git@github\.com:)", "", url)
+    return tail.removesuffix(".git").strip("/") or "OWNER/REPO"
+
+
+def existing_oidc_provider(iam) -> str | None:
+    """The account's GitHub OIDC provider ARN, if it has one (an account can hold only one per URL)."""
+    for provider in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        if provider["Arn"].endswith(f"oidc-provider/{GITHUB_OIDC_HOST}"):
+            return provider["Arn"]
+    return None
+
+
+def parameters(repo: str, environments: list[str], branch: str, project: str, provider_arn: str | None) -> dict:
+    return {
+        "GitHubRepository": repo,
+        "DeployEnvironments": ",".join(environments),
+        "DeployBranch": branch,
+        "ProjectName": project,
+        "CreateOidcProvider": "false" if provider_arn else "true",
+        "ExistingOidcProviderArn": provider_arn or "",
+    }
+
+
+@dataclass(frozen=True)
+class GitHubVariable:
+    environment: str
+    name: str
+    value: str
+
+    def gh_command(self, repo: str) -> list[str]:
+        return ["gh", "variable", "set", self.name, "--env", self.environment, "--body", self.value, "--repo", repo]
+
+
+def github_variables(environments: list[str], region: str, deploy_role_arn: str) -> list[GitHubVariable]:
+    found = []
+    for env in environments:
+        found.append(GitHubVariable(env, "AWS_REGION", region))
+        found.append(GitHubVariable(env, "AWS_DEPLOY_ROLE_ARN", deploy_role_arn))
+    return found
+
+
+def gh_ready() -> bool:
+    if not shutil.which("gh"):
+        return False
+    return subprocess.run(["gh", "auth", "status"], capture_output=True, check=False).returncode == 0
+
+
+def set_with_gh(repo: str, variables: list[GitHubVariable]) -> None:
+    for env in sorted({v.environment for v in variables}):
+        # Variables can only be set on an environment that exists; PUT creates it or leaves it as is.
+        subprocess.run(["gh", "api", "-X", "PUT", f"repos/{repo}/environments/{env}"], check=True, capture_output=True)
+    for variable in variables:
+        subprocess.run(variable.gh_command(repo), check=True, capture_output=True)

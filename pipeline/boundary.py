@@ -1,0 +1,77 @@
+"""The task boundary: the one place errors become a message and an exit code.
+
+A ``UserError`` prints its paragraph. The AWS errors users commonly hit (no credentials, no endpoint, access
+denied, throttling) are translated into one. Anything else is a bug: one line without ``--debug``, the full
+traceback with it (``invoke --debug TASK`` or ``PIPELINE_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import traceback
+from collections.abc import Iterator
+
+import botocore.exceptions
+from invoke.exceptions import Exit
+
+from pipeline import report
+from pipeline.errors import UserError
+
+
+def debug_enabled() -> bool:
+    return bool(os.environ.get("PIPELINE_DEBUG")) or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def translate(exc: BaseException) -> UserError | None:
+    """The user-facing form of an exception from boto3/botocore, or None if it is not one we know."""
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return UserError(
+            "No AWS credentials were found. Set --profile / AWS_PROFILE, or export credentials; in GitHub "
+            "Actions the OIDC step provides them."
+        )
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return UserError(
+            f"Could not connect to {exc.kwargs.get('endpoint_url')}. If that is the local cloud, start it with "
+            "`invoke localcloud`; otherwise check the network, the region and AWS_ENDPOINT_URL."
+        )
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", "")
+        operation = getattr(exc, "operation_name", "the call")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return UserError(
+                f"AWS denied {operation}: {message} The caller needs that permission. For the GitHub deploy role, "
+                "re-run `invoke bootstrap` so its policy matches this repository's version."
+            )
+        if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"):
+            return UserError(f"AWS rejected the credentials ({code}: {message}). Refresh them and try again.")
+        return UserError(
+            f"AWS returned {code} for {operation}: {message} Nothing else was changed by this task; fix the cause "
+            "and run it again (add --debug to `invoke` for the full traceback)."
+        )
+    return None
+
+
+@contextlib.contextmanager
+def boundary() -> Iterator[None]:
+    try:
+        yield
+    except Exit:
+        raise
+    except KeyboardInterrupt:
+        report.error("Interrupted.")
+        raise Exit(code=130) from None
+    except Exception as exc:
+        known = exc if isinstance(exc, UserError) else translate(exc)
+        if debug_enabled():
+            traceback.print_exc()
+        if known is None:
+            report.error(
+                f"Unexpected {type(exc).__name__}: {exc}. This is a bug in the tasks; run `invoke --debug` with the "
+                "same task for the traceback and report it."
+            )
+            raise Exit(code=1) from None
+        report.error(str(known))
+        raise Exit(code=known.exit_code) from None

@@ -1,0 +1,291 @@
+"""What each task does, as plain functions of ``Settings``: connect, call the step modules, render.
+
+``tasks.py`` only parses flags and calls these inside the error boundary, so every task can be run and tested
+as a function (as SAM's ``do_cli`` is).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, replace
+
+from pipeline import aws, cfn, destination, package, report, template
+from pipeline import verify as verify_step
+from pipeline.aws import Cloud
+from pipeline.config import Settings
+from pipeline.deploy import Deployer, DeployRequest, DeployResult
+from pipeline.errors import UserError
+
+
+@dataclass(frozen=True)
+class Packaged:
+    artifact: package.Artifact
+    upload: package.Upload
+
+
+def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
+    """Say where we are going before touching anything."""
+    account = cloud.identity()["account"]
+    where = "the local cloud" if settings.target == "local" else "AWS"
+    endpoint = cloud.endpoint_url or "AWS default"
+    report.emit(
+        f"{verb} stack {settings.stack_name} on {where}: account {account}, region {settings.region}, "
+        f"endpoint {endpoint}, environment {settings.environment}."
+    )
+
+
+def package_function(settings: Settings, cloud: Cloud) -> Packaged:
+    target = destination.resolve(settings, cloud)
+    artifact = package.build(settings.lambda_dir, settings.artifact_prefix)
+    upload = package.upload(cloud.client("s3"), target.artifact_bucket, artifact)
+    verb = "uploaded" if upload.uploaded else "already there, upload skipped"
+    report.emit(f"Package: s3://{upload.bucket}/{upload.key} ({artifact.size} bytes, {verb}).")
+    return Packaged(artifact, upload)
+
+
+def _template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.Template) -> str | None:
+    """Templates over CloudFormation's inline limit go through the artifact bucket."""
+    if tpl.fits_inline:
+        return None
+    key = f"templates/{hashlib.sha256(tpl.body.encode()).hexdigest()}.yaml"
+    cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=tpl.body.encode())
+    if cloud.endpoint_url:
+        return f"{cloud.endpoint_url}/{bucket}/{key}"
+    return f"https://{bucket}.s3.{settings.region}.amazonaws.com/{key}"
+
+
+def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None) -> DeployResult:
+    cloud = cloud or aws.connect(settings)
+    banner(settings, cloud, "Preview of" if preview else "Deploying")
+    tpl = template.load(settings.template)
+    template.check_parameters(tpl, dict(settings.parameters))
+    packaged = package_function(settings, cloud)
+    target = destination.resolve(settings, cloud)
+    request = DeployRequest(
+        stack_name=settings.stack_name,
+        template=tpl,
+        parameters={
+            **settings.parameters,
+            "ArtifactBucket": target.artifact_bucket,
+            "ArtifactKey": packaged.upload.key,
+        },
+        tags=settings.tags,
+        role_arn=target.execution_role_arn,
+        template_url=_template_url(settings, cloud, target.artifact_bucket, tpl),
+    )
+    return run_deploy(Deployer(cloud.client("cloudformation"), report.TerminalProgress()), request, preview)
+
+
+def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> DeployResult:
+    """Run a deploy and report it, in the terminal and in the GitHub job summary, success or not."""
+    result, failure = None, None
+    try:
+        result = deployer.deploy(request, preview=preview)
+    except UserError as exc:
+        failure = str(exc)
+        raise
+    finally:
+        report.write_step_summary(report.deploy_markdown(request.stack_name, result, failure))
+    if result.outcome == "no changes":
+        report.emit(f"No changes: stack {request.stack_name} already matches (status {result.status}).")
+    elif result.outcome == "preview":
+        report.emit("Preview only: the change set was deleted and nothing was executed.")
+    else:
+        report.emit(f"Stack {request.stack_name}: {result.status}.")
+    if result.outputs:
+        report.emit(report.outputs_table(result.outputs))
+    return result
+
+
+def verify(settings: Settings, keep: bool = False, timeout: float | None = None, cloud: Cloud | None = None):
+    cloud = cloud or aws.connect(settings)
+    s3, logs = cloud.client("s3"), cloud.client("logs")
+    outputs = verify_step.stack_targets(cloud.client("cloudformation"), settings.stack_name, settings.region)
+    marker = verify_step.upload_marker(s3, outputs["BucketName"])
+    report.emit(
+        f"Verify: uploaded s3://{marker.bucket}/{marker.key}; waiting for its log line in {outputs['LogGroupName']}."
+    )
+    limit = settings.verify_timeout if timeout is None else float(timeout)
+    try:
+        found = verify_step.wait_for_log_line(logs, outputs["LogGroupName"], marker, limit)
+        if found is None:
+            diagnosis = verify_step.diagnose(s3, logs, outputs, marker)
+            report.emit(report_diagnosis(diagnosis))
+            report.write_step_summary(
+                f"### Verify `{settings.stack_name}`\n\n**Result: failed** after {limit:.0f} s.\n"
+            )
+            raise UserError(
+                f"Verify failed: no log line for {marker.key} appeared in {outputs['LogGroupName']} within "
+                f"{limit:.0f} s. The diagnosis above says what was found and what to check next."
+            )
+    finally:
+        if not keep:
+            verify_step.clean_up(s3, marker)
+    latency = (found.timestamp_ms - marker.uploaded_ms) / 1000
+    report.emit(f"Verified: the function logged the upload {latency:.2f} s after it (request id {found.request_id}).")
+    report.emit(f"  {found.message}")
+    report.write_step_summary(
+        f"### Verify `{settings.stack_name}`\n\n**Result: verified.** Log line {latency:.2f} s after upload, "
+        f"request id `{found.request_id}`.\n"
+    )
+    return found
+
+
+def report_diagnosis(diagnosis: verify_step.Diagnosis) -> str:
+    lines = [
+        "Diagnosis:",
+        f"  marker object in the bucket: {'yes' if diagnosis.object_exists else 'NO'}",
+        f"  bucket notifies the function: {'yes' if diagnosis.notifies_function else 'NO'}"
+        f" (targets: {', '.join(diagnosis.notification_targets) or 'none'})",
+        f"  last {len(diagnosis.last_lines)} lines of the log group:",
+        *(f"    {line}" for line in diagnosis.last_lines),
+        "Next:",
+        *(f"  - {step}" for step in diagnosis.next_steps),
+    ]
+    return "\n".join(lines)
+
+
+def outputs(settings: Settings, as_json: bool = False) -> dict[str, str]:
+    cloud = aws.connect(settings)
+    found = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))
+    report.emit(json.dumps(found, indent=2, sort_keys=True) if as_json else report.outputs_table(found))
+    return found
+
+
+def logs(settings: Settings, follow: bool = False, since: str = "10m") -> None:
+    from pipeline import logs as logs_step
+
+    cloud = aws.connect(settings)
+    found = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))
+    start_ms = int((time.time() - logs_step.parse_since(since)) * 1000)
+    try:
+        for event in logs_step.tail(cloud.client("logs"), found["LogGroupName"], start_ms, follow=follow):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+            report.emit(f"{stamp} {event['message'].rstrip()}")
+    except KeyboardInterrupt:
+        return  # following ends with Ctrl-C; that is not an error
+
+
+def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
+    from pipeline import destroy as destroy_step
+
+    cloud = aws.connect(settings)
+    banner(settings, cloud, "Destroying")
+    if not yes:
+        try:
+            answer = confirm(f"Delete stack {settings.stack_name} and every object in its buckets? Type 'yes': ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            raise UserError("Not confirmed, nothing was deleted. Pass --yes to skip the question.")
+    status = destroy_step.destroy(
+        cloud.client("cloudformation"), cloud.client("s3"), settings.stack_name, report.TerminalProgress()
+    )
+    report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
+
+
+def lint() -> None:
+    from pipeline import lint as lint_step
+
+    results = lint_step.run_all()
+    for result in results:
+        if not result.ok:
+            report.emit(f"--- {result.check.name} ---\n{result.output.strip()}\n")
+    report.emit(report.lint_table(results))
+    failed = [r.check.name for r in results if not r.ok]
+    if failed:
+        raise UserError(f"Lint failed: {', '.join(failed)}. The findings are printed above; fix them and run again.")
+
+
+def pipeline(settings: Settings, skip_lint: bool = False) -> None:
+    """lint -> package -> deploy -> verify; on the local target, with an embedded local cloud if none is running."""
+    if not skip_lint:
+        lint()
+    if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
+        import localcloud
+
+        report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
+        with localcloud.start(region=settings.region) as endpoint:
+            _deploy_and_verify(replace(settings, endpoint_url=endpoint))
+        return
+    _deploy_and_verify(settings)
+
+
+def _deploy_and_verify(settings: Settings) -> None:
+    cloud = aws.connect(settings)
+    deploy(settings, cloud=cloud)
+    verify(settings, cloud=cloud)
+
+
+def serve_localcloud(port: int, region: str) -> None:
+    """Run a local cloud in the foreground until Ctrl-C, printing what to paste into other shells."""
+    import threading
+
+    import localcloud
+
+    with localcloud.start(port=port, region=region) as endpoint:
+        report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
+        report.emit(f"export AWS_ENDPOINT_URL={endpoint}")
+        for name, value in localcloud.DUMMY_CREDENTIALS.items():
+            report.emit(f"export {name}={value}")
+        report.emit(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}\n")
+        report.emit("Then `invoke deploy`, `invoke verify`, `aws s3 ls` and any boto3 script use it unchanged.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            report.emit("\nStopping the local cloud and its Lambda workers.")
+
+
+def bootstrap(
+    settings: Settings, repo: str | None, environments: list[str], branch: str, yes: bool = False, confirm=input
+) -> dict[str, str]:
+    """Deploy the bootstrap stack, then print (and optionally set) the GitHub variables it implies."""
+    from pipeline import bootstrap as boot
+
+    repo = boot.parse_repo(repo)
+    envs = environments or list(settings.deploy_environments)
+    if not envs:
+        raise UserError("No deploy environments: pass --environment NAME, or set `deploy_environments` in invoke.yaml.")
+    cloud = aws.connect(settings)
+    bootstrap_settings = replace(settings, stack_name=settings.bootstrap_stack)
+    banner(bootstrap_settings, cloud, "Bootstrapping")
+    tpl = template.load(settings.bootstrap_template)
+    cfn_client = cloud.client("cloudformation")
+    provider = (
+        None
+        if _stack_owns_provider(cfn_client, settings.bootstrap_stack)
+        else boot.existing_oidc_provider(cloud.client("iam"))
+    )
+    if provider:
+        report.emit(f"Using the account's existing GitHub OIDC provider {provider}.")
+    request = DeployRequest(
+        stack_name=settings.bootstrap_stack,
+        template=tpl,
+        parameters=boot.parameters(repo, envs, branch, settings.project, provider),
+        tags=settings.tags,
+    )
+    result = run_deploy(Deployer(cfn_client, report.TerminalProgress()), request, preview=False)
+    variables = boot.github_variables(envs, settings.region, result.outputs["DeployRoleArn"])
+    report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
+    report.emit("\n".join("  " + " ".join(v.gh_command(repo)) for v in variables))
+    if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
+        boot.set_with_gh(repo, variables)
+        report.emit(f"Set {len(variables)} variables on {repo}.")
+    return result.outputs
+
+
+def _stack_owns_provider(cfn_client, stack_name: str) -> bool:
+    """A re-run must keep managing the provider it created, not switch to 'existing' and delete it."""
+    stack = cfn.describe_stack(cfn_client, stack_name)
+    params = {p["ParameterKey"]: p.get("ParameterValue") for p in (stack or {}).get("Parameters", [])}
+    return params.get("CreateOidcProvider") == "true"
+
+
+def environments(settings_config, as_json: bool = False) -> list[str]:
+    from pipeline.config import deploy_environments
+
+    found = deploy_environments(settings_config)
+    report.emit(json.dumps(found) if as_json else "\n".join(found))
+    return found

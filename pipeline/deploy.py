@@ -1,0 +1,299 @@
+"""Deploying a stack through a change set: recover, compare, create, review, execute, stream, report.
+
+The ``Deployer`` owns the change-set lifecycle (as SAM's does) and receives its CloudFormation client. What it
+learns reaches the caller through a ``Progress`` object, so this module never prints. The decisions (which
+recovery a status needs, whether a change set is empty, whether anything changed at all) are pure functions.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.exceptions
+
+from pipeline import cfn
+from pipeline.errors import Interrupted, StackFailed, UserError
+from pipeline.template import Template
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+EMPTY_CHANGE_SET_REASONS = ("didn't contain changes", "No updates are to be performed")
+SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+
+
+class Recovery(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    WAIT = "wait"
+    DELETE_AND_CREATE = "delete and create"
+
+
+def recovery_for(status: str | None, stack_name: str) -> Recovery:
+    """What a deploy must do first, given the stack's current status (None: no stack)."""
+    if status is None or status == "REVIEW_IN_PROGRESS":
+        return Recovery.CREATE
+    if status == "ROLLBACK_COMPLETE":
+        return Recovery.DELETE_AND_CREATE
+    if status.endswith("_IN_PROGRESS"):
+        return Recovery.WAIT
+    if status == "UPDATE_ROLLBACK_FAILED":
+        raise UserError(
+            f"Stack {stack_name} is in UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback. Fix the "
+            "cause shown in its events, then run `aws cloudformation continue-update-rollback --stack-name "
+            f"{stack_name}` (add `--resources-to-skip LOGICAL_ID` for resources that cannot roll back), wait "
+            "for UPDATE_ROLLBACK_COMPLETE, and deploy again."
+        )
+    if status in ("ROLLBACK_FAILED", "DELETE_FAILED"):
+        raise UserError(
+            f"Stack {stack_name} is in {status} and cannot be updated. Look at its events for the resource "
+            f"that failed, then delete the stack (`invoke destroy`, or `aws cloudformation delete-stack "
+            f"--stack-name {stack_name}` with `--retain-resources` for what cannot be deleted) and deploy again."
+        )
+    return Recovery.UPDATE
+
+
+def is_empty_change_set(description: Mapping[str, Any]) -> bool:
+    """CloudFormation reports 'nothing to change' as a FAILED change set with a known reason."""
+    reason = description.get("StatusReason") or ""
+    return description.get("Status") == "FAILED" and any(r in reason for r in EMPTY_CHANGE_SET_REASONS)
+
+
+def _pairs(items: list[dict[str, str]] | None, key: str, value: str) -> dict[str, str]:
+    return {i[key]: i.get(value, "") for i in items or []}
+
+
+def is_unchanged(stack: Mapping[str, Any], deployed_body: Any, request: DeployRequest) -> bool:
+    """True when the deployed template, parameters, tags and role equal the new ones."""
+    if deployed_body != request.template.body:
+        return False
+    wanted = {**request.template.parameter_defaults(), **request.parameters}
+    deployed = _pairs(stack.get("Parameters"), "ParameterKey", "ParameterValue")
+    if "****" in deployed.values():  # NoEcho: the value can't be compared, so let CloudFormation decide
+        return False
+    return (
+        deployed == wanted
+        and _pairs(stack.get("Tags"), "Key", "Value") == dict(request.tags)
+        and stack.get("RoleARN") == request.role_arn
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    logical_id: str
+    resource_type: str
+    replacement: str
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    stack_name: str
+    template: Template
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None
+    template_url: str | None = None  # set when the body is too big to send inline
+
+
+@dataclass
+class DeployResult:
+    stack_name: str
+    outcome: str  # "no changes", "preview", "deployed"
+    changes: list[Change] = field(default_factory=list)
+    status: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    change_set_type: str = "UPDATE"
+
+
+class Progress:
+    """Receives what happens during a deploy; the task layer renders it. The default drops everything."""
+
+    def message(self, text: str) -> None:
+        pass
+
+    def changes(self, changes: list[Change]) -> None:
+        pass
+
+    def event(self, event: dict[str, Any]) -> None:
+        pass
+
+
+class Deployer:
+    def __init__(self, cfn_client, progress: Progress | None = None, sleep=time.sleep) -> None:
+        self.cfn = cfn_client
+        self.progress = progress or Progress()
+        self.sleep = sleep
+
+    def _backoff(self) -> cfn.Backoff:
+        return cfn.Backoff(sleep=self.sleep)
+
+    # -- before the change set -------------------------------------------------------------------------
+    def _settle(self, stack_name: str) -> dict[str, Any] | None:
+        """Bring the stack to a state a change set can start from; returns it (None when there is none)."""
+        while True:
+            stack = cfn.describe_stack(self.cfn, stack_name)
+            status = stack["StackStatus"] if stack else None
+            recovery = recovery_for(status, stack_name)
+            if recovery is Recovery.WAIT:
+                self.progress.message(f"Stack {stack_name} is busy ({status}); waiting for that to finish.")
+                self._watch(stack_name, mark=False)
+                continue
+            if recovery is Recovery.DELETE_AND_CREATE:
+                self.progress.message(
+                    f"Stack {stack_name} is in ROLLBACK_COMPLETE (its first create failed), which can only be "
+                    "deleted. Deleting it, then creating it again."
+                )
+                self.cfn.delete_stack(StackName=stack_name)
+                self._watch(stack_name)
+                continue
+            return stack if recovery is Recovery.UPDATE else None
+
+    def _watch(self, stack_name: str, mark: bool = True) -> tuple[str, list[dict[str, Any]]]:
+        stream = cfn.EventStream(self.cfn, stack_name)
+        if mark:
+            stream.mark()
+        seen: list[dict[str, Any]] = []
+
+        def record(event: dict[str, Any]) -> None:
+            seen.append(event)
+            self.progress.event(event)
+
+        return cfn.watch(self.cfn, stack_name, stream, record, self._backoff()), seen
+
+    # -- the change set ------------------------------------------------------------------------------------
+    def _create_change_set(self, request: DeployRequest, change_set_type: str) -> str:
+        name = f"deploy-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{time.time_ns() % 10**6:06d}"
+        kwargs: dict[str, Any] = {
+            "StackName": request.stack_name,
+            "ChangeSetName": name,
+            "ChangeSetType": change_set_type,
+            "Capabilities": CAPABILITIES,
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in request.parameters.items()],
+            "Tags": [{"Key": k, "Value": v} for k, v in request.tags.items()],
+            "Description": "created by invoke deploy",
+        }
+        if request.template_url:
+            kwargs["TemplateURL"] = request.template_url
+        else:
+            kwargs["TemplateBody"] = request.template.body
+        if request.role_arn:
+            kwargs["RoleARN"] = request.role_arn
+        self.cfn.create_change_set(**kwargs)
+        return name
+
+    def _wait_for_change_set(self, stack_name: str, name: str) -> dict[str, Any]:
+        backoff = self._backoff()
+        while True:
+            try:
+                description = self.cfn.describe_change_set(StackName=stack_name, ChangeSetName=name)
+            except botocore.exceptions.ClientError as exc:
+                if not cfn.is_throttling(exc):
+                    raise
+                backoff.wait(throttled=True)
+                continue
+            if description["Status"] in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE"):
+                return description
+            backoff.wait()
+
+    def _changes(self, stack_name: str, name: str, first: dict[str, Any]) -> list[Change]:
+        pages, token = [first], first.get("NextToken")
+        while token:
+            pages.append(self.cfn.describe_change_set(StackName=stack_name, ChangeSetName=name, NextToken=token))
+            token = pages[-1].get("NextToken")
+        changes = []
+        for page in pages:
+            for change in page.get("Changes", []):
+                rc = change.get("ResourceChange", {})
+                replacement = rc.get("Replacement", "") if rc.get("Action") == "Modify" else ""
+                changes.append(
+                    Change(
+                        rc.get("Action", ""),
+                        rc.get("LogicalResourceId", ""),
+                        rc.get("ResourceType", ""),
+                        replacement,
+                    )
+                )
+        return changes
+
+    def _discard(self, stack_name: str, name: str, change_set_type: str) -> None:
+        self.cfn.delete_change_set(StackName=stack_name, ChangeSetName=name)
+        if change_set_type == "CREATE":  # a never-executed CREATE change set leaves an empty REVIEW stack
+            self.cfn.delete_stack(StackName=stack_name)
+
+    # -- the whole deploy ----------------------------------------------------------------------------------
+    def deploy(self, request: DeployRequest, preview: bool = False) -> DeployResult:
+        stack = self._settle(request.stack_name)
+        change_set_type = "UPDATE" if stack else "CREATE"
+        result = DeployResult(request.stack_name, "no changes", change_set_type=change_set_type)
+        if stack and self._unchanged(stack, request):
+            result.status, result.outputs = stack["StackStatus"], cfn.outputs(stack)
+            return result
+        name = self._create_change_set(request, change_set_type)
+        description = self._wait_for_change_set(request.stack_name, name)
+        if is_empty_change_set(description):
+            self.cfn.delete_change_set(StackName=request.stack_name, ChangeSetName=name)
+            result.status, result.outputs = stack["StackStatus"], cfn.outputs(stack)
+            return result
+        if description["Status"] != "CREATE_COMPLETE":
+            self._discard(request.stack_name, name, change_set_type)
+            raise UserError(
+                f"CloudFormation rejected the change set for {request.stack_name}: "
+                f"{description.get('StatusReason')}. Fix the template or parameters and deploy again."
+            )
+        result.changes = self._changes(request.stack_name, name, description)
+        self.progress.changes(result.changes)
+        if preview:
+            self._discard(request.stack_name, name, change_set_type)
+            result.outcome = "preview"
+            return result
+        return self._execute(request, name, result)
+
+    def _unchanged(self, stack: dict[str, Any], request: DeployRequest) -> bool:
+        deployed = self.cfn.get_template(StackName=request.stack_name, TemplateStage="Original")
+        return is_unchanged(stack, deployed.get("TemplateBody"), request)
+
+    def _execute(self, request: DeployRequest, name: str, result: DeployResult) -> DeployResult:
+        stream = cfn.EventStream(self.cfn, request.stack_name)
+        stream.mark()
+        events: list[dict[str, Any]] = []
+        try:
+            self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
+            status = cfn.watch(
+                self.cfn,
+                request.stack_name,
+                stream,
+                lambda e: (events.append(e), self.progress.event(e)),
+                self._backoff(),
+            )
+        except KeyboardInterrupt as exc:
+            raise Interrupted(
+                f"Interrupted. CloudFormation carries on with stack {request.stack_name} without us; nothing is "
+                f"rolled back by stopping here. Watch it with `aws cloudformation describe-stack-events "
+                f"--stack-name {request.stack_name}`, or run `invoke deploy` again, which waits for it to finish."
+            ) from exc
+        result.status, result.outcome = status, "deployed"
+        if status not in SUCCESS:
+            raise StackFailed(_failure_message(request.stack_name, status, events, result.change_set_type))
+        result.outputs = cfn.outputs(cfn.describe_stack(self.cfn, request.stack_name) or {})
+        return result
+
+
+def _failure_message(stack_name: str, status: str, events: list[dict[str, Any]], change_set_type: str) -> str:
+    cause = cfn.first_failure(events, stack_name)
+    what = (
+        f"{cause['LogicalResourceId']} ({cause.get('ResourceType')}) {cause['ResourceStatus']}: "
+        f"{cause.get('ResourceStatusReason', 'no reason given')}"
+        if cause
+        else "no failed resource was reported"
+    )
+    if change_set_type == "CREATE":
+        after = "Nothing was left running; the next `invoke deploy` deletes the failed stack and creates it again."
+    else:
+        after = "CloudFormation rolled back: the previous version is still deployed and running."
+    return (
+        f"Deploy of stack {stack_name} failed ({status}). First failure: {what}. {after} Fix the cause and "
+        "deploy again."
+    )

@@ -1,0 +1,63 @@
+"""Where a deploy puts its artifact and which role CloudFormation runs as, per target.
+
+On the local cloud the artifact bucket is created on first use. On AWS both come from the bootstrap stack's
+outputs, so nobody copies names by hand; a missing bootstrap stack is an error that says how to create it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import botocore.exceptions
+
+from pipeline import cfn
+from pipeline.aws import Cloud
+from pipeline.config import Settings
+from pipeline.errors import UserError
+
+
+@dataclass(frozen=True)
+class Destination:
+    artifact_bucket: str
+    execution_role_arn: str | None
+
+
+def _ensure_local_bucket(s3, name: str, region: str) -> None:
+    try:
+        s3.head_bucket(Bucket=name)
+        return
+    except botocore.exceptions.ClientError as exc:
+        if cfn.error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **config)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+
+
+def bootstrap_outputs(settings: Settings, cloud: Cloud) -> dict[str, str]:
+    stack = cfn.describe_stack(cloud.client("cloudformation"), settings.bootstrap_stack)
+    if stack is None or stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
+        state = "does not exist" if stack is None else f"is in {stack['StackStatus']}"
+        raise UserError(
+            f"The bootstrap stack {settings.bootstrap_stack} {state} in {settings.region}, so there is no artifact "
+            "bucket or deploy role to use. An account admin runs it once per account and region: `invoke "
+            f"bootstrap --repo OWNER/REPO --region {settings.region}` (see the README, 'Deploy to your own AWS "
+            "account')."
+        )
+    return cfn.outputs(stack)
+
+
+def resolve(settings: Settings, cloud: Cloud) -> Destination:
+    if settings.target == "local":
+        _ensure_local_bucket(cloud.client("s3"), settings.local_artifact_bucket, settings.region)
+        return Destination(settings.local_artifact_bucket, None)
+    found = bootstrap_outputs(settings, cloud)
+    return Destination(found["ArtifactBucketName"], found.get("ExecutionRoleArn"))

@@ -1,0 +1,78 @@
+"""Tearing the app stack down: empty its buckets (every version and delete marker), delete it, wait."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import botocore.exceptions
+
+from pipeline import cfn
+from pipeline.deploy import Progress
+from pipeline.errors import StackFailed, UserError
+
+
+def check_deletable(stack: dict[str, Any]) -> None:
+    if stack.get("EnableTerminationProtection"):
+        name = stack["StackName"]
+        raise UserError(
+            f"Stack {name} has termination protection on, so CloudFormation refuses to delete it. If you really "
+            "mean to delete it, lift it first with `aws cloudformation update-termination-protection "
+            f"--no-enable-termination-protection --stack-name {name}`, then run `invoke destroy` again."
+        )
+
+
+def stack_buckets(cfn_client, stack_name: str) -> list[str]:
+    buckets = []
+    for page in cfn_client.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for resource in page["StackResourceSummaries"]:
+            if resource["ResourceType"] == "AWS::S3::Bucket" and resource.get("PhysicalResourceId"):
+                buckets.append(resource["PhysicalResourceId"])
+    return buckets
+
+
+def empty_bucket(s3, bucket: str) -> int:
+    """Delete every object version and delete marker; returns how many. A missing bucket counts as empty."""
+    deleted = 0
+    paginator = s3.get_paginator("list_object_versions")
+    try:
+        for page in paginator.paginate(Bucket=bucket):
+            batch = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for start in range(0, len(batch), 1000):  # DeleteObjects takes at most 1000 keys
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True})
+            deleted += len(batch)
+    except botocore.exceptions.ClientError as exc:
+        if cfn.error_code(exc) == "NoSuchBucket":
+            return deleted
+        raise
+    return deleted
+
+
+def destroy(cfn_client, s3, stack_name: str, progress: Progress, sleep=time.sleep) -> str | None:
+    """Delete the stack; returns the final status, or None when there was no stack."""
+    stack = cfn.describe_stack(cfn_client, stack_name)
+    if stack is None:
+        return None
+    check_deletable(stack)
+    for bucket in stack_buckets(cfn_client, stack_name):
+        count = empty_bucket(s3, bucket)
+        progress.message(f"Emptied bucket {bucket} ({count} object versions and delete markers).")
+    stream = cfn.EventStream(cfn_client, stack_name)
+    stream.mark()
+    events: list[dict[str, Any]] = []
+    cfn_client.delete_stack(StackName=stack_name)
+    status = cfn.watch(
+        cfn_client, stack_name, stream, lambda e: (events.append(e), progress.event(e)), cfn.Backoff(sleep=sleep)
+    )
+    if status != "DELETE_COMPLETE":
+        cause = cfn.first_failure(events, stack_name)
+        reason = f"{cause['LogicalResourceId']}: {cause.get('ResourceStatusReason')}" if cause else status
+        raise StackFailed(
+            f"Deleting stack {stack_name} failed ({status}); first failure: {reason}. Fix that resource (or "
+            f"retain it with `aws cloudformation delete-stack --stack-name {stack_name} --retain-resources "
+            "LOGICAL_ID`) and run `invoke destroy` again."
+        )
+    return status

@@ -1,0 +1,71 @@
+"""Tailing the function's log group, each event once (``aws logs tail`` style, polling FilterLogEvents)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import botocore.exceptions
+
+from pipeline import cfn
+from pipeline.errors import UserError
+
+SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str) -> int:
+    """``10m`` -> 600 seconds. Accepts s, m, h, d, w."""
+    match = SINCE.match(text.strip())
+    if not match:
+        raise UserError(f"--since {text!r} is not a duration. Use a number and a unit, such as 30s, 10m, 2h or 1d.")
+    return int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+def tail(
+    logs,
+    group: str,
+    start_ms: int,
+    follow: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    interval: float = 2.0,
+) -> Iterator[dict[str, Any]]:
+    """Yield events oldest first from ``start_ms``; with ``follow``, keep polling until interrupted."""
+    seen: set[str] = set()
+    cursor = start_ms
+    while True:
+        fresh = _since(logs, group, cursor, seen)
+        for event in fresh:
+            seen.add(event["eventId"])
+            yield event
+        if fresh:
+            # Restart at the newest timestamp: events sharing it may still arrive; `seen` drops repeats.
+            cursor = fresh[-1]["timestamp"]
+            seen = {e["eventId"] for e in fresh if e["timestamp"] == cursor}
+        if not follow:
+            return
+        sleep(interval)
+
+
+def _since(logs, group: str, start_ms: int, seen: set[str]) -> list[dict[str, Any]]:
+    events, token = [], None
+    while True:
+        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+        if token:
+            kwargs["nextToken"] = token
+        try:
+            page = logs.filter_log_events(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            if cfn.error_code(exc) == "ResourceNotFoundException":
+                raise UserError(
+                    f"Log group {group} does not exist yet. It is created with the stack; run `invoke deploy`."
+                ) from exc
+            raise
+        events.extend(e for e in page.get("events", []) if e["eventId"] not in seen)
+        token = page.get("nextToken")
+        if not token:
+            break
+    events.sort(key=lambda e: (e["timestamp"], e["eventId"]))
+    return events

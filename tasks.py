@@ -1,0 +1,135 @@
+"""The invoke tasks: a table of contents. Each task parses its flags and calls ``pipeline.commands``.
+
+Run ``invoke --list`` for the list and ``invoke --help TASK`` for a task's flags.
+"""
+
+from __future__ import annotations
+
+from invoke import Collection, task
+
+from pipeline import commands
+from pipeline.boundary import boundary
+from pipeline.config import LOCAL_PORT, resolve
+
+WHERE = {
+    "target": "local (default: the embedded local cloud) or aws; also PIPELINE_TARGET",
+    "environment": "environment from invoke.yaml (default dev); also PIPELINE_ENVIRONMENT",
+    "region": "AWS region (default from invoke.yaml, or AWS_REGION on aws)",
+    "profile": "AWS profile for --target aws (default: boto3's credential chain)",
+}
+
+
+def _plain(value):
+    """invoke's config proxies -> plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _settings(c, target=None, environment=None, region=None, profile=None):
+    return resolve(
+        _plain(c.config.get("pipeline", {})), target=target, environment=environment, region=region, profile=profile
+    )
+
+
+@task(help={"port": f"port on 127.0.0.1 (default {LOCAL_PORT})", "region": "region the clients should use"})
+def localcloud(c, port=LOCAL_PORT, region=None):
+    """Run the embedded local cloud in the foreground (Ctrl-C stops it); prints the exports to paste."""
+    with boundary():
+        commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
+
+
+@task
+def lint(c):
+    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor; one summary table, non-zero on any finding."""
+    with boundary():
+        commands.lint()
+
+
+@task(help={"k": "only tests matching this pytest -k expression"})
+def test(c, k=None):
+    """Run the test suite (pytest; it never reaches AWS)."""
+    c.run("python -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
+
+
+@task(help=WHERE)
+def package(c, target=None, environment=None, region=None, profile=None):
+    """Build the reproducible function zip and upload it as <sha256>.zip unless it is already there."""
+    with boundary():
+        settings = _settings(c, target, environment, region, profile)
+        commands.package_function(settings, commands.aws.connect(settings))
+
+
+@task(help={**WHERE, "preview": "stop after showing the change set's table"})
+def deploy(c, target=None, environment=None, region=None, profile=None, preview=False):
+    """Package, then deploy the app stack through a change set, streaming its events; prints the outputs."""
+    with boundary():
+        commands.deploy(_settings(c, target, environment, region, profile), preview=preview)
+
+
+@task(help={**WHERE, "keep": "keep the marker object", "timeout": "seconds to wait for the log line"})
+def verify(c, target=None, environment=None, region=None, profile=None, keep=False, timeout=None):
+    """Upload a marker object and prove from CloudWatch Logs that the function processed it."""
+    with boundary():
+        commands.verify(_settings(c, target, environment, region, profile), keep=keep, timeout=timeout)
+
+
+@task(help={**WHERE, "follow": "keep polling for new lines", "since": "how far back to start, e.g. 30s, 10m, 2h"})
+def logs(c, target=None, environment=None, region=None, profile=None, follow=False, since="10m"):
+    """Print the function's log lines, each once; --follow keeps tailing."""
+    with boundary():
+        commands.logs(_settings(c, target, environment, region, profile), follow=follow, since=since)
+
+
+@task(help={**WHERE, "json": "print JSON instead of a table"})
+def outputs(c, target=None, environment=None, region=None, profile=None, json=False):
+    """Print the app stack's outputs."""
+    with boundary():
+        commands.outputs(_settings(c, target, environment, region, profile), as_json=json)
+
+
+@task(help={**WHERE, "yes": "do not ask for confirmation"})
+def destroy(c, target=None, environment=None, region=None, profile=None, yes=False):
+    """Empty the uploads bucket (every version) and delete the app stack."""
+    with boundary():
+        commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
+
+
+@task(help={**WHERE, "skip_lint": "skip the lint step"})
+def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False):
+    """lint -> package -> deploy -> verify; on local, starts an embedded local cloud when none is running."""
+    with boundary():
+        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint)
+
+
+@task(
+    iterable=["environment"],
+    help={
+        "repo": "GitHub OWNER/REPO allowed to assume the deploy role (required)",
+        "environment": "GitHub environment allowed to deploy (repeatable; default: deploy_environments)",
+        "branch": "branch allowed to deploy without an environment ('' for none)",
+        "target": WHERE["target"],
+        "region": WHERE["region"],
+        "profile": WHERE["profile"],
+        "yes": "set the GitHub variables with gh without asking",
+    },
+)
+def bootstrap(c, repo=None, environment=None, branch="main", target=None, region=None, profile=None, yes=False):
+    """Once per AWS account: OIDC provider, deploy + execution roles, artifact bucket; prints the GitHub variables."""
+    with boundary():
+        settings = _settings(c, target, None, region, profile)
+        commands.bootstrap(settings, repo, list(environment or []), branch, yes=yes)
+
+
+@task(help={"json": "print a JSON list"})
+def environments(c, json=False):
+    """List the environments the deploy workflow deploys, in order."""
+    with boundary():
+        commands.environments(_plain(c.config.get("pipeline", {})), as_json=json)
+
+
+ns = Collection(
+    localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments
+)
