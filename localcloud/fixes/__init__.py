@@ -12,7 +12,15 @@ import importlib
 RUNTIME_FIXES: tuple[str, ...] = ()
 
 # CloudFormation.
-CLOUDFORMATION_FIXES: tuple[str, ...] = ()
+CLOUDFORMATION_FIXES: tuple[str, ...] = (
+    "cfn_stack_events",
+    "cfn_deploy",
+    "cfn_update",
+    "cfn_change_plan",
+    "cfn_stack_guards",
+    "cfn_change_sets",
+    "cfn_change_set_api",
+)
 
 _applied = False
 
