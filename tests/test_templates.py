@@ -1,0 +1,450 @@
+"""The CloudFormation templates: linters clean, and the security properties checked on their structure."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "cloudformation"
+APP = TEMPLATES / "app.yaml"
+BOOTSTRAP = TEMPLATES / "bootstrap.yaml"
+PROJECT = "s3-lambda-gitops"
+DOCUMENTED_STACKS = [f"{PROJECT}-{env}" for env in ("dev", "staging", "production")]
+# The longest region names AWS has (commercial, China, GovCloud, ISO partitions).
+LONGEST_REGIONS = ["ap-southeast-5", "ap-northeast-3", "cn-northwest-1", "us-gov-west-1", "us-isob-east-1"]
+ACCOUNT_ID = "123456789012"
+# Allow statements with Resource "*" are only acceptable for actions that have no resource-level permissions.
+RESOURCE_STAR_READ_ONLY = {"sts:GetCallerIdentity", "cloudformation:ValidateTemplate"}
+
+
+def tool(name: str) -> str:
+    """A console script of the project venv (the one running the tests), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: pip install -r requirements.txt")
+    return found
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A template with its short-form tags (!Ref, !Sub, ...) expanded to their long forms."""
+    return cfn_yaml.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def app() -> dict[str, Any]:
+    return load(APP)
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> dict[str, Any]:
+    return load(BOOTSTRAP)
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+def only_resource(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    (item,) = resources_of(template, kind).items()
+    return item
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every IAM policy document in a template: inline role policies, managed policies, bucket policies."""
+    for name, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        for policy in props.get("Policies", []):
+            yield f"{name}/{policy['PolicyName']}", policy["PolicyDocument"]
+        if "PolicyDocument" in props:
+            yield name, props["PolicyDocument"]
+        if "AssumeRolePolicyDocument" in props:
+            yield f"{name}/trust", props["AssumeRolePolicyDocument"]
+
+
+# --- linters -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", [APP, BOOTSTRAP], ids=lambda p: p.name)
+def test_cfn_lint_reports_nothing(template: Path):
+    result = subprocess.run(
+        [tool("cfn-lint"), str(template.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> tuple[int, dict[str, Any]]:
+    result = subprocess.run(
+        [tool("checkov"), "-d", "cloudformation", "--framework", "cloudformation", "--compact", "-o", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    report = json.loads(result.stdout)
+    # One framework gives one report object; several give a list of them.
+    report = report if isinstance(report, dict) else next(r for r in report if r["check_type"] == "cloudformation")
+    return result.returncode, report
+
+
+def test_checkov_passes(checkov_report):
+    returncode, report = checkov_report
+    failed = [(c["check_id"], c["resource"], c["file_path"]) for c in report["results"]["failed_checks"]]
+    assert failed == []
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["resource_count"] >= 13
+    assert returncode == 0
+
+
+def test_every_checkov_skip_is_justified_inline(checkov_report, app, bootstrap):
+    _, report = checkov_report
+    for check in report["results"]["skipped_checks"]:
+        comment = check["check_result"].get("suppress_comment", "")
+        assert len(comment.split()) >= 8, f"{check['check_id']} on {check['resource']}: justify the skip"
+    # And every skip in the templates is a Metadata entry with an id and a real comment.
+    for template in (app, bootstrap):
+        for name, res in template["Resources"].items():
+            for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
+                assert len(skip.get("comment", "").split()) >= 8, f"{name}: {skip['id']} needs a justification"
+
+
+# --- app.yaml interface ---------------------------------------------------------------------------------------
+
+
+def test_app_parameters_and_defaults(app):
+    params = app["Parameters"]
+    assert set(params) == {
+        "ArtifactBucket",
+        "ArtifactKey",
+        "FunctionTimeout",
+        "FunctionMemorySize",
+        "LogRetentionDays",
+        "MaxRetryAttempts",
+        "NoncurrentVersionExpirationDays",
+    }
+    assert "Default" not in params["ArtifactBucket"] and "Default" not in params["ArtifactKey"]
+    assert params["FunctionTimeout"]["Default"] == 30
+    assert params["FunctionMemorySize"]["Default"] == 256
+    assert params["LogRetentionDays"]["Default"] == 14
+    assert {1, 7, 14, 30, 90, 365, 3653} <= set(params["LogRetentionDays"]["AllowedValues"])
+    assert 2 not in params["LogRetentionDays"]["AllowedValues"]
+    retry = params["MaxRetryAttempts"]
+    assert (retry["Default"], retry["MinValue"], retry["MaxValue"]) == (2, 0, 2)
+    assert params["NoncurrentVersionExpirationDays"]["Default"] == 30
+    assert re.fullmatch(params["ArtifactKey"]["AllowedPattern"], "artifacts/" + "ab12" * 16 + ".zip")
+
+
+def test_app_outputs(app):
+    assert set(app["Outputs"]) >= {"BucketName", "FunctionName", "FunctionArn", "LogGroupName", "FailureQueueUrl"}
+    assert set(app["Outputs"]) <= {
+        "BucketName",
+        "FunctionName",
+        "FunctionArn",
+        "LogGroupName",
+        "FailureQueueUrl",
+        "FailureQueueArn",
+    }
+    bucket, _ = only_resource(app, "AWS::S3::Bucket")
+    function, _ = only_resource(app, "AWS::Lambda::Function")
+    log_group, _ = only_resource(app, "AWS::Logs::LogGroup")
+    queue, _ = only_resource(app, "AWS::SQS::Queue")
+    assert app["Outputs"]["BucketName"]["Value"] == {"Ref": bucket}
+    assert app["Outputs"]["FunctionName"]["Value"] == {"Ref": function}
+    assert app["Outputs"]["FunctionArn"]["Value"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert app["Outputs"]["LogGroupName"]["Value"] == {"Ref": log_group}
+    assert app["Outputs"]["FailureQueueUrl"]["Value"] == {"Ref": queue}  # Ref of a queue is its URL
+
+
+def test_function(app):
+    _, function = only_resource(app, "AWS::Lambda::Function")
+    log_group_name, log_group = only_resource(app, "AWS::Logs::LogGroup")
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Handler"] == "handler.handler"
+    assert props["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-handler"}
+    assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}
+    assert props["Timeout"] == {"Ref": "FunctionTimeout"}
+    assert props["MemorySize"] == {"Ref": "FunctionMemorySize"}
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    assert props["LoggingConfig"]["LogGroup"] == {"Ref": log_group_name}
+    assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-handler"}
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert "Environment" not in props  # nothing to encrypt, and no secret ever goes there
+
+
+def test_failed_invocations_go_to_an_encrypted_queue(app):
+    function, _ = only_resource(app, "AWS::Lambda::Function")
+    queue, queue_res = only_resource(app, "AWS::SQS::Queue")
+    _, config = only_resource(app, "AWS::Lambda::EventInvokeConfig")
+    props = config["Properties"]
+    assert props["FunctionName"] == {"Ref": function}
+    assert props["MaximumRetryAttempts"] == {"Ref": "MaxRetryAttempts"}
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue, "Arn"]}
+    queue_props = queue_res["Properties"]
+    assert queue_props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue_props
+
+
+def test_uploads_bucket_name_fits_s3_rules_for_documented_stacks(app):
+    _, bucket = only_resource(app, "AWS::S3::Bucket")
+    template = bucket["Properties"]["BucketName"]["Fn::Sub"]
+    assert template == "${AWS::StackName}-${AWS::AccountId}-${AWS::Region}"
+    for stack in DOCUMENTED_STACKS:
+        for region in LONGEST_REGIONS:
+            name = template.replace("${AWS::StackName}", stack).replace("${AWS::AccountId}", ACCOUNT_ID)
+            name = name.replace("${AWS::Region}", region)
+            assert 3 <= len(name) <= 63, name
+            assert re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", name), name
+            assert name.startswith(f"{PROJECT}-")  # what the deploy role's verify/ permissions are scoped to
+
+
+def test_permission_source_arn_is_built_from_the_bucket_name_string(app):
+    bucket_name, bucket = only_resource(app, "AWS::S3::Bucket")
+    permission_name, permission = only_resource(app, "AWS::Lambda::Permission")
+    function, _ = only_resource(app, "AWS::Lambda::Function")
+    props = permission["Properties"]
+    bucket_string = bucket["Properties"]["BucketName"]["Fn::Sub"]
+    assert props["SourceArn"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::" + bucket_string}
+    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert props["Principal"] == "s3.amazonaws.com"
+    assert props["Action"] == "lambda:InvokeFunction"
+    assert props["FunctionName"] in ({"Ref": function}, {"Fn::GetAtt": [function, "Arn"]})
+    # No cycle: the permission never references the bucket; the bucket waits for the permission.
+    assert bucket_name not in json.dumps(permission)
+    assert permission_name in as_list(bucket["DependsOn"])
+
+
+def test_uploads_bucket_notifies_the_function(app):
+    _, bucket = only_resource(app, "AWS::S3::Bucket")
+    function, _ = only_resource(app, "AWS::Lambda::Function")
+    (config,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert config["Event"] == "s3:ObjectCreated:*"
+    assert config["Function"] == {"Fn::GetAtt": [function, "Arn"]}
+
+
+def test_uploads_bucket_lifecycle(app):
+    _, bucket = only_resource(app, "AWS::S3::Bucket")
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert all(rule["Status"] == "Enabled" for rule in rules)
+    verify = [r for r in rules if r.get("Prefix") == "verify/"]
+    assert len(verify) == 1 and verify[0]["ExpirationInDays"] == 1
+    noncurrent = [r for r in rules if "Prefix" not in r and "NoncurrentVersionExpiration" in r]
+    assert noncurrent[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == {"Ref": "NoncurrentVersionExpirationDays"}
+
+
+def test_function_role_is_least_privilege(app):
+    _, function_res = only_resource(app, "AWS::Lambda::Function")
+    role_name, role = only_resource(app, "AWS::IAM::Role")
+    log_group, _ = only_resource(app, "AWS::Logs::LogGroup")
+    queue, _ = only_resource(app, "AWS::SQS::Queue")
+    assert function_res["Properties"]["Role"] == {"Fn::GetAtt": [role_name, "Arn"]}
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role["Properties"]
+    granted = {}
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"]):
+                granted[action] = statement["Resource"]
+    assert granted == {
+        "logs:CreateLogStream": {"Fn::GetAtt": [log_group, "Arn"]},
+        "logs:PutLogEvents": {"Fn::GetAtt": [log_group, "Arn"]},
+        "sqs:SendMessage": {"Fn::GetAtt": [queue, "Arn"]},
+    }
+
+
+# --- both templates ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template_path", [APP, BOOTSTRAP], ids=lambda p: p.name)
+def test_every_bucket_is_hardened(template_path):
+    template = load(template_path)
+    buckets = resources_of(template, "AWS::S3::Bucket")
+    policies = resources_of(template, "AWS::S3::BucketPolicy")
+    assert buckets
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, name
+        assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}], name
+        (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms", "aws:kms:dsse"}
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}, name
+        assert any("ExpirationInDays" in r or "NoncurrentVersionExpiration" in r for r in _rules(props)), name
+        assert "AccessControl" not in props, name
+        # TLS only: a Deny on aws:SecureTransport false, covering the bucket and its objects.
+        (policy,) = [p for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": name}]
+        denies = [
+            s
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        assert len(denies) == 1, name
+        assert denies[0]["Principal"] == "*"
+        assert as_list(denies[0]["Action"]) == ["s3:*"]
+        assert {"Fn::GetAtt": [name, "Arn"]} in denies[0]["Resource"]
+        assert {"Fn::Sub": f"${{{name}.Arn}}/*"} in denies[0]["Resource"]
+
+
+def _rules(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return props.get("LifecycleConfiguration", {}).get("Rules", [])
+
+
+@pytest.mark.parametrize("template_path", [APP, BOOTSTRAP], ids=lambda p: p.name)
+def test_no_wildcard_action_and_no_managed_full_access(template_path):
+    template = load(template_path)
+    for where, document in policy_documents(template):
+        for statement in as_list(document["Statement"]):
+            actions = as_list(statement.get("Action", []))
+            assert "NotAction" not in statement and "NotResource" not in statement, where
+            assert "*" not in actions, where
+            if statement["Effect"] == "Allow":
+                # No whole-service grant such as s3:* (the TLS-only Deny uses s3:*, which only takes away).
+                assert not [a for a in actions if a.endswith(":*")], where
+                if "*" in as_list(statement.get("Resource", [])):
+                    assert set(actions) <= RESOURCE_STAR_READ_ONLY, where
+    for name, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        text = json.dumps(props.get("ManagedPolicyArns", []))
+        assert "FullAccess" not in text and "AdministratorAccess" not in text, name
+        assert res["Type"] not in {"AWS::IAM::User", "AWS::IAM::AccessKey"}, name  # never static keys
+
+
+# --- bootstrap.yaml -------------------------------------------------------------------------------------------
+
+
+def test_bootstrap_parameters(bootstrap):
+    params = bootstrap["Parameters"]
+    assert set(params) >= {
+        "GitHubRepository",
+        "DeployEnvironments",
+        "DeployBranch",
+        "CreateOidcProvider",
+        "ExistingOidcProviderArn",
+        "ProjectName",
+    }
+    repo = params["GitHubRepository"]["AllowedPattern"]
+    assert re.fullmatch(repo, "octo-org/s3-lambda-gitops")
+    for bad in ("octo-org/*", "*", "octo-org", "octo-org/repo/extra", "octo org/repo", "repo:octo/x"):
+        assert not re.fullmatch(repo, bad), bad
+    assert params["DeployEnvironments"]["Type"] == "CommaDelimitedList"
+    assert params["DeployEnvironments"]["Default"] == "staging,production"
+    assert not re.fullmatch(params["DeployEnvironments"]["AllowedPattern"], "*")
+    assert params["DeployBranch"]["Default"] == "main"
+    assert re.fullmatch(params["DeployBranch"]["AllowedPattern"], "")
+    assert not re.fullmatch(params["DeployBranch"]["AllowedPattern"], "*")
+    assert params["CreateOidcProvider"]["Default"] == "true"
+    assert params["ProjectName"]["Default"] == PROJECT
+
+
+def test_bootstrap_outputs(bootstrap):
+    assert set(bootstrap["Outputs"]) >= {"DeployRoleArn", "ArtifactBucketName", "ExecutionRoleArn"}
+
+
+def test_oidc_provider(bootstrap):
+    _, provider = only_resource(bootstrap, "AWS::IAM::OIDCProvider")
+    assert provider["Condition"] == "CreateProvider"
+    assert provider["Properties"]["Url"] == "https://token.actions.githubusercontent.com"
+    assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
+
+
+def _deploy_role(bootstrap: dict[str, Any]) -> dict[str, Any]:
+    roles = resources_of(bootstrap, "AWS::IAM::Role")
+    deploy_role = bootstrap["Outputs"]["DeployRoleArn"]["Value"]["Fn::GetAtt"][0]
+    return roles[deploy_role]
+
+
+def test_deploy_role_trust_is_this_repository_only(bootstrap):
+    role = _deploy_role(bootstrap)
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert set(statement["Principal"]) == {"Federated"}
+    conditions = statement["Condition"]
+    assert set(conditions) <= {"StringEquals", "StringLike"}
+    assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    sub_operator = "StringEquals" if "token.actions.githubusercontent.com:sub" in conditions["StringEquals"] else None
+    assert sub_operator, "the sub condition must be StringEquals"
+    text = json.dumps(conditions)
+    assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
+    for value in conditions["StringEquals"]["token.actions.githubusercontent.com:sub"]:
+        assert "${GitHubRepository}" in json.dumps(value)
+
+
+def test_deploy_role_permissions(bootstrap):
+    role = _deploy_role(bootstrap)
+    execution_role = bootstrap["Outputs"]["ExecutionRoleArn"]["Value"]["Fn::GetAtt"][0]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    allowed = {a: s for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    (pass_role,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [execution_role, "Arn"]}
+    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "cloudformation.amazonaws.com"
+    stack_arn = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ProjectName}-*/*"
+    for action in (
+        "cloudformation:CreateChangeSet",
+        "cloudformation:DescribeChangeSet",
+        "cloudformation:ExecuteChangeSet",
+        "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeStacks",
+        "cloudformation:DescribeStackEvents",
+        "cloudformation:GetTemplate",
+    ):
+        assert allowed[action]["Resource"] == {"Fn::Sub": stack_arn}, action
+    verify_objects = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ProjectName}-*/verify/*"}
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+        assert any(action in as_list(s["Action"]) and s["Resource"] == verify_objects for s in statements), action
+    assert "logs:FilterLogEvents" in allowed and "sts:GetCallerIdentity" in allowed
+    assert "s3:GetBucketNotification" in allowed
+    # Nothing that would let a workflow change IAM directly, or touch the bootstrap stack.
+    assert not [a for a in allowed if a.startswith("iam:") and a != "iam:PassRole"]
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    assert any(s["Resource"] == {"Ref": "AWS::StackId"} for s in denies)
+
+
+def test_execution_role_is_scoped_to_the_project(bootstrap):
+    name = bootstrap["Outputs"]["ExecutionRoleArn"]["Value"]["Fn::GetAtt"][0]
+    role = resources_of(bootstrap, "AWS::IAM::Role")[name]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert "ManagedPolicyArns" not in role["Properties"]
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            resources = json.dumps(statement["Resource"])
+            assert statement["Resource"] != "*"
+            if statement["Effect"] == "Allow":
+                assert (
+                    "${ProjectName}-" in resources
+                    or "${ArtifactBucket.Arn}/artifacts/" in resources
+                    or (as_list(statement["Action"]) == ["logs:DescribeLogGroups"])
+                ), statement["Sid"]
+
+
+def test_artifact_bucket_is_retained_and_expires_old_artifacts(bootstrap):
+    name = bootstrap["Outputs"]["ArtifactBucketName"]["Value"]["Ref"]
+    bucket = bootstrap["Resources"][name]
+    assert bucket["DeletionPolicy"] == "Retain"
+    rules = _rules(bucket["Properties"])
+    assert any(r.get("Prefix") == "artifacts/" and r.get("ExpirationInDays") for r in rules)
+    assert any("NoncurrentVersionExpiration" in r for r in rules)
