@@ -7,9 +7,10 @@ recovery a status needs, whether a change set is empty, whether anything changed
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,7 +182,8 @@ class Deployer:
             kwargs["TemplateBody"] = request.template.body
         if request.role_arn:
             kwargs["RoleARN"] = request.role_arn
-        self.cfn.create_change_set(**kwargs)
+        with _busy_is_a_user_error(request.stack_name):
+            self.cfn.create_change_set(**kwargs)
         return name
 
     def _wait_for_change_set(self, stack_name: str, name: str) -> dict[str, Any]:
@@ -260,7 +262,8 @@ class Deployer:
         stream.mark()
         events: list[dict[str, Any]] = []
         try:
-            self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
+            with _busy_is_a_user_error(request.stack_name):
+                self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
             status = cfn.watch(
                 self.cfn,
                 request.stack_name,
@@ -279,6 +282,21 @@ class Deployer:
             raise StackFailed(_failure_message(request.stack_name, status, events, result.change_set_type))
         result.outputs = cfn.outputs(cfn.describe_stack(self.cfn, request.stack_name) or {})
         return result
+
+
+@contextlib.contextmanager
+def _busy_is_a_user_error(stack_name: str) -> Iterator[None]:
+    """Someone else started an operation between our status check and our call: say so, change nothing."""
+    try:
+        yield
+    except botocore.exceptions.ClientError as exc:
+        message = cfn.error_message(exc)
+        if cfn.error_code(exc) == "ValidationError" and "_IN_PROGRESS state" in message:
+            raise UserError(
+                f"Stack {stack_name}: another operation started meanwhile ({message}). Nothing was changed by this "
+                "deploy; run `invoke deploy` again, which waits for the running operation to finish first."
+            ) from exc
+        raise
 
 
 def _failure_message(stack_name: str, status: str, events: list[dict[str, Any]], change_set_type: str) -> str:
