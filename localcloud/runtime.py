@@ -1,26 +1,320 @@
-"""Placeholder: the Lambda runtime (Runtime API + awslambdaric workers) is being written."""
+"""The local Lambda service: runs functions with AWS's own runtime (awslambdaric) and logs like Lambda.
+
+``LambdaRuntime`` owns, for the life of a local cloud:
+- the deployed zips, extracted once per CodeSha256 into a temp dir;
+- one ``WorkerPool`` per function version, keyed by everything that needs a fresh environment when it changes
+  (code, handler, runtime, memory, timeout, environment, logging config): warm workers are reused, and a
+  changed function gets new ones while the old ones are stopped;
+- the asynchronous invoke queue (``localcloud.async_invoke``) used by S3 notifications and ``Event`` invokes.
+
+``set_active()``/``active()`` let the moto patches (``localcloud.fixes``) find the running instance.
+"""
 
 from __future__ import annotations
 
-_active = None
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from localcloud import lambda_logs
+from localcloud.async_invoke import AsyncInvoker
+from localcloud.lambda_logs import LogSettings, Report
+from localcloud.runtime_api import Invocation
+from localcloud.workers import Outcome, Worker, WorkerPool, WorkerSpec
+
+log = logging.getLogger("localcloud")
+
+DUMMY_SECRET = "localcloud"
+_active: LambdaRuntime | None = None
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    function_error: str | None  # "Unhandled" when the function failed, as Lambda reports it
+    log_text: str  # this invocation's log lines, for LogType=Tail
+    executed_version: str
 
 
 class LambdaRuntime:
-    def __init__(self, endpoint_url: str, region: str) -> None:
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        *,
+        concurrency: int | None = None,
+        nodelay: bool = True,
+        retry_delays: tuple[float, ...] = (0.2, 0.4),
+    ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
+        self.nodelay = nodelay  # switchable only so the benchmark can show what TCP_NODELAY buys
+        self._concurrency = concurrency or max(2, 2 * (os.cpu_count() or 1))
+        self._pools: dict[tuple[str, str], WorkerPool] = {}
+        self._lock = threading.Lock()
+        self._extract_lock = threading.Lock()
+        self._warned_runtimes: set[str] = set()
+        self._tmp: str | None = None
+        self.async_invoker = AsyncInvoker(self, threads=self._concurrency, retry_delays=retry_delays)
 
     def start(self) -> None:
-        pass
+        self._tmp = tempfile.mkdtemp(prefix="localcloud-lambda-")
+        self.async_invoker.start()
 
     def stop(self) -> None:
-        pass
+        """Stop the async queue and every worker process, then remove the extracted code."""
+        self.async_invoker.stop()
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.stop_all()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def invoke(self, fn: Any, payload: bytes, request_id: str | None = None) -> InvokeResult:
+        """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""
+        request_id = request_id or str(uuid.uuid4())
+        self._warn_runtime_mismatch(fn)
+        pool = self._pool_for(fn)
+        worker = pool.acquire()
+        deadline_ms = int((time.time() + float(fn.timeout)) * 1000)
+        try:
+            outcome = worker.invoke(Invocation(request_id, payload, deadline_ms, fn.function_arn))
+        except BaseException:
+            worker.stop()
+            raise
+        finally:
+            pool.release(worker)
+        return self._finish(fn, worker, request_id, outcome)
+
+    def invoke_async(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
+        """Queue an asynchronous invoke (S3 notification, InvocationType=Event); returns its request id."""
+        return self.async_invoker.submit(account_id, region, function_arn, payload)
+
+    def forget(self, function_arn: str) -> None:
+        """A function (unqualified ARN: every version) or one version was deleted: stop its workers."""
+        qualified = len(function_arn.split(":")) > 7
+        with self._lock:
+            keys = [
+                key
+                for key in self._pools
+                if key[0] == function_arn or (not qualified and key[0].startswith(function_arn + ":"))
+            ]
+            pools = [self._pools.pop(key) for key in keys]
+        for pool in pools:
+            pool.stop_all()
+
+    # -- pools and workers -------------------------------------------------------------------------------
+
+    def _pool_for(self, fn: Any) -> WorkerPool:
+        key = (fn.function_arn, str(fn.version))
+        fingerprint = _fingerprint(fn)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None and pool.fingerprint == fingerprint:
+                return pool
+            stale = pool
+            limit = self._concurrency
+            if fn.reserved_concurrency:
+                limit = max(1, min(limit, int(fn.reserved_concurrency)))
+            pool = WorkerPool(fingerprint, limit, lambda: self._new_worker(fn))
+            self._pools[key] = pool
+        if stale is not None:
+            stale.retire()  # new code or configuration: the old environments go away
+        return pool
+
+    def _new_worker(self, fn: Any) -> Worker:
+        settings = lambda_logs.settings_for(fn)
+        stream = lambda_logs.new_stream_name(str(fn.version))
+        code_dir = self._code_dir(fn)
+        env = self._worker_env(fn, settings, stream, code_dir)
+        spec = WorkerSpec(fn.handler or "", code_dir, env, float(fn.timeout), stream, settings)
+        return Worker(spec, nodelay=self.nodelay)
+
+    def _code_dir(self, fn: Any) -> str:
+        """The function's zip, extracted once per CodeSha256."""
+        name = hashlib.sha256((fn.code_sha_256 or "").encode()).hexdigest()[:32]
+        path = os.path.join(self._tmp or tempfile.gettempdir(), name)
+        with self._extract_lock:
+            if not os.path.isdir(path):
+                staging = tempfile.mkdtemp(dir=os.path.dirname(path))
+                try:
+                    with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:
+                        archive.extractall(staging)
+                except (zipfile.BadZipFile, AttributeError):
+                    log.warning("function %s has no readable zip; it will fail to import", fn.function_name)
+                os.rename(staging, path)
+        return path
+
+    def _worker_env(self, fn: Any, settings: LogSettings, stream: str, code_dir: str) -> dict[str, str]:
+        config = getattr(fn, "logging_config", None) or {}
+        env = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
+        # Reserved variables win over the function's own, as in Lambda.
+        env.update(
+            {
+                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                "LANG": "en_US.UTF-8",
+                "TZ": ":UTC",
+                "PYTHONPATH": code_dir,
+                "PYTHONUNBUFFERED": "1",
+                "LAMBDA_TASK_ROOT": code_dir,
+                "_HANDLER": fn.handler or "",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+                "AWS_REGION": fn.region,
+                "AWS_DEFAULT_REGION": fn.region,
+                "AWS_LAMBDA_LOG_GROUP_NAME": settings.group,
+                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+                "AWS_LAMBDA_LOG_FORMAT": config.get("LogFormat", "Text"),
+                # The function's SDK calls stay on the local cloud, with credentials that are never real.
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": DUMMY_SECRET,
+                "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET,
+                "AWS_SESSION_TOKEN": DUMMY_SECRET,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
+        )
+        if settings.json:  # Lambda sets the level only for JSON logs, where it defaults to INFO
+            env["AWS_LAMBDA_LOG_LEVEL"] = config.get("ApplicationLogLevel", "INFO")
+        return env
+
+    def _warn_runtime_mismatch(self, fn: Any) -> None:
+        local = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        runtime = fn.run_time or ""
+        if runtime == local or runtime in self._warned_runtimes:
+            return
+        self._warned_runtimes.add(runtime)
+        log.warning(
+            "function %s declares Runtime %s but runs locally on %s (awslambdaric)",
+            fn.function_name,
+            runtime or "(none)",
+            local,
+        )
+
+    # -- results and log lines ---------------------------------------------------------------------------
+
+    def _finish(self, fn: Any, worker: Worker, request_id: str, outcome: Outcome) -> InvokeResult:
+        settings: LogSettings = worker.spec.log_settings
+        payload, error_type, status = _result_payload(worker, request_id, outcome, float(fn.timeout))
+        events = _log_events(fn, settings, request_id, outcome, error_type, status)
+        lambda_logs.write(fn, settings.group, worker.spec.log_stream, events)
+        return InvokeResult(
+            request_id=request_id,
+            payload=payload,
+            function_error=None if outcome.kind == "response" else "Unhandled",
+            log_text="".join(message if message.endswith("\n") else message + "\n" for _, message in events),
+            executed_version=str(fn.version),
+        )
 
 
-def set_active(runtime) -> None:
+def _fingerprint(fn: Any) -> tuple:
+    return (
+        fn.code_sha_256,
+        fn.handler,
+        fn.run_time,
+        fn.memory_size,
+        fn.timeout,
+        json.dumps(fn.environment_vars or {}, sort_keys=True),
+        json.dumps(getattr(fn, "logging_config", None) or {}, sort_keys=True),
+    )
+
+
+def _result_payload(worker: Worker, request_id: str, outcome: Outcome, timeout_s: float) -> tuple[bytes, str, str]:
+    """The Invoke response body, the error type for REPORT (runtime failures only) and the REPORT status."""
+    if outcome.kind == "response":
+        return outcome.body, "", "success"
+    if outcome.kind == "error":
+        return outcome.body, "", "success"  # a raised exception: the runtime itself did fine
+    if outcome.kind == "init_error":
+        body = _with_request_id(outcome.body, request_id)
+        return body, outcome.error_type or "Runtime.Unknown", "error"
+    if outcome.kind == "timeout":
+        message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+        return _error_body("Sandbox.Timedout", message), "Sandbox.Timedout", "timeout"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {worker.exit_status}"
+    return _error_body("Runtime.ExitError", message), "Runtime.ExitError", "error"
+
+
+def _error_body(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def _with_request_id(body: bytes, request_id: str) -> bytes:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(document, dict) and not document.get("requestId"):
+        document["requestId"] = request_id
+    return json.dumps(document).encode()
+
+
+def _log_events(
+    fn: Any, settings: LogSettings, request_id: str, outcome: Outcome, error_type: str, status: str
+) -> list[tuple[int, str]]:
+    now = int(time.time() * 1000)
+    begun = now - int(outcome.duration_ms)
+    version = str(fn.version)
+    events: list[tuple[int, str]] = []
+    if outcome.init_ms is not None:  # a cold start: the stream opens with the init phase
+        init_begun = begun - int(outcome.init_ms)
+        events += _at(init_begun, lambda_logs.init_start(settings, fn)) + outcome.init_events
+    if outcome.phase == "init":
+        events += outcome.events
+        events += _at(now, lambda_logs.init_error_report(settings, outcome.init_ms or 0.0, error_type))
+        events += _at(now, lambda_logs.start(settings, request_id, version))
+    else:
+        events += _at(begun, lambda_logs.start(settings, request_id, version)) + outcome.events
+    if outcome.kind == "timeout":
+        events += _at(now, lambda_logs.timed_out(request_id, float(fn.timeout)))
+    report = Report(
+        request_id=request_id,
+        duration_ms=outcome.duration_ms if outcome.phase == "invoke" else 0.0,
+        memory_mb=int(fn.memory_size),
+        max_memory_mb=outcome.max_memory_mb,
+        init_ms=outcome.init_ms,
+        status=status,
+        error_type=error_type,
+    )
+    events += _at(now, lambda_logs.end(settings, request_id) + lambda_logs.report(settings, report))
+    return _monotonic(events)
+
+
+def _at(timestamp_ms: int, messages: list[str]) -> list[tuple[int, str]]:
+    return [(timestamp_ms, message) for message in messages]
+
+
+def _monotonic(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Keep the written order and never let a timestamp go backwards (readers sort by timestamp)."""
+    latest = 0
+    fixed = []
+    for timestamp, message in events:
+        latest = max(latest, timestamp)
+        fixed.append((latest, message))
+    return fixed
+
+
+def set_active(runtime: LambdaRuntime | None) -> None:
     global _active
     _active = runtime
 
 
-def active():
+def active() -> LambdaRuntime | None:
     return _active

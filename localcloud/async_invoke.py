@@ -1,0 +1,210 @@
+"""Lambda's asynchronous invocation: an event queue, retries, and OnSuccess/OnFailure destinations.
+
+As in Lambda, the caller (S3 notifications, ``Invoke`` with ``InvocationType=Event``) only queues the event and
+returns at once. Dispatcher threads run it; a failed run (function error, timeout, crash) is retried
+``MaximumRetryAttempts`` times (from the function's event invoke config, default 2) with the same request id,
+then an invocation record goes to the OnFailure destination if one is set. Lambda waits about a minute and then
+two between attempts; locally the delays are a fraction of a second.
+
+An event whose function no longer exists is dropped with a line on the ``localcloud`` logger.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from localcloud.lambda_logs import iso_now
+
+if TYPE_CHECKING:
+    from localcloud.runtime import InvokeResult, LambdaRuntime
+
+log = logging.getLogger("localcloud")
+
+DEFAULT_MAX_RETRIES = 2
+
+
+@dataclass
+class AsyncEvent:
+    account_id: str
+    region: str
+    function_arn: str
+    payload: bytes
+    request_id: str
+    attempts: int = 0
+
+
+@dataclass(order=True)
+class _Queued:
+    due: float
+    seq: int
+    event: AsyncEvent = field(compare=False)
+
+
+class AsyncInvoker:
+    def __init__(self, runtime: LambdaRuntime, threads: int, retry_delays: tuple[float, ...]) -> None:
+        self._runtime = runtime
+        self._threads_wanted = threads
+        self._delays = retry_delays or (0.0,)
+        self._heap: list[_Queued] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
+        request_id = str(uuid.uuid4())
+        self._schedule(AsyncEvent(account_id, region, function_arn, payload, request_id), delay=0.0)
+        return request_id
+
+    def start(self) -> None:
+        self._stopping = False
+        for number in range(self._threads_wanted):
+            thread = threading.Thread(target=self._loop, name=f"lambda-async-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            dropped = len(self._heap)
+            self._heap.clear()
+            self._cond.notify_all()
+        if dropped:
+            log.info("local cloud stopping: %d queued async invocation(s) dropped", dropped)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def _schedule(self, event: AsyncEvent, delay: float) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, _Queued(time.monotonic() + delay, next(self._seq), event))
+            self._cond.notify()
+
+    def _next(self) -> AsyncEvent | None:
+        with self._cond:
+            while not self._stopping:
+                now = time.monotonic()
+                if self._heap and self._heap[0].due <= now:
+                    return heapq.heappop(self._heap).event
+                self._cond.wait(self._heap[0].due - now if self._heap else None)
+            return None
+
+    def _loop(self) -> None:
+        while (event := self._next()) is not None:
+            try:
+                self._run(event)
+            except Exception:  # a bug here must not take the dispatcher (and every later event) down
+                log.exception(
+                    "async invocation %s of %s failed inside the local cloud", event.request_id, event.function_arn
+                )
+
+    def _run(self, event: AsyncEvent) -> None:
+        fn = _lookup(event)
+        if fn is None:
+            log.warning(
+                "dropping async event %s: function %s does not exist (deleted?)", event.request_id, event.function_arn
+            )
+            return
+        event.attempts += 1
+        result = self._runtime.invoke(fn, event.payload, event.request_id)
+        if result.function_error is None:
+            self._deliver(fn, event, result, "OnSuccess", "Success")
+        elif event.attempts <= _max_retries(fn):
+            delay = self._delays[min(event.attempts - 1, len(self._delays) - 1)]
+            self._schedule(event, delay)
+        else:
+            log.info(
+                "async invocation %s of %s failed %d time(s): giving up",
+                event.request_id,
+                fn.function_name,
+                event.attempts,
+            )
+            self._deliver(fn, event, result, "OnFailure", "RetriesExhausted")
+
+    def _deliver(self, fn: Any, event: AsyncEvent, result: InvokeResult, which: str, condition: str) -> None:
+        destination = _destination(fn, which)
+        if not destination:
+            return
+        record = invocation_record(fn, event, result, condition)
+        try:
+            self._send(destination, record)
+        except Exception as exc:  # AWS drops a record it cannot deliver; say so instead of failing silently
+            log.warning("could not send invocation record %s to %s: %s", event.request_id, destination, exc)
+
+    def _send(self, arn: str, record: dict[str, Any]) -> None:
+        _, _, service, region, account_id, resource = arn.split(":", 5)
+        body = json.dumps(record)
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            sqs_backends[account_id][region].send_message(queue_name=resource, message_body=body)
+        elif service == "sns":
+            from moto.sns.models import sns_backends
+
+            sns_backends[account_id][region].publish(message=body, arn=arn)
+        elif service == "lambda":
+            self.submit(account_id, region, arn, body.encode())
+        else:
+            log.warning("destination %s: only SQS, SNS and Lambda destinations run locally", arn)
+
+
+def invocation_record(fn: Any, event: AsyncEvent, result: InvokeResult, condition: str) -> dict[str, Any]:
+    """The record Lambda sends to a destination (version 1.0)."""
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": result.executed_version}
+    if result.function_error:
+        response_context["functionError"] = result.function_error
+    return {
+        "version": "1.0",
+        "timestamp": iso_now(),
+        "requestContext": {
+            "requestId": event.request_id,
+            "functionArn": f"{_unqualified(fn.function_arn)}:{result.executed_version}",
+            "condition": condition,
+            "approximateInvokeCount": event.attempts,
+        },
+        "requestPayload": _json_or_text(event.payload),
+        "responseContext": response_context,
+        "responsePayload": _json_or_text(result.payload),
+    }
+
+
+def _json_or_text(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")
+
+
+def _unqualified(arn: str) -> str:
+    return ":".join(arn.split(":")[:7])
+
+
+def _lookup(event: AsyncEvent) -> Any | None:
+    from moto.awslambda.utils import get_backend
+
+    try:
+        return get_backend(event.account_id, event.region).get_function(event.function_arn)
+    except Exception:  # UnknownFunctionException and friends: the function is gone
+        return None
+
+
+def _event_config(fn: Any) -> dict[str, Any]:
+    # moto appends on every Put/UpdateFunctionEventInvokeConfig; the latest one is what AWS would apply.
+    configs = getattr(fn, "event_invoke_config", None) or []
+    return configs[-1].config if configs else {}
+
+
+def _max_retries(fn: Any) -> int:
+    return int(_event_config(fn).get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
+
+
+def _destination(fn: Any, which: str) -> str | None:
+    return _event_config(fn).get("DestinationConfig", {}).get(which, {}).get("Destination")

@@ -1,0 +1,82 @@
+"""Lambda's Invoke API runs the function with AWS's own runtime; moto 5.2.5 needs Docker for it.
+
+AWS behaviour: ``Invoke`` with ``InvocationType`` RequestResponse runs the function and returns its result
+(``X-Amz-Function-Error: Unhandled`` plus an ``errorMessage``/``errorType``/``stackTrace`` payload when it
+fails, the base64 last 4 KB of its log with ``LogType=Tail``, ``X-Amz-Executed-Version``); ``Event`` queues it
+and answers 202 at once (retries and destinations apply); ``DryRun`` only checks and answers 204. Deleting a
+function ends its execution environments.
+
+moto gap: ``LambdaFunction.invoke``/``_invoke_lambda`` start a Docker container (without Docker they write
+"error running docker" into the log group), ``Event`` runs synchronously, and the log tail is wrong. This fix
+routes both methods to the active ``localcloud.runtime.LambdaRuntime`` and wraps
+``LambdaBackend.delete_function`` to stop the deleted function's workers.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from typing import Any
+
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+from localcloud import runtime
+
+TAIL_BYTES = 4096
+
+
+def _active_runtime() -> runtime.LambdaRuntime:
+    active = runtime.active()
+    if active is None:
+        raise RuntimeError("no local Lambda runtime is running (localcloud.start() starts one)")
+    return active
+
+
+def _payload(body: str | bytes | None) -> bytes:
+    if not body:
+        return b"{}"
+    return body.encode() if isinstance(body, str) else body
+
+
+def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    invocation_type = request_headers.get("x-amz-invocation-type") or "RequestResponse"
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+        _active_runtime().invoke_async(self.account_id, self.region, self.function_arn, _payload(body))
+        return b""
+    result = _active_runtime().invoke(self, _payload(body))
+    response_headers["x-amz-executed-version"] = result.executed_version
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    tail = result.log_text.encode()[-TAIL_BYTES:]
+    # moto's response layer drops this header unless the request asked for LogType=Tail.
+    response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+    return result.payload
+
+
+def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    """moto's internal entry point (used by other moto services): same runtime, moto's return shape."""
+    payload = event if isinstance(event, (str, bytes)) else json.dumps(event or {})
+    result = _active_runtime().invoke(self, _payload(payload))
+    return result.payload.decode("utf-8", "replace"), result.function_error is not None, result.log_text
+
+
+def apply() -> None:
+    original_delete = LambdaBackend.delete_function
+
+    @functools.wraps(original_delete)
+    def delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+        try:
+            arn = self.get_function(function_name, qualifier).function_arn
+        except Exception:
+            arn = None  # let moto raise its own "not found" error below
+        original_delete(self, function_name, qualifier)
+        active = runtime.active()
+        if arn and active is not None:
+            active.forget(arn)
+
+    LambdaFunction.invoke = invoke
+    LambdaFunction._invoke_lambda = _invoke_lambda
+    LambdaBackend.delete_function = delete_function

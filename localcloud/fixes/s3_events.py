@@ -1,0 +1,101 @@
+"""S3 notifies Lambda asynchronously, with S3's full event structure; moto 5.2.5 does neither.
+
+AWS behaviour: PutObject, CopyObject and CompleteMultipartUpload return before the function runs; S3 hands the
+event to Lambda as an asynchronous invoke (queued, retried, sent to an OnFailure destination). The event is
+structure version 2.1: ``eventVersion``, ``eventSource``, ``awsRegion``, ``eventTime``, ``eventName``,
+``userIdentity``, ``requestParameters``, ``responseElements`` and ``s3`` (``s3SchemaVersion``,
+``configurationId``, bucket ``name``/``ownerIdentity``/``arn``, object ``key`` URL-encoded as S3 does it
+(space -> ``+``), ``size``, ``eTag``, ``versionId`` on versioned buckets, and a ``sequencer`` that grows with
+each event).
+
+moto gap: ``moto.s3.notifications._invoke_awslambda`` invokes the function synchronously inside the S3 request
+(through Docker), and ``_get_s3_event`` leaves out userIdentity, requestParameters, responseElements,
+ownerIdentity and sequencer. This fix replaces both module functions: events are built in full (the SQS and
+SNS notifications get the same shape, as in AWS) and Lambda targets go to the runtime's async queue.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+from urllib.parse import quote_plus
+
+from moto.core.utils import iso_8601_datetime_with_milliseconds
+from moto.s3 import notifications
+
+from localcloud import runtime
+
+log = logging.getLogger("localcloud")
+
+_sequencer_lock = threading.Lock()
+_last_sequencer = 0
+
+
+def _next_sequencer() -> str:
+    """Hex, growing with every event (S3 only promises order per key; growing globally satisfies that)."""
+    global _last_sequencer
+    with _sequencer_lock:
+        _last_sequencer = max(_last_sequencer + 1, time.time_ns() // 1000)
+        return f"{_last_sequencer:018X}"
+
+
+def _principal(account_id: str) -> str:
+    return "A" + hashlib.sha256(account_id.encode()).hexdigest()[:13].upper()
+
+
+def _object(event_name: str, bucket: Any, key: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {"key": quote_plus(key.name)}
+    if not event_name.startswith("ObjectRemoved"):  # S3 sends no size or eTag for removals
+        obj["size"] = key.size
+        obj["eTag"] = key.etag.replace('"', "")
+    if getattr(bucket, "is_versioned", False) and getattr(key, "version_id", None):
+        obj["versionId"] = key.version_id
+    obj["sequencer"] = _next_sequencer()
+    return obj
+
+
+def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, list[dict[str, Any]]]:
+    # moto passes an S3NotificationEvent (a str Enum): s3:ObjectCreated:Put -> ObjectCreated:Put
+    name = getattr(event_name, "value", event_name).removeprefix("s3:")
+    owner = {"principalId": _principal(bucket.account_id)}
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": bucket.region_name,
+        "eventTime": iso_8601_datetime_with_milliseconds(),
+        "eventName": name,
+        "userIdentity": {"principalId": f"AWS:{owner['principalId']}"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {
+            "x-amz-request-id": os.urandom(8).hex().upper(),
+            "x-amz-id-2": base64.b64encode(os.urandom(48)).decode(),
+        },
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": notification_id,
+            "bucket": {"name": bucket.name, "ownerIdentity": owner, "arn": bucket.arn},
+            "object": _object(name, bucket, key),
+        },
+    }
+    return {"Records": [record]}
+
+
+def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+    """Queue the event for the function and return at once, as S3 does."""
+    active = runtime.active()
+    if active is None:
+        log.warning("S3 event for %s dropped: no local Lambda runtime is running", fn_arn)
+        return
+    active.invoke_async(account_id, region_name, fn_arn, json.dumps(event_body).encode())
+
+
+def apply() -> None:
+    # send_event() looks both names up in the module at call time, so replacing them is enough.
+    notifications._get_s3_event = get_s3_event
+    notifications._invoke_awslambda = invoke_awslambda

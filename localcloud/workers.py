@@ -1,0 +1,300 @@
+"""Worker processes: ``python -m awslambdaric <handler>`` behind a local Runtime API, and pools of them.
+
+A ``Worker`` is one execution environment: one process (in its own process group, so stopping it ends any
+children too), one Runtime API endpoint, one log stream. Its state (the invocation being served, what the
+runtime posted) lives here in ``_Channel``; the HTTP translation lives in ``localcloud.runtime_api``.
+
+The invoking thread waits in select() on the output pipe and on a wake-up pipe the channel writes to, so it
+sees the handler's output, the runtime's result, the process's exit and the deadline in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcloud.runtime_api import Invocation, RuntimeApiServer
+from localcloud.worker_output import OutputCollector
+
+INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of an on-demand function
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    handler: str
+    code_dir: str
+    env: dict[str, str]
+    timeout_s: float
+    log_stream: str
+    log_settings: Any = None  # opaque here: how the runtime renders this worker's log lines
+
+
+@dataclass
+class Outcome:
+    """What one invocation produced. ``kind``: response | error | init_error | timeout | exit."""
+
+    kind: str
+    phase: str = "invoke"  # "init" when the runtime never got ready
+    body: bytes = b""
+    error_type: str = ""
+    events: list[tuple[int, str]] = field(default_factory=list)
+    init_events: list[tuple[int, str]] = field(default_factory=list)
+    duration_ms: float = 0.0
+    init_ms: float | None = None
+    max_memory_mb: int = 0
+
+
+class _Channel:
+    """The runtime-side state of one worker, fed by the Runtime API threads."""
+
+    def __init__(self) -> None:
+        self.inbox: queue.Queue[Invocation | None] = queue.Queue()
+        self.posted: queue.SimpleQueue[tuple[str, str, bytes, str]] = queue.SimpleQueue()
+        self.current: str | None = None
+        self._ready = False
+        self._lock = threading.Lock()
+        self._closed = False
+        self.wake_fd, self._wake_w = os.pipe()
+
+    def next_invocation(self) -> Invocation | None:
+        if not self._ready:
+            self._ready = True
+            self._post("ready", "", b"", "")
+        invocation = self.inbox.get()
+        self.current = invocation.request_id if invocation else None
+        return invocation
+
+    def post_response(self, request_id: str, body: bytes) -> bool:
+        return self._post_result("response", request_id, body, "")
+
+    def post_error(self, request_id: str, body: bytes, error_type: str) -> bool:
+        return self._post_result("error", request_id, body, error_type)
+
+    def post_init_error(self, body: bytes, error_type: str) -> None:
+        self._post("init_error", "", body, error_type)
+
+    def _post_result(self, kind: str, request_id: str, body: bytes, error_type: str) -> bool:
+        if request_id != self.current:
+            return False
+        self.current = None
+        self._post(kind, request_id, body, error_type)
+        return True
+
+    def _post(self, kind: str, request_id: str, body: bytes, error_type: str) -> None:
+        self.posted.put((kind, request_id, body, error_type))
+        with self._lock:  # never write to a closed (possibly already reused) descriptor
+            if not self._closed:
+                os.write(self._wake_w, b"x")
+
+    def close(self) -> None:
+        self.inbox.put(None)  # releases a blocked /next
+        with self._lock:
+            self._closed = True
+            os.close(self.wake_fd)
+            os.close(self._wake_w)
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, nodelay: bool = True) -> None:
+        self.spec = spec
+        self._channel = _Channel()
+        self._api = RuntimeApiServer(self._channel, nodelay=nodelay)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._output: OutputCollector | None = None
+        self._started = 0.0
+        self._init_ms: float | None = None  # set by the first invocation (the cold start)
+        self.alive = False
+
+    def start(self) -> None:
+        self._api.start()
+        env = {**self.spec.env, "AWS_LAMBDA_RUNTIME_API": self._api.address}
+        self._started = time.monotonic()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "awslambdaric", self.spec.handler],
+            cwd=self.spec.code_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            process_group=0,  # its own group: Ctrl-C reaches us, and stop() ends the whole group
+        )
+        self._output = OutputCollector(self._proc.stdout.fileno())
+        self.alive = True
+
+    def invoke(self, invocation: Invocation) -> Outcome:
+        """Run one invocation; a cold worker first waits for the runtime to finish its init."""
+        init_events: list[tuple[int, str]] = []
+        init_ms = None
+        if self._init_ms is None:
+            outcome = self._await_init()
+            if outcome is not None:
+                return outcome
+            init_ms, init_events = self._init_ms, self._output.take()
+        started = time.monotonic()
+        self._channel.inbox.put(invocation)
+        posted = self._wait_for(("response", "error"), started + self.spec.timeout_s)
+        outcome = self._outcome(posted, started)
+        outcome.init_ms, outcome.init_events = init_ms, init_events
+        return outcome
+
+    def _await_init(self) -> Outcome | None:
+        posted = self._wait_for(("ready", "init_error"), self._started + INIT_TIMEOUT_S)
+        self._init_ms = (time.monotonic() - self._started) * 1000
+        if posted is not None and posted[0] == "ready":
+            return None
+        outcome = self._outcome(posted, self._started)
+        outcome.init_ms, outcome.phase = self._init_ms, "init"
+        return outcome
+
+    def _outcome(self, posted: tuple[str, str, bytes, str] | None, started: float) -> Outcome:
+        duration_ms = (time.monotonic() - started) * 1000
+        memory = self._max_memory_mb()
+        if posted is None:
+            kind = "exit" if self._output.closed else "timeout"
+            self.stop()
+            return Outcome(kind, events=self._output_events(), duration_ms=duration_ms, max_memory_mb=memory)
+        kind, _request_id, body, error_type = posted
+        if kind == "init_error":
+            self._await_exit()
+        events = self._output_events()
+        return Outcome(kind, "invoke", body, error_type, events, duration_ms=duration_ms, max_memory_mb=memory)
+
+    def _output_events(self) -> list[tuple[int, str]]:
+        self._output.read()
+        return self._output.take()
+
+    def _wait_for(self, kinds: tuple[str, ...], deadline: float) -> tuple[str, str, bytes, str] | None:
+        """Wait for one of ``kinds`` to be posted; None on deadline or when the process exits first."""
+        while True:
+            posted = self._pop_posted(kinds)
+            if posted is not None:
+                return posted
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._output.closed:
+                return None
+            readable, _, _ = select.select([self._channel.wake_fd, self._output.fd], [], [], remaining)
+            if self._channel.wake_fd in readable:
+                os.read(self._channel.wake_fd, 4096)
+            if self._output.fd in readable:
+                self._output.read()
+
+    def _pop_posted(self, kinds: tuple[str, ...]) -> tuple[str, str, bytes, str] | None:
+        while True:
+            try:
+                posted = self._channel.posted.get_nowait()
+            except queue.Empty:
+                return None
+            if posted[0] in kinds:
+                return posted
+
+    def _await_exit(self) -> None:
+        # awslambdaric exits right after reporting an init error; collect its last words first.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=2)
+        self.stop()
+
+    def _max_memory_mb(self) -> int:
+        """Peak resident memory of the runtime process (VmHWM), as Lambda's "Max Memory Used"."""
+        try:
+            with open(f"/proc/{self._proc.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return max(1, round(int(line.split()[1]) / 1024))
+        except OSError:
+            pass
+        return 0
+
+    @property
+    def exit_status(self) -> str:
+        """How the process ended, worded as Lambda words it ("exit status 1", "signal: killed")."""
+        code = self._proc.returncode if self._proc else None
+        if code is None:
+            return "running"
+        if code < 0:  # Lambda's wording comes from Go's signal names
+            names = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault"}
+            return f"signal: {names.get(-code, signal.Signals(-code).name.lower())}"
+        return f"exit status {code}"
+
+    def stop(self) -> None:
+        """End the process group, the Runtime API endpoint and the pipes. Safe to call more than once."""
+        if not self.alive:
+            return
+        self.alive = False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
+        self._output.read()  # keep what it wrote before dying; take() still returns it
+        self._output.closed = True
+        self._proc.stdout.close()
+        self._channel.close()
+        self._api.stop()
+
+
+class WorkerPool:
+    """The workers of one function configuration: reuse an idle one, else start one, up to ``limit``."""
+
+    def __init__(self, fingerprint: tuple, limit: int, spawn: Callable[[], Worker]) -> None:
+        self.fingerprint = fingerprint
+        self._limit = limit
+        self._spawn = spawn
+        self._idle: list[Worker] = []
+        self._all: set[Worker] = set()
+        self._starting = 0
+        self._retired = False
+        self._cond = threading.Condition()
+
+    def acquire(self) -> Worker:
+        with self._cond:
+            while not self._idle and len(self._all) + self._starting >= self._limit:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._starting += 1
+        try:
+            worker = self._spawn()
+            worker.start()
+        finally:
+            with self._cond:
+                self._starting -= 1
+        with self._cond:
+            self._all.add(worker)
+        return worker
+
+    def release(self, worker: Worker) -> None:
+        with self._cond:
+            keep = worker.alive and not self._retired
+            if keep:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+            self._cond.notify()
+        if not keep:
+            worker.stop()
+
+    def retire(self) -> None:
+        """Stop idle workers now; busy ones are stopped when released."""
+        with self._cond:
+            self._retired = True
+            idle, self._idle = self._idle, []
+            self._all.difference_update(idle)
+        for worker in idle:
+            worker.stop()
+
+    def stop_all(self) -> None:
+        with self._cond:
+            self._retired = True
+            workers, self._idle = list(self._all), []
+            self._all.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.stop()
