@@ -20,6 +20,11 @@ CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_stack_guards",
     "cfn_change_sets",
     "cfn_change_set_api",
+    "cfn_intrinsics",
+    "cfn_resource_types",
+    "cfn_s3_bucket",
+    "cfn_lambda_update",
+    "cfn_in_place_updates",
 )
 
 _applied = False

@@ -1,0 +1,125 @@
+"""``AWS::S3::Bucket`` applies its whole configuration, on create and on update, and validates notifications.
+
+AWS behaviour: the bucket's NotificationConfiguration (LambdaConfigurations with Event and
+Filter.S3Key.Rules prefix/suffix, plus Queue/Topic configurations), VersioningConfiguration,
+PublicAccessBlockConfiguration, LifecycleConfiguration, OwnershipControls, BucketEncryption and Tags are all in
+force once the resource completes, and an update in place re-applies them (a removed block is removed). S3
+checks every notification destination: a Lambda function whose resource policy does not let
+``s3.amazonaws.com`` invoke it fails the resource with "Unable to validate the following destination
+configurations".
+
+moto gap: moto's FakeBucket applies only BucketEncryption and Tags on create; its update ignores everything else
+(and needs an explicit BucketName to re-tag).
+
+Patches: wraps ``FakeBucket.create_from_cloudformation_json``; replaces ``FakeBucket.update_from_cloudformation_json``
+(in-place updates only: a BucketName change is a replacement, done by ``cfn_update``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.awslambda.models import lambda_backends
+from moto.s3.cloud_formation import cfn_to_api_encryption
+from moto.s3.exceptions import InvalidArgumentError
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.tagging_service import TaggingService
+from moto.utilities.utils import get_partition
+
+from localcloud.fixes.cfn_s3_config import lifecycle_rules, notification_config
+
+DESTINATIONS_INVALID = "Unable to validate the following destination configurations"
+
+
+def _s3_may_invoke(statement: dict[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    services = service if isinstance(service, list) else [service]
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    allowed = any(action in ("lambda:InvokeFunction", "lambda:*", "*") for action in actions)
+    return statement.get("Effect", "Allow") == "Allow" and "s3.amazonaws.com" in services and allowed
+
+
+def check_lambda_destinations(config: dict[str, Any], region: str, account_id: str) -> None:
+    """Raise S3's InvalidArgument unless every Lambda destination lets S3 invoke it."""
+    for function_config in config.get("CloudFunctionConfiguration", []):
+        arn = function_config["CloudFunction"]
+        try:
+            function = lambda_backends[arn.split(":")[4] or account_id][region].get_function(arn)
+        except Exception:  # an unknown function is as invalid as one without permission
+            function = None
+        if function is None or not any(_s3_may_invoke(s) for s in function.policy.statements):
+            raise InvalidArgumentError(DESTINATIONS_INVALID, "NotificationConfiguration", arn)
+
+
+def _apply_notifications(backend: Any, name: str, props: dict[str, Any], region: str, account_id: str) -> None:
+    config = notification_config(props.get("NotificationConfiguration") or {})
+    check_lambda_destinations(config, region, account_id)
+    backend.put_bucket_notification_configuration(name, config)
+
+
+def _apply_access(backend: Any, name: str, props: dict[str, Any]) -> None:
+    if props.get("PublicAccessBlockConfiguration"):
+        backend.put_public_access_block(name, props["PublicAccessBlockConfiguration"])
+    else:
+        backend.get_bucket(name).public_access_block = None
+    rules = (props.get("OwnershipControls") or {}).get("Rules") or []
+    if rules:
+        backend.put_bucket_ownership_controls(name, rules[0]["ObjectOwnership"])
+    else:
+        backend.delete_bucket_ownership_controls(name)
+
+
+def _apply_storage(backend: Any, name: str, props: dict[str, Any]) -> None:
+    versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+    if versioning:
+        backend.put_bucket_versioning(name, versioning)
+    elif backend.get_bucket(name).versioning_status:
+        backend.put_bucket_versioning(name, "Suspended")  # S3 can suspend versioning, never remove it
+    rules = (props.get("LifecycleConfiguration") or {}).get("Rules")
+    if rules:
+        backend.put_bucket_lifecycle_configuration(name, lifecycle_rules(rules))
+    else:
+        backend.delete_bucket_lifecycle(name)
+    if "BucketEncryption" in props:
+        backend.put_bucket_encryption(name, cfn_to_api_encryption(props["BucketEncryption"]))
+    else:
+        backend.delete_bucket_encryption(name)
+    backend.put_bucket_tagging(name, TaggingService().flatten_tag_list(props.get("Tags") or []))
+
+
+def apply_configuration(name: str, props: dict[str, Any], region: str, account_id: str) -> None:
+    """Bring bucket ``name`` to exactly the configuration in ``props`` (CloudFormation property shape)."""
+    backend = s3_backends[account_id][get_partition(region)]
+    _apply_access(backend, name, props)
+    _apply_storage(backend, name, props)
+    _apply_notifications(backend, name, props, region, account_id)
+
+
+def _create(original: Any) -> Any:
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kw):  # type: ignore[no-untyped-def]
+        bucket = original.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        try:
+            apply_configuration(bucket.name, cloudformation_json.get("Properties") or {}, region_name, account_id)
+        except Exception:
+            # The resource failed: CloudFormation leaves no half-configured bucket behind.
+            s3_backends[account_id][get_partition(region_name)].delete_bucket(bucket.name)
+            raise
+        return bucket
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    """Replacement for ``FakeBucket.update_from_cloudformation_json`` (in place)."""
+    props = cloudformation_json.get("Properties") or {}
+    apply_configuration(original_resource.name, props, region_name, account_id)
+    return original_resource
+
+
+def apply() -> None:
+    FakeBucket.create_from_cloudformation_json = _create(FakeBucket.create_from_cloudformation_json)
+    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
