@@ -4,16 +4,15 @@ AWS behaviour: changing Code (S3Bucket/S3Key/S3ObjectVersion/ZipFile), Environme
 Timeout, Runtime, Role, Description or LoggingConfig updates the same function: same name and ARN, a new
 CodeSha256 when the code changed, and no second function. Removing a property returns it to its default.
 ``LoggingConfig`` (LogFormat, LogGroup, ApplicationLogLevel, SystemLogLevel) is part of the function's
-configuration from creation and is returned by GetFunction/GetFunctionConfiguration (default: Text format, log
-group ``/aws/lambda/<name>``).
+configuration from creation and is returned by GetFunction/GetFunctionConfiguration.
 
 moto gap: moto's CloudFormation create drops every property outside a short list (LoggingConfig, Architectures,
 TracingConfig, EphemeralStorage, Tags); its update passes CloudFormation's ``Environment`` and plaintext
-``ZipFile`` straight through and cannot reset removed properties; moto 5.2.5 has no LoggingConfig at all.
+``ZipFile`` straight through and cannot reset removed properties.
 
-Patches: wraps ``LambdaFunction.create_from_cloudformation_json`` and ``LambdaFunction.get_configuration``;
-replaces ``LambdaFunction.update_from_cloudformation_json``. The function keeps its LoggingConfig in
-``logging_config`` and its log group in moto's ``logs_group_name``.
+Patches: wraps ``LambdaFunction.create_from_cloudformation_json``; replaces
+``LambdaFunction.update_from_cloudformation_json``. LoggingConfig is stored as ``fn.logging_config``, the attribute
+the API-side fix ``lambda_logging_config`` reads back in GetFunctionConfiguration and the runtime honours.
 """
 
 from __future__ import annotations
@@ -23,19 +22,16 @@ import copy
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
 
 _DEFAULTS = {"Description": "", "MemorySize": 128, "Timeout": 3}
 _CONFIG_KEYS = ("Description", "Handler", "MemorySize", "Role", "Runtime", "Timeout", "VpcConfig", "Layers")
 
 
 def _set_logging(function: Any, logging_config: dict[str, Any] | None) -> None:
-    config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
-    config.update(logging_config or {})
-    if config["LogFormat"] == "JSON":
-        config.setdefault("ApplicationLogLevel", "INFO")
-        config.setdefault("SystemLogLevel", "INFO")
-    function.logging_config = config
-    function.logs_group_name = config["LogGroup"]
+    # Same attribute as the API-side fix (lambda_logging_config): the runtime reads it, defaults applied on read.
+    function.logging_config = dict(logging_config or {})
 
 
 def _set_extras(function: Any, props: dict[str, Any]) -> None:
@@ -61,6 +57,21 @@ def _code_changed(function: Any, code: dict[str, Any]) -> bool:
     return any(function.code.get(key) != code.get(key) for key in keys)
 
 
+def _require_s3_code(function: Any, code: dict[str, Any]) -> None:
+    # moto's update path treats a missing object as empty code; Lambda refuses it.
+    if "S3Bucket" not in code:
+        return
+    backend = s3_backends[function.account_id][get_partition(function.region)]
+    bucket = backend.buckets.get(code["S3Bucket"])
+    if bucket is None or backend.get_object(code["S3Bucket"], code["S3Key"]) is None:
+        error = (
+            "NoSuchBucket. S3 Error Message: The specified bucket does not exist"
+            if bucket is None
+            else ("NoSuchKey. S3 Error Message: The specified key does not exist.")
+        )
+        raise ValueError("InvalidParameterValueException", f"Error occurred while GetObject. S3 Error Code: {error}")
+
+
 def _create(original: Any) -> Any:
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kw):  # type: ignore[no-untyped-def]
         function = original.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
@@ -80,23 +91,12 @@ def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
     function.update_configuration(updates)
     function.environment_vars = (props.get("Environment") or {}).get("Variables") or {}
     if _code_changed(function, props["Code"]):
+        _require_s3_code(function, props["Code"])
         function.update_function_code(_code_spec(props["Code"]))
     _set_extras(function, props)
     return function
 
 
-def _get_configuration(original: Any) -> Any:
-    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
-        config = original(self, on_create)
-        if not hasattr(self, "logging_config"):
-            _set_logging(self, None)
-        config["LoggingConfig"] = dict(self.logging_config)
-        return config
-
-    return get_configuration
-
-
 def apply() -> None:
     LambdaFunction.create_from_cloudformation_json = _create(LambdaFunction.create_from_cloudformation_json)
     LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
-    LambdaFunction.get_configuration = _get_configuration(LambdaFunction.get_configuration)

@@ -1,0 +1,101 @@
+"""The project's own templates deploy on the local cloud through change sets, and a code change updates in place.
+
+cloudformation/app.yaml (bucket DependsOn a Lambda permission built from the bucket-name string, LoggingConfig on
+its own log group, EventInvokeConfig with an SQS OnFailure destination) and cloudformation/bootstrap.yaml (OIDC
+provider, roles with Fn::If/Fn::Select/Fn::Split trust conditions, artifact bucket): CREATE change set, then an
+UPDATE change set that changes the function code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", source)
+    return buffer.getvalue()
+
+
+def _deploy(cf, stack: str, name: str, body: str, params: list[dict], change_set_type: str) -> dict:
+    cf.create_change_set(
+        StackName=stack, ChangeSetName=name, ChangeSetType=change_set_type, TemplateBody=body, Parameters=params
+    )
+    cf.execute_change_set(StackName=stack, ChangeSetName=name)
+    return cf.describe_stacks(StackName=stack)["Stacks"][0]
+
+
+def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
+    cf, s3, lam = client("cloudformation"), client("s3"), client("lambda")
+    stack = f"app-{uuid.uuid4().hex[:8]}"
+    artifacts = f"{stack}-artifacts"
+    s3.create_bucket(Bucket=artifacts)
+    for version in ("a", "b"):
+        s3.put_object(
+            Bucket=artifacts, Key=f"artifacts/{version}.zip", Body=_zip(f"def handler(e, c):\n    return {version!r}\n")
+        )
+    body = (ROOT / "cloudformation" / "app.yaml").read_text()
+
+    def params(key: str) -> list[dict]:
+        return [
+            {"ParameterKey": "ArtifactBucket", "ParameterValue": artifacts},
+            {"ParameterKey": "ArtifactKey", "ParameterValue": key},
+        ]
+
+    created = _deploy(cf, stack, "create", body, params("artifacts/a.zip"), "CREATE")
+    assert created["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
+    assert set(outputs) >= {"BucketName", "FunctionName", "FunctionArn", "LogGroupName", "FailureQueueUrl"}
+    function = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
+    assert function["LoggingConfig"]["LogGroup"] == outputs["LogGroupName"]
+    invoke_config = lam.get_function_event_invoke_config(FunctionName=outputs["FunctionName"])
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"].startswith("arn:aws:sqs:")
+    notifications = s3.get_bucket_notification_configuration(Bucket=outputs["BucketName"])[
+        "LambdaFunctionConfigurations"
+    ]
+    assert [n["LambdaFunctionArn"] for n in notifications] == [outputs["FunctionArn"]]
+
+    updated = _deploy(cf, stack, "code", body, params("artifacts/b.zip"), "UPDATE")
+    changes = cf.describe_change_set(StackName=stack, ChangeSetName="code")["Changes"]
+
+    assert [(c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Replacement"]) for c in changes] == [
+        ("Function", "False")
+    ]
+    assert updated["StackStatus"] == "UPDATE_COMPLETE"
+    after = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
+    assert after["FunctionArn"] == function["FunctionArn"] and after["CodeSha256"] != function["CodeSha256"]
+
+
+def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
+    cf, iam = client("cloudformation"), client("iam")
+    stack = f"bootstrap-{uuid.uuid4().hex[:8]}"
+    body = (ROOT / "cloudformation" / "bootstrap.yaml").read_text()
+    params = [
+        {"ParameterKey": "GitHubRepository", "ParameterValue": "octo/repo"},
+        {"ParameterKey": "ProjectName", "ParameterValue": stack},
+    ]
+
+    created = _deploy(cf, stack, "create", body, params, "CREATE")
+
+    assert created["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
+    role = iam.get_role(RoleName=outputs["DeployRoleArn"].split("/")[-1])["Role"]
+    document = role["AssumeRolePolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    subjects = document["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subjects == [
+        "repo:octo/repo:environment:staging",
+        "repo:octo/repo:environment:production",
+        "repo:octo/repo:ref:refs/heads/main",
+    ]
+    assert any(
+        p["Arn"] == document["Statement"][0]["Principal"]["Federated"]
+        for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    )

@@ -1,0 +1,74 @@
+"""AWS::S3::Bucket applies its configuration on create and update, and S3 validates Lambda destinations.
+
+AWS: every property of the bucket is in force once the resource completes; a NotificationConfiguration whose
+function does not let s3.amazonaws.com invoke it fails with "Unable to validate the following destination
+configurations". (Plain moto ignores notification, versioning, public access block, lifecycle and ownership.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _template(name: str) -> str:
+    return (TEMPLATES / name).read_text()
+
+
+def _params(**values: str) -> list[dict[str, str]]:
+    return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
+
+
+def _filter_rules(s3, bucket: str) -> dict[str, str]:
+    (config,) = s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    return {rule["Name"].lower(): rule["Value"] for rule in config["Filter"]["Key"]["FilterRules"]}
+
+
+def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
+    cf, s3 = client("cloudformation"), client("s3")
+    stack = f"cfn-bucket-{uuid.uuid4().hex[:8]}"
+    cf.create_stack(StackName=stack, TemplateBody=_template("bucket.yaml"))
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
+    bucket = outputs["BucketName"]
+
+    (notification,) = s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    assert notification["LambdaFunctionArn"] == outputs["FunctionArn"]
+    assert notification["Events"] == ["s3:ObjectCreated:*"]
+    assert _filter_rules(s3, bucket) == {"prefix": "uploads/", "suffix": ".txt"}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (encryption,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert (rule["ID"], rule["Filter"]["Prefix"], rule["Expiration"]["Days"]) == ("expire-verify", "verify/", 1)
+
+    params = _params(
+        Prefix="incoming/", Suffix=".csv", Versioning="Suspended", ExpireDays="3", Ownership="ObjectWriter"
+    )
+    cf.update_stack(StackName=stack, TemplateBody=_template("bucket.yaml"), Parameters=params)
+
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert _filter_rules(s3, bucket) == {"prefix": "incoming/", "suffix": ".csv"}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["Expiration"]["Days"] == 3
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "ObjectWriter"}]
+
+
+def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -> None:
+    cf, s3 = client("cloudformation"), client("s3")
+    stack = f"cfn-noperm-{uuid.uuid4().hex[:8]}"
+    buckets_before = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+    cf.create_stack(StackName=stack, TemplateBody=_template("bucket_without_permission.yaml"))
+
+    events = cf.describe_stack_events(StackName=stack)["StackEvents"]
+    failed = [e for e in events if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "CREATE_FAILED"]
+    assert len(failed) == 1
+    assert "Unable to validate the following destination configurations" in failed[0]["ResourceStatusReason"]
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == buckets_before

@@ -1,0 +1,92 @@
+"""Stack updates: a no-op is refused, and a Lambda function is updated in place.
+
+AWS: UpdateStack with nothing to change fails with ValidationError "No updates are to be performed."; changing a
+function's code or configuration keeps the same function (name, ARN) with a new CodeSha256 when the code
+changed; LoggingConfig from the template is the function's from creation. (Plain moto accepts the no-op update
+and creates a second function on a code change.)
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _template(name: str) -> str:
+    return (TEMPLATES / name).read_text()
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", source)
+    return buffer.getvalue()
+
+
+def _upload_code(s3, bucket: str) -> None:
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="v1.zip", Body=_zip("def handler(event, context):\n    return 1\n"))
+    s3.put_object(Bucket=bucket, Key="v2.zip", Body=_zip("def handler(event, context):\n    return 2\n"))
+
+
+def _params(**values: str) -> list[dict[str, str]]:
+    return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
+
+
+def test_update_with_nothing_to_change_is_refused(client) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-noop-{uuid.uuid4().hex[:8]}"
+    cf.create_stack(StackName=stack, TemplateBody=_template("queues.yaml"))
+
+    with pytest.raises(ClientError) as raised:
+        cf.update_stack(StackName=stack, TemplateBody=_template("queues.yaml"))
+
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert raised.value.response["Error"]["Message"] == "No updates are to be performed."
+
+
+def test_function_is_updated_in_place(client) -> None:
+    cf, s3, lam = client("cloudformation"), client("s3"), client("lambda")
+    stack = f"cfn-fn-{uuid.uuid4().hex[:8]}"
+    code_bucket = f"{stack}-code"
+    _upload_code(s3, code_bucket)
+    cf.create_stack(
+        StackName=stack,
+        TemplateBody=_template("function.yaml"),
+        Parameters=_params(CodeBucket=code_bucket, CodeKey="v1.zip"),
+    )
+    before = lam.get_function_configuration(FunctionName=f"{stack}-fn")
+    assert before["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": "DEBUG",
+        "SystemLogLevel": "WARN",
+        "LogGroup": f"/aws/lambda/{stack}-fn",
+    }
+    functions_before = len(lam.list_functions()["Functions"])
+
+    changed = _params(
+        CodeBucket=code_bucket,
+        CodeKey="v2.zip",
+        Handler="handler.main",
+        MemorySize="256",
+        Timeout="9",
+        Greeting="hi",
+        LogFormat="Text",
+    )
+    cf.update_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=changed)
+
+    after = lam.get_function_configuration(FunctionName=f"{stack}-fn")
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert after["FunctionArn"] == before["FunctionArn"]
+    assert after["CodeSha256"] != before["CodeSha256"]
+    assert (after["Handler"], after["MemorySize"], after["Timeout"]) == ("handler.main", 256, 9)
+    assert after["Environment"]["Variables"] == {"GREETING": "hi"}
+    assert after["LoggingConfig"]["LogFormat"] == "Text"
+    assert len(lam.list_functions()["Functions"]) == functions_before
