@@ -140,29 +140,35 @@ class Deployer:
             recovery = recovery_for(status, stack_name)
             if recovery is Recovery.WAIT:
                 self.progress.message(f"Stack {stack_name} is busy ({status}); waiting for that to finish.")
-                self._watch(stack_name, mark=False)
+                self._follow(stack["StackId"], self._stream(stack["StackId"], mark=False))
                 continue
             if recovery is Recovery.DELETE_AND_CREATE:
                 self.progress.message(
                     f"Stack {stack_name} is in ROLLBACK_COMPLETE (its first create failed), which can only be "
                     "deleted. Deleting it, then creating it again."
                 )
+                # Watch by id: once deleted, the name no longer resolves but the id still does.
+                stream = self._stream(stack["StackId"])
                 self.cfn.delete_stack(StackName=stack_name)
-                self._watch(stack_name)
+                self._follow(stack["StackId"], stream)
                 continue
             return stack if recovery is Recovery.UPDATE else None
 
-    def _watch(self, stack_name: str, mark: bool = True) -> tuple[str, list[dict[str, Any]]]:
-        stream = cfn.EventStream(self.cfn, stack_name)
+    def _stream(self, stack_ref: str, mark: bool = True) -> cfn.EventStream:
+        stream = cfn.EventStream(self.cfn, stack_ref)
         if mark:
             stream.mark()
+        return stream
+
+    def _follow(self, stack_ref: str, stream: cfn.EventStream) -> tuple[str, list[dict[str, Any]]]:
+        """Stream events until the stack settles; returns its status and the events seen."""
         seen: list[dict[str, Any]] = []
 
         def record(event: dict[str, Any]) -> None:
             seen.append(event)
             self.progress.event(event)
 
-        return cfn.watch(self.cfn, stack_name, stream, record, self._backoff()), seen
+        return cfn.watch(self.cfn, stack_ref, stream, record, self._backoff()), seen
 
     # -- the change set ------------------------------------------------------------------------------------
     def _create_change_set(self, request: DeployRequest, change_set_type: str) -> str:
@@ -258,19 +264,12 @@ class Deployer:
         return is_unchanged(stack, deployed.get("TemplateBody"), request)
 
     def _execute(self, request: DeployRequest, name: str, result: DeployResult) -> DeployResult:
-        stream = cfn.EventStream(self.cfn, request.stack_name)
-        stream.mark()
-        events: list[dict[str, Any]] = []
+        stack_ref = cfn.describe_stack(self.cfn, request.stack_name)["StackId"]
+        stream = self._stream(stack_ref)
         try:
             with _busy_is_a_user_error(request.stack_name):
                 self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
-            status = cfn.watch(
-                self.cfn,
-                request.stack_name,
-                stream,
-                lambda e: (events.append(e), self.progress.event(e)),
-                self._backoff(),
-            )
+            status, events = self._follow(stack_ref, stream)
         except KeyboardInterrupt as exc:
             raise Interrupted(
                 f"Interrupted. CloudFormation carries on with stack {request.stack_name} without us; nothing is "
@@ -280,7 +279,7 @@ class Deployer:
         result.status, result.outcome = status, "deployed"
         if status not in SUCCESS:
             raise StackFailed(_failure_message(request.stack_name, status, events, result.change_set_type))
-        result.outputs = cfn.outputs(cfn.describe_stack(self.cfn, request.stack_name) or {})
+        result.outputs = cfn.outputs(cfn.describe_stack(self.cfn, stack_ref) or {})
         return result
 
 

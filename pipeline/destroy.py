@@ -60,12 +60,13 @@ def destroy(cfn_client, s3, stack_name: str, progress: Progress, sleep=time.slee
     for bucket in stack_buckets(cfn_client, stack_name):
         count = empty_bucket(s3, bucket)
         progress.message(f"Emptied bucket {bucket} ({count} object versions and delete markers).")
-    stream = cfn.EventStream(cfn_client, stack_name)
+    # Follow the stack by id: once deleted, its name no longer resolves but its id still does.
+    stream = cfn.EventStream(cfn_client, stack["StackId"])
     stream.mark()
     events: list[dict[str, Any]] = []
     cfn_client.delete_stack(StackName=stack_name)
     status = cfn.watch(
-        cfn_client, stack_name, stream, lambda e: (events.append(e), progress.event(e)), cfn.Backoff(sleep=sleep)
+        cfn_client, stack["StackId"], stream, lambda e: (events.append(e), progress.event(e)), cfn.Backoff(sleep=sleep)
     )
     if status != "DELETE_COMPLETE":
         cause = cfn.first_failure(events, stack_name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 # Lambda execution and S3 events (the runtime side).
-RUNTIME_FIXES: tuple[str, ...] = ("lambda_logging_config", "lambda_invoke", "s3_events")
+RUNTIME_FIXES: tuple[str, ...] = ("lambda_logging_config", "lambda_invoke", "s3_events", "s3_bucket_policy")
 
 # CloudFormation.
 CLOUDFORMATION_FIXES: tuple[str, ...] = (

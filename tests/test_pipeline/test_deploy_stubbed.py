@@ -17,10 +17,12 @@ from pipeline.template import Template
 BODY = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
 REQUEST = DeployRequest("app-dev", Template(Path("t.yaml"), BODY, {"Resources": {}}))
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/app-dev/1"
 
 
 def _stack(status):
-    return {"Stacks": [{"StackName": "app-dev", "StackStatus": status, "CreationTime": NOW, "Outputs": []}]}
+    stack = {"StackName": "app-dev", "StackId": STACK_ID, "StackStatus": status, "CreationTime": NOW, "Outputs": []}
+    return {"Stacks": [stack]}
 
 
 def _event(event_id, status, logical="app-dev", reason=None):
@@ -94,13 +96,13 @@ def test_an_update_in_progress_is_waited_for_with_progress(cfn):
 
     stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": "app-dev"})
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e2", "UPDATE_IN_PROGRESS", "Q")]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": "app-dev"})
+    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     stubber.add_response(
         "describe_stack_events",
         {"StackEvents": [_event("e3", "UPDATE_COMPLETE"), _event("e2", "UPDATE_IN_PROGRESS", "Q")]},
         None,
     )
-    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e3", "UPDATE_COMPLETE")]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
     stubber.add_response("get_template", {"TemplateBody": BODY}, None)
@@ -148,6 +150,7 @@ def test_ctrl_c_during_execution_says_cloudformation_carries_on(cfn):
         },
         None,
     )
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e1", "UPDATE_COMPLETE")]}, None)
     stubber.add_response("execute_change_set", {}, None)
 
@@ -155,7 +158,7 @@ def test_ctrl_c_during_execution_says_cloudformation_carries_on(cfn):
         raise KeyboardInterrupt
 
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e1", "UPDATE_COMPLETE")]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": "app-dev"})
+    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match="CloudFormation carries on with stack app-dev") as caught:
         Deployer(client, sleep=interrupt).deploy(REQUEST)
     assert caught.value.exit_code == 130
