@@ -5,6 +5,8 @@ Run ``invoke --list`` for the list and ``invoke --help TASK`` for a task's flags
 
 from __future__ import annotations
 
+import sys
+
 from invoke import Collection, task
 
 from pipeline import commands
@@ -51,7 +53,7 @@ def lint(c):
 @task(help={"k": "only tests matching this pytest -k expression"})
 def test(c, k=None):
     """Run the test suite (pytest; it never reaches AWS)."""
-    c.run("python -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
+    c.run(f"{sys.executable} -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
 
 
 @task(help=WHERE)
