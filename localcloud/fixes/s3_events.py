@@ -9,14 +9,18 @@ structure version 2.1: ``eventVersion``, ``eventSource``, ``awsRegion``, ``event
 each event).
 
 moto gap: ``moto.s3.notifications._invoke_awslambda`` invokes the function synchronously inside the S3 request
-(through Docker), and ``_get_s3_event`` leaves out userIdentity, requestParameters, responseElements,
-ownerIdentity and sequencer. This fix replaces both module functions: events are built in full (the SQS and
-SNS notifications get the same shape, as in AWS) and Lambda targets go to the runtime's async queue.
+(through Docker), ``_get_s3_event`` leaves out userIdentity, requestParameters, responseElements,
+ownerIdentity and sequencer, and ``S3Backend.complete_multipart_upload`` also sends an ``ObjectCreated:Put``
+(and an ``ObjectTagging:Put``) for the object it assembles, which S3 does not. This fix replaces both module
+functions (events are built in full; the SQS and SNS notifications get the same shape, as in AWS; Lambda
+targets go to the runtime's async queue) and wraps ``notifications.send_event`` so that a multipart completion
+notifies only ``ObjectCreated:CompleteMultipartUpload``.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -28,11 +32,13 @@ from urllib.parse import quote_plus
 
 from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.s3 import notifications
+from moto.s3.models import S3Backend
 
 from localcloud import runtime
 
 log = logging.getLogger("localcloud")
 
+_completing = threading.local()  # set while this thread runs complete_multipart_upload
 _sequencer_lock = threading.Lock()
 _last_sequencer = 0
 
@@ -50,7 +56,8 @@ def _principal(account_id: str) -> str:
 
 
 def _object(event_name: str, bucket: Any, key: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {"key": quote_plus(key.name)}
+    # S3 form-encodes the key (space -> "+", "=" -> "%3D") but leaves "/" as it is.
+    obj: dict[str, Any] = {"key": quote_plus(key.name, safe="/")}
     if not event_name.startswith("ObjectRemoved"):  # S3 sends no size or eTag for removals
         obj["size"] = key.size
         obj["eTag"] = key.etag.replace('"', "")
@@ -95,7 +102,33 @@ def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name:
     active.invoke_async(account_id, region_name, fn_arn, json.dumps(event_body).encode())
 
 
+def _wrap_send_event(original: Any) -> Any:
+    complete = notifications.S3NotificationEvent.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT
+
+    @functools.wraps(original)
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        if getattr(_completing, "active", False) and event_name != complete:
+            return  # the Put/Tagging moto emits while assembling a multipart object: S3 sends neither
+        original(account_id, event_name, bucket, key)
+
+    return send_event
+
+
+def _wrap_complete_multipart_upload(original: Any) -> Any:
+    @functools.wraps(original)
+    def complete_multipart_upload(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+        _completing.active = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _completing.active = False
+
+    return complete_multipart_upload
+
+
 def apply() -> None:
-    # send_event() looks both names up in the module at call time, so replacing them is enough.
+    # moto's models call these through the module at call time, so replacing the attributes is enough.
     notifications._get_s3_event = get_s3_event
     notifications._invoke_awslambda = invoke_awslambda
+    notifications.send_event = _wrap_send_event(notifications.send_event)
+    S3Backend.complete_multipart_upload = _wrap_complete_multipart_upload(S3Backend.complete_multipart_upload)
