@@ -71,6 +71,7 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
     assert updated["StackStatus"] == "UPDATE_COMPLETE"
     after = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
     assert after["FunctionArn"] == function["FunctionArn"] and after["CodeSha256"] != function["CodeSha256"]
+    cf.delete_stack(StackName=stack)  # the session's local cloud is shared: leave no bucket or function behind
 
 
 def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
@@ -95,7 +96,11 @@ def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
         "repo:octo/repo:environment:production",
         "repo:octo/repo:ref:refs/heads/main",
     ]
-    assert any(
-        p["Arn"] == document["Statement"][0]["Principal"]["Federated"]
-        for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
-    )
+    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert document["Statement"][0]["Principal"]["Federated"] in providers
+
+    # The session's local cloud is shared and an account holds one GitHub OIDC provider: remove ours.
+    cf.delete_stack(StackName=stack)
+    assert document["Statement"][0]["Principal"]["Federated"] not in [
+        p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    ]
