@@ -1,0 +1,112 @@
+"""The deploy workflow's commands, run as written, in order, against the local cloud.
+
+The OIDC step is replaced by the local cloud's dummy credentials (and checkout/setup-python by this checkout and
+this Python); every ``run:`` step runs through bash with the step's and job's env, as Actions would run it. This
+proves the commands the workflow names exist, take those flags, and deploy and verify for real.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+import localcloud
+from pipeline.config import ROOT
+
+REGION = "us-east-1"
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def _resolve(text: str, values: dict[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        expression = match.group(1)
+        assert expression in values, f"the test does not know how to evaluate ${{{{ {expression} }}}}"
+        return values[expression]
+
+    return EXPRESSION.sub(substitute, str(text))
+
+
+def _base_env(endpoint: str, summary: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PIPELINE_", "INVOKE_"))}
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "AWS_ENDPOINT_URL": endpoint,  # every AWS call of the job goes to the local cloud
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "PIP_NO_INDEX": "1",  # the install step must find everything already installed: no network in tests
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+    )
+    return env
+
+
+def _oidc_stand_in(step: dict, values: dict[str, str]) -> dict[str, str]:
+    """What configure-aws-credentials exports, with the local cloud's dummy credentials."""
+    inputs = {k: _resolve(v, values) for k, v in step["with"].items()}
+    assert inputs["role-to-assume"].startswith("arn:aws:iam::") and inputs["aws-region"] == REGION
+    return {**localcloud.DUMMY_CREDENTIALS, "AWS_REGION": inputs["aws-region"], "AWS_DEFAULT_REGION": REGION}
+
+
+def _bootstrap(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "bootstrap", "--repo", "octo-org/s3-lambda-gitops", "--target", "aws"],
+        cwd=ROOT,
+        env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    role = re.search(r"AWS_DEPLOY_ROLE_ARN --env staging --body (\S+)", done.stdout)
+    assert role, done.stdout
+    return role.group(1)
+
+
+def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
+    summary = tmp_path / "summary.md"
+    env = _base_env(endpoint, summary)
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    job = workflow["jobs"]["deploy-staging"]
+    values = {
+        "vars.AWS_DEPLOY_ROLE_ARN": _bootstrap(env),
+        "vars.AWS_REGION": REGION,
+        "env.PYTHON_VERSION": workflow["env"]["PYTHON_VERSION"],
+        "github.run_id": "4242",
+        "github.run_attempt": "1",
+    }
+    env.update({k: _resolve(v, values) for k, v in {**workflow.get("env", {}), **job.get("env", {})}.items()})
+    ran = []
+    for step in job["steps"]:
+        if "configure-aws-credentials" in step.get("uses", ""):
+            env.update(_oidc_stand_in(step, values))
+        if "run" not in step:
+            continue
+        step_env = {**env, **{k: _resolve(v, values) for k, v in step.get("env", {}).items()}}
+        done = subprocess.run(
+            ["bash", "-e", "-c", _resolve(step["run"], values)],
+            cwd=ROOT,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, f"step {step.get('name')!r} failed:\n{done.stdout}\n{done.stderr}"
+        ran.append((step.get("name"), done.stdout))
+    assert [name for name, _ in ran] == ["Install", "Package, deploy and verify"]
+    output = ran[-1][1]
+    assert "Deploying stack s3-lambda-gitops-staging on AWS" in output  # the aws code path, not the local one
+    assert "Verified: the function logged the upload" in output
+    stack = client("cloudformation").describe_stacks(StackName="s3-lambda-gitops-staging")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    bootstrap = client("cloudformation").describe_stacks(StackName="s3-lambda-gitops-bootstrap")["Stacks"][0]
+    execution_role = {o["OutputKey"]: o["OutputValue"] for o in bootstrap["Outputs"]}["ExecutionRoleArn"]
+    assert stack["RoleARN"] == execution_role  # CloudFormation acted as the bootstrap's execution role
+    written = summary.read_text()
+    assert "### Deploy `s3-lambda-gitops-staging`" in written and "**Result: verified.**" in written
