@@ -360,10 +360,12 @@ def _provider_of(trust: dict[str, Any]) -> str | None:
 def created(client):
     """A fresh account: the bootstrap creates the GitHub OIDC provider itself (CreateOidcProvider=true).
 
-    Class-scoped so that its stack, and with it the provider, is gone before ``deployed`` runs.
+    An account holds one provider per URL, so this needs the shared local cloud's account to have none yet
+    (tests that create one delete their stack). Class-scoped: the stack, and the provider with it, is deleted
+    before the module's ``deployed`` fixture runs.
     """
     if github_providers(client):
-        pytest.skip("the shared local cloud account already has a GitHub OIDC provider")
+        pytest.skip("the shared local cloud account already has a GitHub OIDC provider (left by another test)")
     deployed = deploy_bootstrap(client)
     yield deployed
     client("cloudformation").delete_stack(StackName=deployed["stack"])
@@ -372,6 +374,7 @@ def created(client):
 class TestBootstrapCreatingTheProvider:
     def test_provider_exists_and_is_trusted(self, created, client):
         (provider,) = github_providers(client)
+        assert provider == PROVIDER_ARN
         assert created["outputs"]["OidcProviderArn"] == provider
         got = client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=provider)
         assert got["ClientIDList"] == ["sts.amazonaws.com"]
