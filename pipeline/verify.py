@@ -122,11 +122,13 @@ def wait_for_log_line(logs, group: str, marker: Marker, timeout: float, sleep=ti
 
 
 def _object_exists(s3, marker: Marker) -> bool:
+    # ListObjectVersions, not HeadObject: without s3:ListBucket a missing key is a 403, not a 404, and the
+    # deploy role may only list under verify/.
     try:
-        s3.head_object(Bucket=marker.bucket, Key=marker.key)
-        return True
+        page = s3.list_object_versions(Bucket=marker.bucket, Prefix=marker.key)
     except botocore.exceptions.ClientError:
         return False
+    return any(v["Key"] == marker.key for v in page.get("Versions", []))
 
 
 def _notification_targets(s3, bucket: str) -> list[str]:

@@ -6,6 +6,7 @@ Tests never reach AWS: the environment is scrubbed of real credentials and profi
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 
 import boto3
@@ -22,6 +23,19 @@ os.environ.update(localcloud.DUMMY_CREDENTIALS)
 os.environ["AWS_DEFAULT_REGION"] = REGION
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_only(host, *args, **kwargs):
+    """Tests never reach AWS or the internet: resolving any non-loopback name fails loudly."""
+    if host not in (None, "localhost", "::1") and not str(host).startswith("127."):
+        raise OSError(f"test tried to reach {host}: tests may only talk to the local cloud on loopback")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _loopback_only
 
 
 @pytest.fixture(scope="session")

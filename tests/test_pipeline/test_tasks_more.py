@@ -1,0 +1,145 @@
+"""More of the tasks on the local cloud: preview, outputs, logs, job summaries, vendored requirements, bootstrap."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from dataclasses import replace
+
+import pytest
+
+from pipeline import bootstrap, cfn, commands, package
+from pipeline.errors import StackFailed
+
+
+def test_preview_of_a_new_stack_leaves_nothing_behind(make_settings, client, capsys):
+    settings = make_settings()
+    result = commands.deploy(settings, preview=True)
+    assert result.outcome == "preview"
+    assert {c.action for c in result.changes} == {"Add"}
+    assert "Add     UploadsBucket" in capsys.readouterr().out
+    assert cfn.describe_stack(client("cloudformation"), settings.stack_name) is None
+
+
+def test_preview_of_a_change_executes_nothing(make_settings, client):
+    settings = make_settings()
+    commands.deploy(settings)
+    before = client("lambda").get_function(FunctionName=f"{settings.stack_name}-handler")["Configuration"]
+    handler = settings.lambda_dir / "handler.py"
+    handler.write_text(handler.read_text() + "\n# preview me\n")
+    result = commands.deploy(settings, preview=True)
+    assert [(c.action, c.logical_id) for c in result.changes] == [("Modify", "Function")]
+    after = client("lambda").get_function(FunctionName=f"{settings.stack_name}-handler")["Configuration"]
+    assert after["CodeSha256"] == before["CodeSha256"]
+    pending = client("cloudformation").list_change_sets(StackName=settings.stack_name)["Summaries"]
+    assert [c for c in pending if c["ExecutionStatus"] == "AVAILABLE"] == []  # the preview's change set is gone
+
+
+def test_outputs_as_json(make_settings, capsys):
+    settings = make_settings()
+    deployed = commands.deploy(settings).outputs
+    capsys.readouterr()
+    commands.outputs(settings, as_json=True)
+    assert json.loads(capsys.readouterr().out) == deployed
+
+
+def test_logs_prints_each_line_once(make_settings, client, capsys):
+    settings = make_settings()
+    outputs = commands.deploy(settings).outputs
+    client("s3").put_object(Bucket=outputs["BucketName"], Key="logs-test/one two.txt", Body=b"x")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        capsys.readouterr()
+        commands.logs(settings, since="5m")
+        printed = capsys.readouterr().out
+        if "logs-test/one two.txt" in printed:
+            break
+        time.sleep(0.5)
+    assert printed.count("object created key=logs-test/one two.txt") == 1
+    # LogFormat JSON: Lambda's own lines are JSON platform records, one start and one report per invocation.
+    assert printed.count('"type":"platform.start"') == printed.count('"type":"platform.report"') >= 1
+
+
+def test_job_summary_records_changes_result_and_outputs(make_settings, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    settings = make_settings()
+    commands.deploy(settings)
+    written = summary.read_text()
+    assert "| Add | UploadsBucket | AWS::S3::Bucket | - |" in written
+    assert "**Result: deployed** (CREATE_COMPLETE)" in written
+    assert "| BucketName |" in written
+
+
+def test_job_summary_records_a_failure(make_settings, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    settings = make_settings()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        settings.template.read_text().replace(
+            "\nResources:\n", "\nResources:\n  Broken:\n    Type: AWS::Nope::Nothing\n    Properties: {}\n", 1
+        )
+    )
+    with pytest.raises(StackFailed):
+        commands.deploy(replace(settings, template=broken))
+    assert "**Result: failed.** Deploy of stack" in summary.read_text()
+
+
+def _tiny_wheel(path):
+    """A minimal pure-Python wheel, so vendoring can be tested without an index."""
+    files = {
+        "tinypkg/__init__.py": "VALUE = 42\n",
+        "tinypkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n",
+        "tinypkg-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{name},,\n" for name in files) + "tinypkg-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, text in {**files, "tinypkg-1.0.dist-info/RECORD": record}.items():
+            wheel.writestr(name, text)
+
+
+def test_requirements_are_vendored_into_the_zip_reproducibly(make_settings, tmp_path):
+    wheel = tmp_path / "tinypkg-1.0-py3-none-any.whl"
+    _tiny_wheel(wheel)
+    settings = make_settings()
+    (settings.lambda_dir / "requirements.txt").write_text(f"{wheel}\n")
+    first, second = package.build(settings.lambda_dir), package.build(settings.lambda_dir)
+    names = zipfile.ZipFile(io.BytesIO(first.body)).namelist()
+    assert "tinypkg/__init__.py" in names and "handler.py" in names
+    assert "requirements.txt" not in names
+    assert first.body == second.body
+
+
+def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, client, monkeypatch, capsys):
+    from pipeline.config import resolve
+
+    iam = client("iam")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # the aws code path, pointed at the local cloud
+    settings = resolve({"project": "bootprobe"}, target="aws", env={"AWS_ENDPOINT_URL": endpoint})
+    monkeypatch.setattr(bootstrap, "gh_ready", lambda: False)
+    existing = bootstrap.existing_oidc_provider(iam)
+    created_here = None
+    if existing is None:  # make the account look like one that already has GitHub's provider
+        created_here = iam.create_open_id_connect_provider(
+            Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"]
+        )["OpenIDConnectProviderArn"]
+    try:
+        outputs = commands.bootstrap(settings, "octo/probe", ["staging"], "main")
+        stack = cfn.describe_stack(client("cloudformation"), "bootprobe-bootstrap")
+        params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        assert params["CreateOidcProvider"] == "false"
+        assert params["ExistingOidcProviderArn"] == (existing or created_here)
+        assert "gh variable set AWS_DEPLOY_ROLE_ARN --env staging --body " + outputs["DeployRoleArn"] in (
+            capsys.readouterr().out
+        )
+        commands.bootstrap(settings, "octo/probe", ["staging"], "main")  # a re-run changes nothing
+        assert "No changes" in capsys.readouterr().out
+    finally:
+        client("cloudformation").delete_stack(StackName="bootprobe-bootstrap")
+        if created_here:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=created_here)
