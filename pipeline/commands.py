@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import time
 from dataclasses import dataclass, replace
 
@@ -225,6 +226,8 @@ def serve_localcloud(port: int, region: str) -> None:
 
     import localcloud
 
+    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: the context manager then ends every Lambda worker.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with localcloud.start(port=port, region=region) as endpoint:
         report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
         report.emit(f"export AWS_ENDPOINT_URL={endpoint}")
