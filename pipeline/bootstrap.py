@@ -15,6 +15,7 @@ from pipeline.errors import UserError
 
 REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+MAX_ENVIRONMENTS = 5  # bootstrap.yaml's trust policy has five environment slots (no per-item prefix in plain CFN)
 
 
 def parse_repo(repo: str | None) -> str:

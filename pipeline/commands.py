@@ -251,6 +251,11 @@ def bootstrap(
     envs = environments or list(settings.deploy_environments)
     if not envs:
         raise UserError("No deploy environments: pass --environment NAME, or set `deploy_environments` in invoke.yaml.")
+    if len(envs) > boot.MAX_ENVIRONMENTS:
+        raise UserError(
+            f"bootstrap.yaml trusts at most {boot.MAX_ENVIRONMENTS} deploy environments, and {len(envs)} were given "
+            f"({', '.join(envs)}). Trim the list, or add slots to the deploy role's trust policy in bootstrap.yaml."
+        )
     cloud = aws.connect(settings)
     bootstrap_settings = replace(settings, stack_name=settings.bootstrap_stack)
     banner(bootstrap_settings, cloud, "Bootstrapping")

@@ -61,6 +61,10 @@ def test_environment_named_in_a_workflow_but_absent_from_settings():
         (("bootstrap", "--repo", "just-a-name"), "is not OWNER/REPO"),
         (("bootstrap", "--repo", "org/*"), "is not OWNER/REPO"),
         (("bootstrap", "--repo", "https://github.com/org/repo.git"), "use --repo org/repo"),
+        (
+            ("bootstrap", "--repo", "org/repo", *[f"--environment=e{i}" for i in range(6)]),
+            "at most 5 deploy environments",
+        ),
     ],
 )
 def test_bootstrap_repo_is_required_and_checked(args, phrase):
