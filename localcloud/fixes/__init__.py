@@ -9,7 +9,13 @@ from __future__ import annotations
 import importlib
 
 # Lambda execution and S3 events (the runtime side).
-RUNTIME_FIXES: tuple[str, ...] = ("lambda_logging_config", "lambda_invoke", "s3_events", "s3_bucket_policy")
+RUNTIME_FIXES: tuple[str, ...] = (
+    "lambda_logging_config",
+    "lambda_invoke",
+    "s3_events",
+    "s3_bucket_policy",
+    "request_dispatch",
+)
 
 # CloudFormation.
 CLOUDFORMATION_FIXES: tuple[str, ...] = (

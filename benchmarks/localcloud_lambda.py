@@ -1,0 +1,182 @@
+"""Benchmark the local Lambda runtime: cold start, warm-invoke overhead (TCP_NODELAY on vs off), and an S3 burst.
+
+Run:  .venv/bin/python benchmarks/localcloud_lambda.py [--uploads 500]
+
+Prints figures; asserts nothing (targets: cold <= 150 ms, warm overhead <= 1 ms, >= 150 uploads/s end to end,
+and exactly one handler line per upload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import localcloud
+from localcloud import runtime
+
+REGION = "us-east-1"
+HANDLER = """
+def handler(event, context):
+    for record in event.get("Records", []):
+        print("PROCESSED " + record["s3"]["object"]["key"])
+    return "ok"
+"""
+
+
+def code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", HANDLER)
+    return buffer.getvalue()
+
+
+def make_clients(endpoint: str) -> dict[str, object]:
+    options = {"endpoint_url": endpoint, "region_name": REGION, **_credentials()}
+    return {name: boto3.client(name, **options) for name in ("iam", "lambda", "s3", "logs")}
+
+
+def _credentials() -> dict[str, str]:
+    return {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+
+
+def create_function(clients: dict, name: str) -> dict:
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = clients["iam"].create_role(RoleName=f"bench-{name}", AssumeRolePolicyDocument=json.dumps(trust))
+    return clients["lambda"].create_function(
+        FunctionName=name,
+        Runtime=f"python{sys.version_info.major}.{sys.version_info.minor}",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": code_zip()},
+    )
+
+
+def moto_function(name: str) -> object:
+    from moto.awslambda.utils import get_backend
+
+    return get_backend("123456789012", REGION).get_function(name)
+
+
+def cold_start(clients: dict, name: str) -> tuple[float, float]:
+    """Wall time of the first Invoke through the API, and the Init Duration the REPORT line gives."""
+    started = time.perf_counter()
+    clients["lambda"].invoke(FunctionName=name, Payload=b"{}")
+    wall_ms = (time.perf_counter() - started) * 1000
+    events = clients["logs"].filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    report = next(e["message"] for e in events if e["message"].startswith("REPORT"))
+    init_ms = float(report.split("Init Duration: ")[1].split(" ms")[0])
+    return wall_ms, init_ms
+
+
+def warm_overhead(endpoint: str, name: str, nodelay: bool, rounds: int) -> list[float]:
+    """Per-invoke milliseconds through a runtime (no API layer), for a handler that does nothing measurable."""
+    lambda_runtime = runtime.LambdaRuntime(endpoint, REGION, nodelay=nodelay)
+    lambda_runtime.start()
+    try:
+        fn = moto_function(name)
+        lambda_runtime.invoke(fn, b"{}")  # the cold start is not part of the warm figure
+        timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            lambda_runtime.invoke(fn, b"{}")
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        lambda_runtime.stop()
+
+
+def upload_burst(clients: dict, endpoint: str, function_arn: str, name: str, uploads: int) -> tuple[int, int, float]:
+    """Upload ``uploads`` objects, wait for every handler line; returns (lines, distinct keys, seconds).
+
+    The uploads come from a separate process, as they do in real use (the aws CLI, a script): a boto3 client
+    inside the server's own process would compete with it for the GIL and measure that instead.
+    """
+    bucket = f"bench-{uuid.uuid4().hex[:12]}"
+    clients["s3"].create_bucket(Bucket=bucket)
+    config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}]}
+    clients["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    command = [sys.executable, __file__, "--upload-to", endpoint, bucket, str(uploads)]
+    uploader = subprocess.run(command, check=True, capture_output=True, text=True)
+    started = float(uploader.stdout)  # the uploader's wall clock at its first upload, not at its start-up
+    lines = wait_for_lines(clients, name, uploads, deadline=time.time() + 120)
+    elapsed = time.time() - started
+    time.sleep(1.0)  # then look again: a duplicate delivered late would show up here
+    lines = wait_for_lines(clients, name, uploads, deadline=time.time())
+    return len(lines), len(set(lines)), elapsed
+
+
+def upload(endpoint: str, bucket: str, uploads: int) -> None:
+    """The uploading process: ``uploads`` small objects from 8 threads."""
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **_credentials())
+    keys = [f"burst/{number:05d}.txt" for number in range(uploads)]
+    print(time.time(), flush=True)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
+
+
+def wait_for_lines(clients: dict, name: str, wanted: int, deadline: float) -> list[str]:
+    while True:
+        lines = handler_lines(clients, name)
+        if len(lines) >= wanted or time.time() >= deadline:
+            return lines
+        time.sleep(0.2)  # each poll pages through every event so far: polling harder slows the cloud down
+
+
+def handler_lines(clients: dict, name: str) -> list[str]:
+    pages = clients["logs"].get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{name}")
+    return [e["message"] for page in pages for e in page["events"] if e["message"].startswith("PROCESSED ")]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uploads", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=200, help="warm invokes per TCP_NODELAY setting")
+    parser.add_argument("--upload-to", nargs=3, metavar=("ENDPOINT", "BUCKET", "COUNT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.upload_to:
+        endpoint, bucket, uploads = args.upload_to
+        return upload(endpoint, bucket, int(uploads))
+    with localcloud.start() as endpoint:
+        clients = make_clients(endpoint)
+        cold_start(clients, create_function(clients, "bench-first")["FunctionName"])  # warms moto's API layer
+        wall_ms, init_ms = cold_start(clients, create_function(clients, "bench-cold")["FunctionName"])
+        print(f"cold start: Init Duration {init_ms:.1f} ms; cold Invoke through the API {wall_ms:.1f} ms")
+
+        warm = create_function(clients, "bench-warm")
+        for nodelay in (True, False):
+            timings = warm_overhead(endpoint, warm["FunctionName"], nodelay, args.rounds)
+            print(
+                f"warm invoke, TCP_NODELAY {'on ' if nodelay else 'off'}: median {statistics.median(timings):.2f} ms,"
+                f" p95 {percentile(timings, 0.95):.2f} ms over {len(timings)} invokes (runtime only, no API layer)"
+            )
+
+        burst = create_function(clients, "bench-burst")
+        lines, distinct, seconds = upload_burst(
+            clients, endpoint, burst["FunctionArn"], burst["FunctionName"], args.uploads
+        )
+        print(f"{args.uploads} uploads -> {lines} handler lines ({distinct} distinct keys)")
+        print(f"end to end: {args.uploads / seconds:.0f} uploads/s ({seconds:.2f} s from first upload to last line)")
+
+
+if __name__ == "__main__":
+    main()
