@@ -22,12 +22,21 @@ from moto.core.responses import ActionResult
 from localcloud.fixes.cfn_deploy import find_stack
 
 
+def _deployed_parameters(stack: Any) -> dict[str, Any]:
+    try:
+        resolved = dict(stack.stack_parameters)
+    except Exception:  # a stack whose resources never resolved (e.g. REVIEW_IN_PROGRESS) has none
+        return {}
+    return {k: v for k, v in resolved.items() if not k.startswith("AWS::")}
+
+
 def _parameters(params: list[dict[str, Any]], stack: Any) -> dict[str, Any]:
     values = {}
     for param in params:
         key = param["ParameterKey"]
         if str(param.get("UsePreviousValue", "false")).lower() == "true":
-            previous = stack.parameters if stack is not None else {}
+            # The deployed values include template defaults, which moto keeps only in the resolved parameters.
+            previous = {**_deployed_parameters(stack), **(stack.parameters or {})} if stack is not None else {}
             if key not in previous:
                 raise ValidationError(
                     message=f"Invalid input for parameter key {key}. "
