@@ -140,7 +140,7 @@ class Deployer:
             recovery = recovery_for(status, stack_name)
             if recovery is Recovery.WAIT:
                 self.progress.message(f"Stack {stack_name} is busy ({status}); waiting for that to finish.")
-                self._follow(stack["StackId"], self._stream(stack["StackId"], mark=False))
+                self._follow(stack["StackId"], self._stream(stack["StackId"]))
                 continue
             if recovery is Recovery.DELETE_AND_CREATE:
                 self.progress.message(

@@ -92,24 +92,24 @@ def test_an_update_in_progress_is_waited_for_with_progress(cfn):
             messages.append(text)
 
         def event(self, event):
-            messages.append(event["ResourceStatus"])
+            messages.append(f"{event['LogicalResourceId']} {event['ResourceStatus']}")
 
+    history = _event("e1", "UPDATE_IN_PROGRESS", reason="User Initiated")  # before we started waiting
+    e2, e3 = _event("e2", "UPDATE_COMPLETE", "Q"), _event("e3", "UPDATE_COMPLETE")
     stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": "app-dev"})
-    stubber.add_response("describe_stack_events", {"StackEvents": [_event("e2", "UPDATE_IN_PROGRESS", "Q")]}, None)
+    stubber.add_response("describe_stack_events", {"StackEvents": [history]}, None)  # the starting mark
+    stubber.add_response("describe_stack_events", {"StackEvents": [e2, history]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
-    stubber.add_response(
-        "describe_stack_events",
-        {"StackEvents": [_event("e3", "UPDATE_COMPLETE"), _event("e2", "UPDATE_IN_PROGRESS", "Q")]},
-        None,
-    )
+    stubber.add_response("describe_stack_events", {"StackEvents": [e3, e2, history]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [_event("e3", "UPDATE_COMPLETE")]}, None)
+    stubber.add_response("describe_stack_events", {"StackEvents": [e3, e2, history]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
     stubber.add_response("get_template", {"TemplateBody": BODY}, None)
     result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
     assert result.outcome == "no changes"
     assert "busy (UPDATE_IN_PROGRESS)" in messages[0]
-    assert messages[1:] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]  # each event once, oldest first
+    # only what happened while we waited, each event once, oldest first; no replay of history
+    assert messages[1:] == ["Q UPDATE_COMPLETE", "app-dev UPDATE_COMPLETE"]
 
 
 def test_a_concurrent_update_racing_the_change_set_is_a_clear_error(cfn):
