@@ -71,7 +71,8 @@ class AsyncInvoker:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """Stop taking events and drop the queued ones; running invocations finish (or are killed) on their own."""
         with self._cond:
             self._stopping = True
             dropped = len(self._heap)
@@ -79,12 +80,16 @@ class AsyncInvoker:
             self._cond.notify_all()
         if dropped:
             log.info("local cloud stopping: %d queued async invocation(s) dropped", dropped)
+
+    def join(self) -> None:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
 
     def _schedule(self, event: AsyncEvent, delay: float) -> None:
         with self._cond:
+            if self._stopping:
+                return
             heapq.heappush(self._heap, _Queued(time.monotonic() + delay, next(self._seq), event))
             self._cond.notify()
 

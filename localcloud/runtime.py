@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
@@ -29,9 +30,10 @@ from typing import Any
 
 from localcloud import lambda_logs
 from localcloud.async_invoke import AsyncInvoker
-from localcloud.lambda_logs import LogSettings, Report
+from localcloud.invocation_log import InvocationLog
+from localcloud.lambda_logs import LogSettings
 from localcloud.runtime_api import Invocation
-from localcloud.workers import Outcome, Worker, WorkerPool, WorkerSpec
+from localcloud.workers import Outcome, Worker, WorkerGone, WorkerPool, WorkerSpec
 
 log = logging.getLogger("localcloud")
 
@@ -67,19 +69,24 @@ class LambdaRuntime:
         self._extract_lock = threading.Lock()
         self._warned_runtimes: set[str] = set()
         self._tmp: str | None = None
+        self._stopped = False
         self.async_invoker = AsyncInvoker(self, threads=self._concurrency, retry_delays=retry_delays)
 
     def start(self) -> None:
         self._tmp = tempfile.mkdtemp(prefix="localcloud-lambda-")
         self.async_invoker.start()
+        atexit.register(self.stop)  # an interpreter exiting without stop() must not leave workers behind
 
     def stop(self) -> None:
-        """Stop the async queue and every worker process, then remove the extracted code."""
-        self.async_invoker.stop()
+        """Stop the async queue and every worker process (running ones are killed), then remove the code."""
+        atexit.unregister(self.stop)
+        self._stopped = True
+        self.async_invoker.close()
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.stop_all()
+        self.async_invoker.join()  # after the kills, so no dispatcher is still waiting on a slow function
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -88,17 +95,24 @@ class LambdaRuntime:
         """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""
         request_id = request_id or str(uuid.uuid4())
         self._warn_runtime_mismatch(fn)
-        pool = self._pool_for(fn)
-        worker = pool.acquire()
         deadline_ms = int((time.time() + float(fn.timeout)) * 1000)
-        try:
-            outcome = worker.invoke(Invocation(request_id, payload, deadline_ms, fn.function_arn))
-        except BaseException:
-            worker.stop()
-            raise
-        finally:
-            pool.release(worker)
-        return self._finish(fn, worker, request_id, outcome)
+        invocation = Invocation(request_id, payload, deadline_ms, fn.function_arn)
+        for _ in range(3):
+            pool = self._pool_for(fn)
+            worker = pool.acquire()
+            log_settings: LogSettings = worker.spec.log_settings
+            sink = InvocationLog(fn, log_settings, worker.spec.log_stream, request_id)
+            try:
+                outcome = worker.invoke(invocation, sink)
+            except WorkerGone:
+                continue  # retired between acquire() and invoke() because the function changed: take a new one
+            except BaseException:
+                worker.stop()
+                raise
+            finally:
+                pool.release(worker)
+            return _finish(fn, worker, sink, request_id, outcome)
+        raise WorkerGone(f"no worker stayed available for {fn.function_name}")
 
     def invoke_async(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
         """Queue an asynchronous invoke (S3 notification, InvocationType=Event); returns its request id."""
@@ -123,6 +137,8 @@ class LambdaRuntime:
         key = (fn.function_arn, str(fn.version))
         fingerprint = _fingerprint(fn)
         with self._lock:
+            if self._stopped:
+                raise WorkerGone("the local cloud is stopping")
             pool = self._pools.get(key)
             if pool is not None and pool.fingerprint == fingerprint:
                 return pool
@@ -208,20 +224,20 @@ class LambdaRuntime:
             local,
         )
 
-    # -- results and log lines ---------------------------------------------------------------------------
 
-    def _finish(self, fn: Any, worker: Worker, request_id: str, outcome: Outcome) -> InvokeResult:
-        settings: LogSettings = worker.spec.log_settings
-        payload, error_type, status = _result_payload(worker, request_id, outcome, float(fn.timeout))
-        events = _log_events(fn, settings, request_id, outcome, error_type, status)
-        lambda_logs.write(fn, settings.group, worker.spec.log_stream, events)
-        return InvokeResult(
-            request_id=request_id,
-            payload=payload,
-            function_error=None if outcome.kind == "response" else "Unhandled",
-            log_text="".join(message if message.endswith("\n") else message + "\n" for _, message in events),
-            executed_version=str(fn.version),
-        )
+# Results: what Invoke answers for each way an invocation can end.
+
+
+def _finish(fn: Any, worker: Worker, sink: InvocationLog, request_id: str, outcome: Outcome) -> InvokeResult:
+    payload, error_type, status = _result_payload(worker, request_id, outcome, float(fn.timeout))
+    sink.finished(outcome, error_type, status)
+    return InvokeResult(
+        request_id=request_id,
+        payload=payload,
+        function_error=None if outcome.kind == "response" else "Unhandled",
+        log_text=sink.text,
+        executed_version=str(fn.version),
+    )
 
 
 def _fingerprint(fn: Any) -> tuple:
@@ -264,51 +280,6 @@ def _with_request_id(body: bytes, request_id: str) -> bytes:
     if isinstance(document, dict) and not document.get("requestId"):
         document["requestId"] = request_id
     return json.dumps(document).encode()
-
-
-def _log_events(
-    fn: Any, settings: LogSettings, request_id: str, outcome: Outcome, error_type: str, status: str
-) -> list[tuple[int, str]]:
-    now = int(time.time() * 1000)
-    begun = now - int(outcome.duration_ms)
-    version = str(fn.version)
-    events: list[tuple[int, str]] = []
-    if outcome.init_ms is not None:  # a cold start: the stream opens with the init phase
-        init_begun = begun - int(outcome.init_ms)
-        events += _at(init_begun, lambda_logs.init_start(settings, fn)) + outcome.init_events
-    if outcome.phase == "init":
-        events += outcome.events
-        events += _at(now, lambda_logs.init_error_report(settings, outcome.init_ms or 0.0, error_type))
-        events += _at(now, lambda_logs.start(settings, request_id, version))
-    else:
-        events += _at(begun, lambda_logs.start(settings, request_id, version)) + outcome.events
-    if outcome.kind == "timeout":
-        events += _at(now, lambda_logs.timed_out(request_id, float(fn.timeout)))
-    report = Report(
-        request_id=request_id,
-        duration_ms=outcome.duration_ms if outcome.phase == "invoke" else 0.0,
-        memory_mb=int(fn.memory_size),
-        max_memory_mb=outcome.max_memory_mb,
-        init_ms=outcome.init_ms,
-        status=status,
-        error_type=error_type,
-    )
-    events += _at(now, lambda_logs.end(settings, request_id) + lambda_logs.report(settings, report))
-    return _monotonic(events)
-
-
-def _at(timestamp_ms: int, messages: list[str]) -> list[tuple[int, str]]:
-    return [(timestamp_ms, message) for message in messages]
-
-
-def _monotonic(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Keep the written order and never let a timestamp go backwards (readers sort by timestamp)."""
-    latest = 0
-    fixed = []
-    for timestamp, message in events:
-        latest = max(latest, timestamp)
-        fixed.append((latest, message))
-    return fixed
 
 
 def set_active(runtime: LambdaRuntime | None) -> None:

@@ -42,9 +42,10 @@ class OutputCollector:
             now = _now_ms()
             self._events.extend((now, _message(line) + "\n") for line in lines)
 
-    def take(self) -> list[tuple[int, str]]:
-        """The events collected since the last call, oldest first (a pending partial line included)."""
-        if self._line:
+    def take(self, complete_only: bool = False) -> list[tuple[int, str]]:
+        """The events collected since the last call, oldest first (a pending partial line too, unless
+        ``complete_only``: mid-invocation, a line may still be on its way)."""
+        if self._line and not complete_only:
             self._events.append((_now_ms(), _message(self._line)))
             self._line = b""
         events, self._events = self._events, []

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from localcloud.runtime_api import Invocation, RuntimeApiServer
 from localcloud.worker_output import OutputCollector
@@ -47,11 +47,22 @@ class Outcome:
     phase: str = "invoke"  # "init" when the runtime never got ready
     body: bytes = b""
     error_type: str = ""
-    events: list[tuple[int, str]] = field(default_factory=list)
-    init_events: list[tuple[int, str]] = field(default_factory=list)
+    events: list[tuple[int, str]] = field(default_factory=list)  # output not yet handed to the sink
     duration_ms: float = 0.0
     init_ms: float | None = None
     max_memory_mb: int = 0
+
+
+class InvocationSink(Protocol):
+    """Where a worker reports an invocation's progress (``localcloud.invocation_log.InvocationLog``)."""
+
+    def started(self, init_ms: float | None, init_events: list[tuple[int, str]]) -> None: ...
+
+    def output(self, events: list[tuple[int, str]]) -> None: ...
+
+
+class WorkerGone(RuntimeError):
+    """The worker was stopped (its function changed or was deleted, or the cloud is stopping)."""
 
 
 class _Channel:
@@ -113,6 +124,9 @@ class Worker:
         self._output: OutputCollector | None = None
         self._started = 0.0
         self._init_ms: float | None = None  # set by the first invocation (the cold start)
+        self._state = threading.Lock()
+        self._busy = False
+        self._released = False
         self.alive = False
 
     def start(self) -> None:
@@ -131,20 +145,38 @@ class Worker:
         self._output = OutputCollector(self._proc.stdout.fileno())
         self.alive = True
 
-    def invoke(self, invocation: Invocation) -> Outcome:
-        """Run one invocation; a cold worker first waits for the runtime to finish its init."""
-        init_events: list[tuple[int, str]] = []
+    def invoke(self, invocation: Invocation, sink: InvocationSink) -> Outcome:
+        """Run one invocation; a cold worker first waits for the runtime to finish its init.
+
+        ``sink`` hears when the request is handed over and gets the output as it arrives; what is left at the
+        end (and everything, when init fails) comes back in the ``Outcome``.
+        """
+        with self._state:
+            if not self.alive:
+                raise WorkerGone("the worker was stopped")
+            self._busy = True
+        try:
+            return self._invoke(invocation, sink)
+        finally:
+            with self._state:
+                self._busy = False
+                dead = not self.alive
+            if dead:
+                self._release_resources()  # stopped while busy: the pipes were left for us to close
+
+    def _invoke(self, invocation: Invocation, sink: InvocationSink) -> Outcome:
         init_ms = None
         if self._init_ms is None:
             outcome = self._await_init()
             if outcome is not None:
                 return outcome
-            init_ms, init_events = self._init_ms, self._output.take()
+            init_ms = self._init_ms
+        sink.started(init_ms, self._output.take())
         started = time.monotonic()
         self._channel.inbox.put(invocation)
-        posted = self._wait_for(("response", "error"), started + self.spec.timeout_s)
+        posted = self._wait_for(("response", "error"), started + self.spec.timeout_s, sink.output)
         outcome = self._outcome(posted, started)
-        outcome.init_ms, outcome.init_events = init_ms, init_events
+        outcome.init_ms = init_ms
         return outcome
 
     def _await_init(self) -> Outcome | None:
@@ -173,8 +205,13 @@ class Worker:
         self._output.read()
         return self._output.take()
 
-    def _wait_for(self, kinds: tuple[str, ...], deadline: float) -> tuple[str, str, bytes, str] | None:
-        """Wait for one of ``kinds`` to be posted; None on deadline or when the process exits first."""
+    def _wait_for(
+        self, kinds: tuple[str, ...], deadline: float, on_output: Callable[[list[tuple[int, str]]], None] | None = None
+    ) -> tuple[str, str, bytes, str] | None:
+        """Wait for one of ``kinds`` to be posted; None on deadline or when the process exits first.
+
+        Complete output lines go to ``on_output`` as they arrive (the rest is collected by the caller).
+        """
         while True:
             posted = self._pop_posted(kinds)
             if posted is not None:
@@ -187,6 +224,8 @@ class Worker:
                 os.read(self._channel.wake_fd, 4096)
             if self._output.fd in readable:
                 self._output.read()
+                if on_output is not None and (lines := self._output.take(complete_only=True)):
+                    on_output(lines)
 
     def _pop_posted(self, kinds: tuple[str, ...]) -> tuple[str, str, bytes, str] | None:
         while True:
@@ -226,13 +265,27 @@ class Worker:
         return f"exit status {code}"
 
     def stop(self) -> None:
-        """End the process group, the Runtime API endpoint and the pipes. Safe to call more than once."""
-        if not self.alive:
-            return
-        self.alive = False
+        """End the process group, then the Runtime API endpoint and the pipes. Safe from any thread, repeatedly.
+
+        While another thread is inside ``invoke()``, only the kill happens here: that thread sees the pipe close,
+        finishes with what the process wrote, and releases the descriptors itself (never closed under a select).
+        """
+        with self._state:
+            if not self.alive:
+                return
+            self.alive = False
+            busy = self._busy
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
         self._proc.wait()
+        if not busy:
+            self._release_resources()
+
+    def _release_resources(self) -> None:
+        with self._state:
+            if self._released:
+                return
+            self._released = True
         self._output.read()  # keep what it wrote before dying; take() still returns it
         self._output.closed = True
         self._proc.stdout.close()
@@ -251,12 +304,15 @@ class WorkerPool:
         self._all: set[Worker] = set()
         self._starting = 0
         self._retired = False
+        self._closed = False
         self._cond = threading.Condition()
 
     def acquire(self) -> Worker:
         with self._cond:
-            while not self._idle and len(self._all) + self._starting >= self._limit:
+            while not self._closed and not self._idle and len(self._all) + self._starting >= self._limit:
                 self._cond.wait()
+            if self._closed:
+                raise WorkerGone("the local cloud is stopping")
             if self._idle:
                 return self._idle.pop()
             self._starting += 1
@@ -267,7 +323,12 @@ class WorkerPool:
             with self._cond:
                 self._starting -= 1
         with self._cond:
-            self._all.add(worker)
+            closed = self._closed
+            if not closed:
+                self._all.add(worker)
+        if closed:  # stop_all() ran while this one was starting
+            worker.stop()
+            raise WorkerGone("the local cloud is stopping")
         return worker
 
     def release(self, worker: Worker) -> None:
@@ -292,7 +353,7 @@ class WorkerPool:
 
     def stop_all(self) -> None:
         with self._cond:
-            self._retired = True
+            self._retired = self._closed = True
             workers, self._idle = list(self._all), []
             self._all.clear()
             self._cond.notify_all()

@@ -155,6 +155,19 @@ def test_timeout_kills_the_worker_and_logs_task_timed_out(client):
     assert count(messages, "INIT_START") == 2
 
 
+def test_runtime_that_exits_mid_request_is_a_runtime_exit_error(client):
+    fn = create_function(client, "exits")
+    response = invoke(client, fn["FunctionName"])
+
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Body"])
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Error: Runtime exited with error: exit status 3")
+    messages = [e["message"] for e in log_events(client, group_of(fn["FunctionName"]))]
+    assert "leaving abruptly\n" in messages
+    assert any(m.startswith("REPORT ") and "Error Type: Runtime.ExitError" in m for m in messages)
+
+
 def test_handler_that_prints_nothing_still_gets_start_end_report(client):
     fn = create_function(client, "silent")
     response = invoke(client, fn["FunctionName"])
@@ -269,6 +282,22 @@ def test_stopping_the_runtime_ends_every_worker_process(client, endpoint):
     separate.stop()
     assert not _alive(result["pid"])
     _wait_gone(result["child"])
+
+
+def test_stopping_the_runtime_kills_a_running_invocation(client, endpoint):
+    fn = create_function(client, "sleeps", Timeout=60)
+    separate = runtime.LambdaRuntime(endpoint, "us-east-1")
+    separate.start()
+    from moto.awslambda.utils import get_backend
+
+    function = get_backend("123456789012", "us-east-1").get_function(fn["FunctionName"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(separate.invoke, function, b'{"seconds": 60}')
+        wait_for_logs(client, group_of(fn["FunctionName"]), lambda m: "going to sleep\n" in m)
+        separate.stop()
+        result = running.result(timeout=10)  # far sooner than the 60 s the function wanted
+    assert result.function_error == "Unhandled"
+    assert json.loads(result.payload)["errorMessage"].endswith("Runtime exited with error: signal: killed")
 
 
 def _wait_gone(pid: int) -> None:

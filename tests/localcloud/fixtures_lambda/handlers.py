@@ -89,3 +89,8 @@ def pids(event, context):
     """Its own pid and a child's: both must end when the local cloud stops."""
     child = subprocess.Popen(["sleep", "300"])
     return {"pid": os.getpid(), "child": child.pid}
+
+
+def exits(event, context):
+    print("leaving abruptly")
+    os._exit(3)
