@@ -236,6 +236,34 @@ def test_event_invocation_is_accepted_before_the_function_runs(client):
     assert "GATE opened after the trigger returned\n" in messages
 
 
+def test_output_reaches_the_log_while_the_function_is_still_running(client):
+    bucket = f"gate-{os.urandom(6).hex()}"
+    client("s3").create_bucket(Bucket=bucket)
+    fn = create_function(client, "waits_for_gate", Timeout=10)
+    payload = json.dumps({"bucket": bucket}).encode()
+    client("lambda").invoke(FunctionName=fn["FunctionName"], InvocationType="Event", Payload=payload)
+
+    # The function cannot finish before the gate opens, and the gate opens only once its first line is visible.
+    messages = wait_for_logs(client, group_of(fn["FunctionName"]), lambda m: "GATE waiting\n" in m)
+    assert "GATE waiting\n" in messages
+    assert count(messages, "START RequestId: ") == 1 and count(messages, "END RequestId: ") == 0
+    client("s3").put_object(Bucket=bucket, Key="gate/open", Body=b"")
+    messages = wait_for_logs(client, group_of(fn["FunctionName"]), lambda m: count(m, "REPORT") == 1)
+    assert count(messages, "END RequestId: ") == 1
+
+
+def test_replaced_code_stops_the_old_worker(client):
+    fn = create_function(client, "pids")
+    old = json.loads(invoke(client, fn["FunctionName"])["Body"])
+    client("lambda").update_function_configuration(FunctionName=fn["FunctionName"], MemorySize=256)
+    new = json.loads(invoke(client, fn["FunctionName"])["Body"])
+
+    assert new["pid"] != old["pid"]
+    _wait_gone(old["pid"])
+    _wait_gone(old["child"])
+    assert _alive(new["pid"])
+
+
 def test_dry_run_validates_without_running(client):
     fn = create_function(client, "echo")
     response = client("lambda").invoke(FunctionName=fn["FunctionName"], InvocationType="DryRun")

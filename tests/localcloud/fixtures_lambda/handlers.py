@@ -76,6 +76,7 @@ def waits_for_gate(event, context):
     """Wait until the test writes ``gate/open`` in the triggering bucket: proves the trigger already returned."""
     bucket = event["Records"][0]["s3"]["bucket"]["name"] if "Records" in event else event["bucket"]
     s3 = boto3.client("s3")
+    print("GATE waiting")
     for _ in range(100):
         if s3.list_objects_v2(Bucket=bucket, Prefix="gate/open").get("KeyCount"):
             print("GATE opened after the trigger returned")
