@@ -31,6 +31,7 @@ CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_s3_bucket",
     "cfn_lambda_update",
     "cfn_in_place_updates",
+    "cfn_list_change_sets",
 )
 
 _applied = False

@@ -1,7 +1,7 @@
-"""UsePreviousValue takes the deployed value, including one that came from the template's Default.
+"""The change-set API details tools rely on: UsePreviousValue with template defaults, and ListChangeSets per stack.
 
-This is how `aws cloudformation deploy` updates a stack: every parameter it isn't given is sent as
-UsePreviousValue, and AWS resolves it from the stack's parameters, which list defaults too.
+`aws cloudformation deploy` sends every parameter it isn't given as UsePreviousValue, and AWS resolves it from the
+stack's parameters, which list defaults too. A deploy tool checks ListChangeSets for what it left behind.
 """
 
 from __future__ import annotations
@@ -40,3 +40,17 @@ def test_use_previous_value_of_a_defaulted_parameter(client):
         "Name": "two",
     }
     cfn.delete_stack(StackName="prev-values")
+
+
+def test_list_change_sets_shows_only_that_stacks_pending_ones(client):
+    cfn = client("cloudformation")
+    for stack in ("listed-a", "listed-b"):
+        cfn.create_change_set(
+            StackName=stack, ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=TEMPLATE,
+            Parameters=[{"ParameterKey": "Name", "ParameterValue": stack}],
+        )  # fmt: skip
+    assert [c["StackName"] for c in cfn.list_change_sets(StackName="listed-a")["Summaries"]] == ["listed-a"]
+    cfn.execute_change_set(StackName="listed-a", ChangeSetName="c1")
+    assert cfn.list_change_sets(StackName="listed-a")["Summaries"] == []  # executed: CloudFormation removes them
+    for stack in ("listed-a", "listed-b"):
+        cfn.delete_stack(StackName=stack)
