@@ -110,20 +110,13 @@ def verify(settings: Settings, keep: bool = False, timeout: float | None = None,
     )
     limit = settings.verify_timeout if timeout is None else float(timeout)
     try:
-        found = verify_step.wait_for_log_line(logs, outputs["LogGroupName"], marker, limit)
-        if found is None:
-            diagnosis = verify_step.diagnose(s3, logs, outputs, marker)
-            report.emit(report_diagnosis(diagnosis))
-            report.write_step_summary(
-                f"### Verify `{settings.stack_name}`\n\n**Result: failed** after {limit:.0f} s.\n"
-            )
-            raise UserError(
-                f"Verify failed: no log line for {marker.key} appeared in {outputs['LogGroupName']} within "
-                f"{limit:.0f} s. The diagnosis above says what was found and what to check next."
-            )
+        proof = verify_step.wait_for_proof(logs, outputs["LogGroupName"], marker, limit)
+        if not proof.succeeded:
+            _verify_failed(settings, s3, logs, outputs, marker, proof, limit)
     finally:
         if not keep:
             verify_step.clean_up(s3, marker)
+    found = proof.match
     latency = (found.timestamp_ms - marker.uploaded_ms) / 1000
     report.emit(f"Verified: the function logged the upload {latency:.2f} s after it (request id {found.request_id}).")
     report.emit(f"  {found.message}")
@@ -132,6 +125,22 @@ def verify(settings: Settings, keep: bool = False, timeout: float | None = None,
         f"request id `{found.request_id}`.\n"
     )
     return found
+
+
+def _verify_failed(settings, s3, logs, outputs, marker, proof, limit: float) -> None:
+    diagnosis = verify_step.diagnose(s3, logs, outputs, marker)
+    report.emit(report_diagnosis(diagnosis))
+    if proof.failure_lines:
+        what = f"the invocation that processed {marker.key} failed"
+        report.emit(
+            "The failing invocation's lines:\n" + "\n".join(f"    {line}" for line in proof.failure_lines[-20:])
+        )
+    elif proof.match:
+        what = f"the function logged {marker.key} but its invocation did not finish within {limit:.0f} s"
+    else:
+        what = f"no log line for {marker.key} appeared in {outputs['LogGroupName']} within {limit:.0f} s"
+    report.write_step_summary(f"### Verify `{settings.stack_name}`\n\n**Result: failed:** {what}.\n")
+    raise UserError(f"Verify failed: {what}. The diagnosis above says what was found and what to check next.")
 
 
 def report_diagnosis(diagnosis: verify_step.Diagnosis) -> str:

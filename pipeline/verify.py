@@ -93,31 +93,89 @@ def _filter_pages(logs, **kwargs: Any) -> list[dict[str, Any]]:
             return events
 
 
-def find_log_line(logs, group: str, marker: Marker) -> LogMatch | None:
+# What an invocation's failure looks like in its log lines (JSON and text formats, handler and platform lines).
+ERROR_MARKERS = (
+    '"errorMessage"',
+    '"level": "ERROR"',
+    '"level":"ERROR"',
+    "[ERROR]",
+    "Task timed out",
+    '"status":"error"',
+    '"status":"failure"',
+    '"status":"timeout"',
+)
+
+
+def is_error_line(message: str) -> bool:
+    return any(marker in message for marker in ERROR_MARKERS)
+
+
+def is_success_report(message: str, request_id: str) -> bool:
+    """Lambda's end-of-invocation line for this request, saying it succeeded."""
+    if message.startswith(f"REPORT RequestId: {request_id}"):
+        return True
+    return '"type":"platform.report"' in message and '"status":"success"' in message and request_id in message
+
+
+@dataclass
+class Proof:
+    """What the logs showed: the handler's line, and whether its invocation finished successfully."""
+
+    match: LogMatch | None = None
+    finished: bool = False
+    failure_lines: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.match is not None and self.finished and not self.failure_lines
+
+
+def _events(logs, group: str, start_ms: int, term: str) -> list[dict[str, Any]]:
     try:
-        events = _filter_pages(
-            logs, logGroupName=group, startTime=marker.uploaded_ms - CLOCK_SKEW_MS, filterPattern=f'"{marker.token}"'
-        )
+        events = _filter_pages(logs, logGroupName=group, startTime=start_ms, filterPattern=f'"{term}"')
     except botocore.exceptions.ClientError as exc:
-        if cfn.error_code(exc) == "ResourceNotFoundException":
-            return None  # the group appears with the first invocation if the template doesn't own it
-        if cfn.is_throttling(exc):
-            return None
+        # The group appears with the first invocation if the template doesn't own it; throttling: next poll.
+        if cfn.error_code(exc) == "ResourceNotFoundException" or cfn.is_throttling(exc):
+            return []
         raise
-    if not events:
-        return None
-    first = min(events, key=lambda e: e["timestamp"])
-    message = first["message"].rstrip("\n")
-    return LogMatch(message, request_id_of(message), first["timestamp"], first.get("logStreamName", ""))
+    return sorted(events, key=lambda e: (e["timestamp"], e.get("eventId", "")))
 
 
-def wait_for_log_line(logs, group: str, marker: Marker, timeout: float, sleep=time.sleep, clock=time.monotonic):
-    """Poll about once a second until the line appears or the timeout passes."""
+def look(logs, group: str, marker: Marker, proof: Proof) -> Proof:
+    """One poll: find the handler's line for the marker, then the end of that invocation."""
+    start_ms = marker.uploaded_ms - CLOCK_SKEW_MS
+    if proof.match is None:
+        lines = _events(logs, group, start_ms, marker.token)
+        errors = [e["message"].rstrip("\n") for e in lines if is_error_line(e["message"])]
+        good = [e for e in lines if not is_error_line(e["message"])]
+        if errors and not good:
+            proof.failure_lines = errors  # the function saw the marker and failed on it
+            return proof
+        if not good:
+            return proof
+        first = good[0]
+        message = first["message"].rstrip("\n")
+        proof.match = LogMatch(message, request_id_of(message), first["timestamp"], first.get("logStreamName", ""))
+    if proof.match.request_id is None:
+        proof.finished = True  # a line without a request id can't be followed further; the line itself counts
+        return proof
+    for event in _events(logs, group, start_ms, proof.match.request_id):
+        message = event["message"].rstrip("\n")
+        if is_error_line(message):
+            proof.failure_lines.append(message)
+        elif is_success_report(message, proof.match.request_id):
+            proof.finished = True
+    return proof
+
+
+def wait_for_proof(logs, group: str, marker: Marker, timeout: float, sleep=time.sleep, clock=time.monotonic) -> Proof:
+    """Poll about once a second until the invocation that logged the marker succeeded, failed, or time ran out."""
     deadline = clock() + timeout
+    proof = Proof()
     while True:
-        found = find_log_line(logs, group, marker)
-        if found or clock() >= deadline:
-            return found
+        proof = look(logs, group, marker, proof)
+        if proof.succeeded or proof.failure_lines or clock() >= deadline:
+            return proof
         sleep(min(1.0, max(0.0, deadline - clock())))
 
 

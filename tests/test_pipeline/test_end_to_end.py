@@ -12,6 +12,18 @@ from pipeline import commands
 from pipeline.errors import StackFailed, UserError
 
 RAISING_HANDLER = "def handler(event, context):\n    raise RuntimeError('boom: handler is broken')\n"
+KEY_THEN_RAISE_HANDLER = (
+    "import logging\nlogging.getLogger().setLevel(logging.INFO)\n\n"
+    "def handler(event, context):\n"
+    "    key = event['Records'][0]['s3']['object']['key']\n"
+    "    logging.info('object created key=%s', key)\n"
+    "    raise ValueError('cannot handle ' + key)\n"
+)
+RAISE_WITH_KEY_HANDLER = (
+    "def handler(event, context):\n"
+    "    key = event['Records'][0]['s3']['object']['key']\n"
+    "    raise ValueError('cannot handle ' + key)\n"
+)
 UNRELATED_HANDLER = (
     "import logging\nlogging.getLogger().setLevel(logging.INFO)\n\n"
     "def handler(event, context):\n    logging.info('processed an object')\n    return {}\n"
@@ -76,18 +88,27 @@ def test_verify_finds_the_log_line_of_its_own_upload(make_settings, client, caps
     assert not versions.get("Versions") and not versions.get("DeleteMarkers")  # every version cleaned up
 
 
-@pytest.mark.parametrize("handler_code", [RAISING_HANDLER, UNRELATED_HANDLER], ids=["raises", "unrelated-lines"])
-def test_verify_fails_with_a_diagnosis(make_settings, handler_code, capsys):
+@pytest.mark.parametrize(
+    ("handler_code", "reason", "shown"),
+    [
+        (RAISING_HANDLER, "no log line for", "boom: handler is broken"),
+        (UNRELATED_HANDLER, "no log line for", "processed an object"),
+        # The handler sees the key (so the uuid is in its lines) and still fails: that is not a pass.
+        (KEY_THEN_RAISE_HANDLER, "the invocation that processed", "cannot handle"),
+        (RAISE_WITH_KEY_HANDLER, "the invocation that processed", "cannot handle"),
+    ],
+    ids=["raises", "unrelated-lines", "logs-key-then-raises", "raises-with-key"],
+)
+def test_verify_fails_with_a_diagnosis(make_settings, handler_code, reason, shown, capsys):
     settings = make_settings()
     (settings.lambda_dir / "handler.py").write_text(handler_code)
     commands.deploy(settings)
-    with pytest.raises(UserError, match="Verify failed: no log line"):
+    with pytest.raises(UserError, match=f"Verify failed: {reason}"):
         commands.verify(settings, timeout=6)
     printed = capsys.readouterr().out
     assert "marker object in the bucket: yes" in printed
     assert "bucket notifies the function: yes" in printed
-    expected = "boom: handler is broken" if handler_code is RAISING_HANDLER else "processed an object"
-    assert expected in printed  # the log group's last lines are shown
+    assert shown in printed  # the failing lines are shown
 
 
 def test_failed_update_rolls_back_and_the_previous_version_keeps_working(make_settings, client, tmp_path):
