@@ -143,6 +143,7 @@ class Worker:
             process_group=0,  # its own group: Ctrl-C reaches us, and stop() ends the whole group
         )
         self._output = OutputCollector(self._proc.stdout.fileno())
+        self._status_fd = os.open(f"/proc/{self._proc.pid}/status", os.O_RDONLY)
         self.alive = True
 
     def invoke(self, invocation: Invocation, sink: InvocationSink) -> Outcome:
@@ -244,13 +245,13 @@ class Worker:
 
     def _max_memory_mb(self) -> int:
         """Peak resident memory of the runtime process (VmHWM), as Lambda's "Max Memory Used"."""
-        try:
-            with open(f"/proc/{self._proc.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        return max(1, round(int(line.split()[1]) / 1024))
+        try:  # one pread on a descriptor kept open: this runs once per invocation
+            status = os.pread(self._status_fd, 4096, 0)
         except OSError:
-            pass
+            return 0
+        for line in status.splitlines():
+            if line.startswith(b"VmHWM:"):
+                return max(1, round(int(line.split()[1]) / 1024))
         return 0
 
     @property
@@ -289,6 +290,7 @@ class Worker:
         self._output.read()  # keep what it wrote before dying; take() still returns it
         self._output.closed = True
         self._proc.stdout.close()
+        os.close(self._status_fd)
         self._channel.close()
         self._api.stop()
 

@@ -24,7 +24,7 @@ import functools
 import hashlib
 import json
 import logging
-import os
+import random
 import threading
 import time
 from typing import Any
@@ -51,6 +51,7 @@ def _next_sequencer() -> str:
         return f"{_last_sequencer:018X}"
 
 
+@functools.cache
 def _principal(account_id: str) -> str:
     return "A" + hashlib.sha256(account_id.encode()).hexdigest()[:13].upper()
 
@@ -79,9 +80,10 @@ def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -
         "eventName": name,
         "userIdentity": {"principalId": f"AWS:{owner['principalId']}"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        # Opaque ids; random.getrandbits avoids a system call per event (os.urandom) on the hot path.
         "responseElements": {
-            "x-amz-request-id": os.urandom(8).hex().upper(),
-            "x-amz-id-2": base64.b64encode(os.urandom(48)).decode(),
+            "x-amz-request-id": f"{random.getrandbits(64):016X}",
+            "x-amz-id-2": base64.b64encode(random.getrandbits(384).to_bytes(48, "big")).decode(),
         },
         "s3": {
             "s3SchemaVersion": "1.0",
