@@ -195,6 +195,7 @@ class Worker:
         if posted is None:
             kind = "exit" if self._output.closed else "timeout"
             self.stop()
+            self._proc.wait()  # stop() may be running in another thread: the exit status must be known here
             return Outcome(kind, events=self._output_events(), duration_ms=duration_ms, max_memory_mb=memory)
         kind, _request_id, body, error_type = posted
         if kind == "init_error":
