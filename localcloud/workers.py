@@ -256,6 +256,10 @@ class Worker:
         return 0
 
     @property
+    def healthy(self) -> bool:
+        return self.alive and self._proc is not None and self._proc.poll() is None
+
+    @property
     def exit_status(self) -> str:
         """How the process ended, worded as Lambda words it ("exit status 1", "signal: killed")."""
         code = self._proc.returncode if self._proc else None
@@ -316,20 +320,34 @@ class WorkerPool:
                 self._cond.wait()
             if self._closed:
                 raise WorkerGone("the local cloud is stopping")
-            if self._idle:
-                return self._idle.pop()
+            worker = self._take_idle()
+            if worker is not None:
+                return worker
             self._starting += 1
+        return self._start_new()
+
+    def _take_idle(self) -> Worker | None:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.healthy:
+                return worker
+            self._all.discard(worker)  # its process died while idle: Lambda would use a fresh one
+            worker.stop()
+        return None
+
+    def _start_new(self) -> Worker:
+        worker = None
         try:
             worker = self._spawn()
             worker.start()
         finally:
             with self._cond:
                 self._starting -= 1
-        with self._cond:
-            closed = self._closed
-            if not closed:
-                self._all.add(worker)
-        if closed:  # stop_all() ran while this one was starting
+                closed = self._closed
+                if worker is not None and worker.alive and not closed:
+                    self._all.add(worker)
+                self._cond.notify()
+        if closed and worker is not None:  # stop_all() ran while this one was starting
             worker.stop()
             raise WorkerGone("the local cloud is stopping")
         return worker
