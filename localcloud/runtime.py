@@ -105,7 +105,7 @@ class LambdaRuntime:
             try:
                 outcome = worker.invoke(invocation, sink)
             except WorkerGone:
-                continue  # retired between acquire() and invoke() because the function changed: take a new one
+                continue  # stopped between acquire() and invoke() (function deleted or recreated): try again
             except BaseException:
                 worker.stop()
                 raise
