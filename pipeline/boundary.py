@@ -19,6 +19,14 @@ from invoke.exceptions import Exit
 from pipeline import report
 from pipeline.errors import UserError
 
+# Failures to *load* credentials (as opposed to AWS rejecting them), most often an expired SSO session.
+CREDENTIAL_ERRORS = (
+    botocore.exceptions.SSOError,
+    botocore.exceptions.TokenRetrievalError,
+    botocore.exceptions.CredentialRetrievalError,
+    botocore.exceptions.InvalidConfigError,
+)
+
 
 def debug_enabled() -> bool:
     return bool(os.environ.get("PIPELINE_DEBUG")) or logging.getLogger().isEnabledFor(logging.DEBUG)
@@ -30,6 +38,12 @@ def translate(exc: BaseException) -> UserError | None:
         return UserError(
             "No AWS credentials were found. Set --profile / AWS_PROFILE, or export credentials; in GitHub "
             "Actions the OIDC step provides them."
+        )
+    if isinstance(exc, CREDENTIAL_ERRORS):
+        return UserError(
+            f"Loading AWS credentials failed: {exc} If the profile uses IAM Identity Center, run `aws sso login "
+            "--profile NAME`; for a credential_process or web identity profile, check that it works on its own "
+            "(`aws sts get-caller-identity --profile NAME`)."
         )
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return UserError(

@@ -139,8 +139,16 @@ def watch(
     stream: EventStream,
     on_event: Callable[[dict[str, Any]], None],
     backoff: Backoff,
+    expect_new_events: bool = False,
+    grace_polls: int = 30,
 ) -> str:
-    """Stream events until the stack settles; returns the final status (DELETE_COMPLETE once it is gone)."""
+    """Stream events until the stack settles; returns the final status (DELETE_COMPLETE once it is gone).
+
+    Right after ExecuteChangeSet or DeleteStack, DescribeStacks can still show the settled status from before.
+    With ``expect_new_events``, a settled status only counts once an event of the new operation was seen (or
+    after ``grace_polls`` polls without one, so a silent no-op can't hang us).
+    """
+    seen_any = False
     while True:
         throttled = False
         try:
@@ -153,7 +161,11 @@ def watch(
                 raise
             throttled, events, stack = True, [], {"StackStatus": "UNKNOWN_IN_PROGRESS"}
         status = "DELETE_COMPLETE" if stack is None else stack["StackStatus"]
-        if is_settled(status):
+        seen_any = seen_any or bool(events)
+        waiting_for_start = expect_new_events and not seen_any and grace_polls > 0 and stack is not None
+        if waiting_for_start:
+            grace_polls -= 1
+        elif is_settled(status):
             for event in stream.poll():
                 on_event(event)
             return status

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import signal
 import time
 from dataclasses import dataclass, replace
@@ -88,7 +89,7 @@ def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> Dep
         failure = str(exc)
         raise
     finally:
-        report.write_step_summary(report.deploy_markdown(request.stack_name, result, failure))
+        report.write_step_summary(report.deploy_markdown(request.stack_name, result, failure, deployer.changes))
     if result.outcome == "no changes":
         report.emit(f"No changes: stack {request.stack_name} already matches (status {result.status}).")
     elif result.outcome == "preview":
@@ -286,7 +287,7 @@ def bootstrap(
     result = run_deploy(Deployer(cfn_client, report.TerminalProgress()), request, preview=False)
     variables = boot.github_variables(envs, settings.region, result.outputs["DeployRoleArn"])
     report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
-    report.emit("\n".join("  " + " ".join(v.gh_command(repo)) for v in variables))
+    report.emit("\n".join("  " + shlex.join(v.gh_command(repo)) for v in variables))
     if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
         boot.set_with_gh(repo, variables)
         report.emit(f"Set {len(variables)} variables on {repo}.")

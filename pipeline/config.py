@@ -90,8 +90,29 @@ def _check_stack_name(name: str) -> str:
     return name
 
 
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # GitHub environment names, and no wildcards
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise UserError(
+            f"Setting {name} must be a positive number of seconds, not {value!r}. Fix it in invoke.yaml or in "
+            f"INVOKE_PIPELINE_{name.upper()}."
+        )
+    return number
+
+
 def _environment_settings(merged: Mapping[str, Any], environment: str) -> Mapping[str, Any]:
     environments = merged.get("environments") or {}
+    if not ENVIRONMENT_NAME.match(str(environment)):
+        raise UserError(
+            f"Invalid environment name {environment!r}: use letters, digits, '.', '_' and '-' only (it becomes part "
+            "of the stack name and of the OIDC subject repo:OWNER/REPO:environment:NAME)."
+        )
     if environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
         raise UserError(
@@ -131,12 +152,15 @@ def resolve(
         target=chosen_target,
         environment=chosen_env,
         stack_name=stack_name,
-        region=_pick(region, env_cfg.get("region"), ambient_region, merged["region"]),
+        # An explicit INVOKE_PIPELINE_REGION beats the ambient region; invoke.yaml's value does not.
+        region=_pick(
+            region, env.get("INVOKE_PIPELINE_REGION"), env_cfg.get("region"), ambient_region, merged["region"]
+        ),
         profile=_pick(profile, env.get("AWS_PROFILE")) if chosen_target == "aws" else None,
         endpoint_url=local_endpoint if chosen_target == "local" else None,
         parameters={k: str(v) for k, v in {**merged["parameters"], **env_cfg.get("parameters", {})}.items()},
         tags={k: str(v) for k, v in {**merged["tags"], **env_cfg.get("tags", {})}.items()},
-        verify_timeout=float(merged["verify_timeout"]),
+        verify_timeout=_number("verify_timeout", merged["verify_timeout"]),
         artifact_prefix=str(merged["artifact_prefix"]).strip("/"),
         deploy_environments=tuple(merged["deploy_environments"] or ()),
     )

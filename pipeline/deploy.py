@@ -127,6 +127,8 @@ class Deployer:
         self.cfn = cfn_client
         self.progress = progress or Progress()
         self.sleep = sleep
+        self.changes: list[Change] = []  # the last change set's changes, kept for reports even when a deploy fails
+        self._pending: tuple[str, str] | None = None  # (name, type) of a change set created but not executed
 
     def _backoff(self) -> cfn.Backoff:
         return cfn.Backoff(sleep=self.sleep)
@@ -150,7 +152,7 @@ class Deployer:
                 # Watch by id: once deleted, the name no longer resolves but the id still does.
                 stream = self._stream(stack["StackId"])
                 self.cfn.delete_stack(StackName=stack_name)
-                self._follow(stack["StackId"], stream)
+                self._follow(stack["StackId"], stream, expect_new_events=True)
                 continue
             return stack if recovery is Recovery.UPDATE else None
 
@@ -160,7 +162,9 @@ class Deployer:
             stream.mark()
         return stream
 
-    def _follow(self, stack_ref: str, stream: cfn.EventStream) -> tuple[str, list[dict[str, Any]]]:
+    def _follow(
+        self, stack_ref: str, stream: cfn.EventStream, expect_new_events: bool = False
+    ) -> tuple[str, list[dict[str, Any]]]:
         """Stream events until the stack settles; returns its status and the events seen."""
         seen: list[dict[str, Any]] = []
 
@@ -168,7 +172,8 @@ class Deployer:
             seen.append(event)
             self.progress.event(event)
 
-        return cfn.watch(self.cfn, stack_ref, stream, record, self._backoff()), seen
+        status = cfn.watch(self.cfn, stack_ref, stream, record, self._backoff(), expect_new_events=expect_new_events)
+        return status, seen
 
     # -- the change set ------------------------------------------------------------------------------------
     def _create_change_set(self, request: DeployRequest, change_set_type: str) -> str:
@@ -233,6 +238,28 @@ class Deployer:
 
     # -- the whole deploy ----------------------------------------------------------------------------------
     def deploy(self, request: DeployRequest, preview: bool = False) -> DeployResult:
+        """Deploy, turning Ctrl-C into a message that says what carries on and what was cleaned up."""
+        try:
+            return self._deploy(request, preview)
+        except KeyboardInterrupt as exc:
+            raise self._interrupted(request.stack_name) from exc
+
+    def _interrupted(self, stack_name: str) -> Interrupted:
+        if self._pending:
+            name, change_set_type = self._pending
+            self._discard(stack_name, name, change_set_type)
+            return Interrupted(
+                f"Interrupted before anything was executed: change set {name} was deleted and stack {stack_name} "
+                "is unchanged. Run `invoke deploy` again when ready."
+            )
+        return Interrupted(
+            f"Interrupted while waiting for stack {stack_name}. CloudFormation carries on with whatever it was doing; "
+            f"watch it with `aws cloudformation describe-stack-events --stack-name {stack_name}`, or run "
+            "`invoke deploy` again, which waits for it to finish first."
+        )
+
+    def _deploy(self, request: DeployRequest, preview: bool) -> DeployResult:
+        self._pending = None
         stack = self._settle(request.stack_name)
         change_set_type = "UPDATE" if stack else "CREATE"
         result = DeployResult(request.stack_name, "no changes", change_set_type=change_set_type)
@@ -240,20 +267,24 @@ class Deployer:
             result.status, result.outputs = stack["StackStatus"], cfn.outputs(stack)
             return result
         name = self._create_change_set(request, change_set_type)
+        self._pending = (name, change_set_type)
         description = self._wait_for_change_set(request.stack_name, name)
         if is_empty_change_set(description):
+            self._pending = None
             self.cfn.delete_change_set(StackName=request.stack_name, ChangeSetName=name)
             result.status, result.outputs = stack["StackStatus"], cfn.outputs(stack)
             return result
         if description["Status"] != "CREATE_COMPLETE":
+            self._pending = None
             self._discard(request.stack_name, name, change_set_type)
             raise UserError(
                 f"CloudFormation rejected the change set for {request.stack_name}: "
                 f"{description.get('StatusReason')}. Fix the template or parameters and deploy again."
             )
-        result.changes = self._changes(request.stack_name, name, description)
+        result.changes = self.changes = self._changes(request.stack_name, name, description)
         self.progress.changes(result.changes)
         if preview:
+            self._pending = None
             self._discard(request.stack_name, name, change_set_type)
             result.outcome = "preview"
             return result
@@ -269,7 +300,8 @@ class Deployer:
         try:
             with _busy_is_a_user_error(request.stack_name):
                 self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
-            status, events = self._follow(stack_ref, stream)
+            self._pending = None
+            status, events = self._follow(stack_ref, stream, expect_new_events=True)
         except KeyboardInterrupt as exc:
             raise Interrupted(
                 f"Interrupted. CloudFormation carries on with stack {request.stack_name} without us; nothing is "

@@ -49,8 +49,8 @@ def bootstrap_outputs(settings: Settings, cloud: Cloud) -> dict[str, str]:
         raise UserError(
             f"The bootstrap stack {settings.bootstrap_stack} {state} in {settings.region}, so there is no artifact "
             "bucket or deploy role to use. An account admin runs it once per account and region: `invoke "
-            f"bootstrap --repo OWNER/REPO --region {settings.region}` (see the README, 'Deploy to your own AWS "
-            "account')."
+            f"bootstrap --target aws --repo OWNER/REPO --region {settings.region}` (see the README, 'Deploy to "
+            "your own AWS account')."
         )
     return cfn.outputs(stack)
 

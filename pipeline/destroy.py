@@ -13,6 +13,13 @@ from pipeline.errors import StackFailed, UserError
 
 
 def check_deletable(stack: dict[str, Any]) -> None:
+    """Refuse before anything is emptied: a stack that can't be deleted must not lose its data first."""
+    status = stack["StackStatus"]
+    if status.endswith("_IN_PROGRESS") and status not in ("REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
+        raise UserError(
+            f"Stack {stack['StackName']} is busy ({status}); nothing was deleted. Wait for it to finish (`invoke "
+            "deploy` waits and shows its events), then run `invoke destroy` again."
+        )
     if stack.get("EnableTerminationProtection"):
         name = stack["StackName"]
         raise UserError(
@@ -66,7 +73,12 @@ def destroy(cfn_client, s3, stack_name: str, progress: Progress, sleep=time.slee
     events: list[dict[str, Any]] = []
     cfn_client.delete_stack(StackName=stack_name)
     status = cfn.watch(
-        cfn_client, stack["StackId"], stream, lambda e: (events.append(e), progress.event(e)), cfn.Backoff(sleep=sleep)
+        cfn_client,
+        stack["StackId"],
+        stream,
+        lambda e: (events.append(e), progress.event(e)),
+        cfn.Backoff(sleep=sleep),
+        expect_new_events=True,
     )
     if status != "DELETE_COMPLETE":
         cause = cfn.first_failure(events, stack_name)

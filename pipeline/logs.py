@@ -14,6 +14,7 @@ from pipeline.errors import UserError
 
 SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+LOOKBACK_MS = 10_000  # events may land a few seconds after later-stamped ones
 
 
 def parse_since(text: str) -> int:
@@ -33,23 +34,23 @@ def tail(
     interval: float = 2.0,
 ) -> Iterator[dict[str, Any]]:
     """Yield events oldest first from ``start_ms``; with ``follow``, keep polling until interrupted."""
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # eventId -> timestamp, for the look-back window only
     cursor = start_ms
     while True:
         fresh = _since(logs, group, cursor, seen)
         for event in fresh:
-            seen.add(event["eventId"])
+            seen[event["eventId"]] = event["timestamp"]
             yield event
         if fresh:
-            # Restart at the newest timestamp: events sharing it may still arrive; `seen` drops repeats.
-            cursor = fresh[-1]["timestamp"]
-            seen = {e["eventId"] for e in fresh if e["timestamp"] == cursor}
+            # Ingestion is not in timestamp order: look back a little each poll, and let `seen` drop repeats.
+            cursor = max(start_ms, fresh[-1]["timestamp"] - LOOKBACK_MS)
+            seen = {event_id: stamp for event_id, stamp in seen.items() if stamp >= cursor}
         if not follow:
             return
         sleep(interval)
 
 
-def _since(logs, group: str, start_ms: int, seen: set[str]) -> list[dict[str, Any]]:
+def _since(logs, group: str, start_ms: int, seen: dict[str, int]) -> list[dict[str, Any]]:
     events, token = [], None
     while True:
         kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}

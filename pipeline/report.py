@@ -76,10 +76,13 @@ class TerminalProgress(Progress):
         emit(event_line(event))
 
 
-def deploy_markdown(stack_name: str, result: DeployResult | None, error: str | None) -> str:
+def deploy_markdown(
+    stack_name: str, result: DeployResult | None, error: str | None, changes: Sequence[Change] = ()
+) -> str:
     parts = [f"### Deploy `{stack_name}`"]
-    if result and result.changes:
-        parts.append(markdown_table(CHANGE_HEADERS, _change_rows(result.changes)))
+    changes = result.changes if result and result.changes else changes  # a failed deploy has no result
+    if changes:
+        parts.append(markdown_table(CHANGE_HEADERS, _change_rows(changes)))
     if error:
         parts.append(f"**Result: failed.** {error}")
     elif result:

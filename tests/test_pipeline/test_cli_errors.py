@@ -86,7 +86,9 @@ def test_deploy_to_aws_without_the_bootstrap_stack(endpoint):
     }
     done = invoke("deploy", "--target", "aws", env=env)
     assert_clear_error(
-        done, "bootstrap stack s3-lambda-gitops-bootstrap does not exist in eu-west-3", "invoke bootstrap"
+        done,
+        "bootstrap stack s3-lambda-gitops-bootstrap does not exist in eu-west-3",
+        "invoke bootstrap --target aws --repo OWNER/REPO --region eu-west-3",
     )
 
 

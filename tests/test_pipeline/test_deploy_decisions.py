@@ -93,3 +93,27 @@ def test_any_difference_counts_as_a_change():
 def test_dropping_an_override_returns_to_the_default():
     request = DeployRequest("s", TEMPLATE, parameters={})
     assert not is_unchanged(_stack({"A": "custom"}), BODY, request)
+
+
+def test_destroy_refuses_a_busy_stack_before_emptying_anything():
+    from pipeline.destroy import check_deletable
+
+    with pytest.raises(UserError, match=r"busy \(UPDATE_IN_PROGRESS\); nothing was deleted"):
+        check_deletable({"StackName": "app-dev", "StackStatus": "UPDATE_IN_PROGRESS"})
+    check_deletable({"StackName": "app-dev", "StackStatus": "UPDATE_ROLLBACK_COMPLETE"})
+
+
+def test_settings_reject_bad_timeouts_and_wildcard_environment_names():
+    from pipeline.config import resolve
+
+    with pytest.raises(UserError, match="verify_timeout must be a positive number"):
+        resolve({"verify_timeout": "abc"}, env={})
+    with pytest.raises(UserError, match="Invalid environment name 'prod\\*'"):
+        resolve({"environments": {"prod*": {}}}, environment="prod*", env={})
+
+
+def test_an_explicit_invoke_region_beats_the_ambient_one():
+    from pipeline.config import resolve
+
+    env = {"AWS_REGION": "eu-central-1", "INVOKE_PIPELINE_REGION": "ap-south-1"}
+    assert resolve({"region": "ap-south-1"}, target="aws", env=env).region == "ap-south-1"

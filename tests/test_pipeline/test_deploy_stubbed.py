@@ -162,3 +162,56 @@ def test_ctrl_c_during_execution_says_cloudformation_carries_on(cfn):
     with pytest.raises(Interrupted, match="CloudFormation carries on with stack app-dev") as caught:
         Deployer(client, sleep=interrupt).deploy(REQUEST)
     assert caught.value.exit_code == 130
+
+
+def _change_set(status="CREATE_COMPLETE"):
+    change = {"Action": "Modify", "LogicalResourceId": "Q", "ResourceType": "AWS::SQS::Queue", "Replacement": "False"}
+    return {"Status": status, "Changes": [{"Type": "Resource", "ResourceChange": change}]}
+
+
+def test_ctrl_c_before_execution_deletes_the_change_set(cfn):
+    client, stubber = cfn
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("get_template", {"TemplateBody": "old"}, None)
+    stubber.add_response("create_change_set", {"Id": "cs"}, None)
+    stubber.add_response("describe_change_set", _change_set("CREATE_PENDING"), None)
+    stubber.add_response("delete_change_set", {}, {"StackName": "app-dev", "ChangeSetName": ANY})
+
+    def interrupt(_seconds):
+        raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match=r"before anything was executed: change set deploy-.* was deleted"):
+        Deployer(client, sleep=interrupt).deploy(REQUEST)
+
+
+def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
+    """DescribeStacks may still show the old UPDATE_COMPLETE; wait for the new operation's events."""
+    client, stubber = cfn
+    seen = []
+
+    from pipeline.deploy import Progress
+
+    class Capture(Progress):
+        def event(self, event):
+            seen.append(f"{event['LogicalResourceId']} {event['ResourceStatus']}")
+
+    old = _event("e0", "UPDATE_COMPLETE")
+    started, finished = _event("e1", "UPDATE_IN_PROGRESS", reason="User Initiated"), _event("e2", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("get_template", {"TemplateBody": "old"}, None)
+    stubber.add_response("create_change_set", {"Id": "cs"}, None)
+    stubber.add_response("describe_change_set", _change_set(), None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)  # the mark
+    stubber.add_response("execute_change_set", {}, None)
+    stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)  # nothing new yet
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})  # stale
+    stubber.add_response("describe_stack_events", {"StackEvents": [started, old]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
+    assert result.status == "UPDATE_COMPLETE"
+    assert seen == ["app-dev UPDATE_IN_PROGRESS", "app-dev UPDATE_COMPLETE"]
