@@ -306,6 +306,18 @@ def test_the_plan_step_turns_invoke_environments_into_job_outputs(deploy, tmp_pa
     assert result.returncode != 0
     assert "not a deploy environment" in result.stderr
 
+    # An environment configured in invoke.yaml but with no deploy job must stop the run, not be skipped silently.
+    env = {**env, "REQUESTED": "all", "GITHUB_OUTPUT": str(tmp_path / "o")}
+    env["PATH"] = f"{tmp_path}{os.pathsep}{env['PATH']}"
+    fake = tmp_path / "invoke"  # stands in for `invoke environments --json` with a third environment
+    fake.write_text('#!/bin/sh\necho \'["staging", "qa", "production"]\'\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "only has jobs for ['staging', 'production']" in result.stderr
+
 
 # --- dependabot ----------------------------------------------------------------------------------------------
 
