@@ -20,6 +20,7 @@ from pipeline.errors import UserError
 class Destination:
     artifact_bucket: str
     execution_role_arn: str | None
+    permissions_boundary_arn: str | None = None  # applied to the roles the app stack creates
 
 
 def _ensure_local_bucket(s3, name: str, region: str) -> None:
@@ -60,4 +61,6 @@ def resolve(settings: Settings, cloud: Cloud) -> Destination:
         _ensure_local_bucket(cloud.client("s3"), settings.local_artifact_bucket, settings.region)
         return Destination(settings.local_artifact_bucket, None)
     found = bootstrap_outputs(settings, cloud)
-    return Destination(found["ArtifactBucketName"], found.get("ExecutionRoleArn"))
+    return Destination(
+        found["ArtifactBucketName"], found.get("ExecutionRoleArn"), found.get("PermissionsBoundaryArn") or None
+    )

@@ -52,3 +52,14 @@ def test_gh_commands_are_shell_quoted():
 
     variable = GitHubVariable("staging", "AWS_DEPLOY_ROLE_ARN", "arn:aws:iam::1:role/x y")
     assert shlex.split(shlex.join(variable.gh_command("o/r")))[7] == "arn:aws:iam::1:role/x y"
+
+
+def test_each_environment_gets_its_own_deploy_role():
+    from pipeline.bootstrap import deploy_roles, github_variables
+
+    outputs = {"DeployRoleArn": "arn:s", "DeployRoleArns": "staging=arn:s,production=arn:p"}
+    roles = deploy_roles(outputs, ["staging", "production"])
+    assert roles == {"staging": "arn:s", "production": "arn:p"}
+    variables = {(v.environment, v.name): v.value for v in github_variables(["staging", "production"], "r", roles)}
+    assert variables[("production", "AWS_DEPLOY_ROLE_ARN")] == "arn:p"
+    assert variables[("production", "AWS_REGION")] == "r"
