@@ -69,11 +69,17 @@ class GitHubVariable:
         return ["gh", "variable", "set", self.name, "--env", self.environment, "--body", self.value, "--repo", repo]
 
 
-def github_variables(environments: list[str], region: str, deploy_role_arn: str) -> list[GitHubVariable]:
+def deploy_roles(outputs: dict[str, str], environments: list[str]) -> dict[str, str]:
+    """Each environment's deploy role: ``DeployRoleArns`` is ``env=arn,...``; older stacks had one shared role."""
+    pairs = dict(item.split("=", 1) for item in outputs.get("DeployRoleArns", "").split(",") if "=" in item)
+    return {env: pairs.get(env) or outputs["DeployRoleArn"] for env in environments}
+
+
+def github_variables(environments: list[str], region: str, roles: dict[str, str]) -> list[GitHubVariable]:
     found = []
     for env in environments:
         found.append(GitHubVariable(env, "AWS_REGION", region))
-        found.append(GitHubVariable(env, "AWS_DEPLOY_ROLE_ARN", deploy_role_arn))
+        found.append(GitHubVariable(env, "AWS_DEPLOY_ROLE_ARN", roles[env]))
     return found
 
 

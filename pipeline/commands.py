@@ -65,14 +65,13 @@ def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None
     template.check_parameters(tpl, dict(settings.parameters))
     packaged = package_function(settings, cloud)
     target = destination.resolve(settings, cloud)
+    parameters = {**settings.parameters, "ArtifactBucket": target.artifact_bucket, "ArtifactKey": packaged.upload.key}
+    if target.permissions_boundary_arn and "PermissionsBoundaryArn" in tpl.parameter_names():
+        parameters["PermissionsBoundaryArn"] = target.permissions_boundary_arn
     request = DeployRequest(
         stack_name=settings.stack_name,
         template=tpl,
-        parameters={
-            **settings.parameters,
-            "ArtifactBucket": target.artifact_bucket,
-            "ArtifactKey": packaged.upload.key,
-        },
+        parameters=parameters,
         tags=settings.tags,
         role_arn=target.execution_role_arn,
         template_url=_template_url(settings, cloud, target.artifact_bucket, tpl),
@@ -285,7 +284,7 @@ def bootstrap(
         tags=settings.tags,
     )
     result = run_deploy(Deployer(cfn_client, report.TerminalProgress()), request, preview=False)
-    variables = boot.github_variables(envs, settings.region, result.outputs["DeployRoleArn"])
+    variables = boot.github_variables(envs, settings.region, boot.deploy_roles(result.outputs, envs))
     report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
     report.emit("\n".join("  " + shlex.join(v.gh_command(repo)) for v in variables))
     if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
