@@ -137,7 +137,12 @@ def test_app_parameters_and_defaults(app):
         "LogRetentionDays",
         "MaxRetryAttempts",
         "NoncurrentVersionExpirationDays",
+        "PermissionsBoundaryArn",
     }
+    assert params["PermissionsBoundaryArn"]["Default"] == ""  # none: the local cloud; on AWS the bootstrap's
+    boundary = params["PermissionsBoundaryArn"]["AllowedPattern"]
+    assert re.fullmatch(boundary, "") and re.fullmatch(boundary, f"arn:aws:iam::{ACCOUNT_ID}:policy/b-Boundary-1A")
+    assert not re.fullmatch(boundary, "*") and not re.fullmatch(boundary, f"arn:aws:iam::{ACCOUNT_ID}:role/x")
     assert "Default" not in params["ArtifactBucket"] and "Default" not in params["ArtifactKey"]
     assert params["FunctionTimeout"]["Default"] == 30
     assert params["FunctionMemorySize"]["Default"] == 256
@@ -256,6 +261,13 @@ def test_function_role_is_least_privilege(app):
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert "ManagedPolicyArns" not in role["Properties"]
+    # The bootstrap's permissions boundary when one is passed (the execution role creates no role without it).
+    assert role["Properties"]["PermissionsBoundary"] == {
+        "Fn::If": ["HasPermissionsBoundary", {"Ref": "PermissionsBoundaryArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert app["Conditions"]["HasPermissionsBoundary"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, ""]}]
+    }
     granted = {}
     for policy in role["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -358,7 +370,15 @@ def test_bootstrap_parameters(bootstrap):
 
 
 def test_bootstrap_outputs(bootstrap):
-    assert set(bootstrap["Outputs"]) >= {"DeployRoleArn", "ArtifactBucketName", "ExecutionRoleArn"}
+    assert set(bootstrap["Outputs"]) >= {
+        "DeployRoleArn",
+        "DeployRoleArns",
+        "ArtifactBucketName",
+        "ExecutionRoleArn",
+        "PermissionsBoundaryArn",
+    }
+    assert bootstrap["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "AppPermissionsBoundary"}
+    assert bootstrap["Resources"]["AppPermissionsBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
 
 
 def test_oidc_provider(bootstrap):
@@ -368,58 +388,194 @@ def test_oidc_provider(bootstrap):
     assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
 
 
-def _deploy_role(bootstrap: dict[str, Any]) -> dict[str, Any]:
+SLOTS = 5  # pipeline/bootstrap.py MAX_ENVIRONMENTS
+
+
+def _deploy_role_names(bootstrap: dict[str, Any]) -> list[str]:
+    """The deploy roles in slot order, as the DeployRoleArns output lists them."""
+    slots = bootstrap["Outputs"]["DeployRoleArns"]["Value"]["Fn::Join"][1]
+    names = [slot["Fn::If"][1]["Fn::Join"][1][1]["Fn::GetAtt"][0] for slot in slots]
+    assert [bootstrap["Outputs"]["DeployRoleArn"]["Value"]["Fn::GetAtt"][0]] == names[:1]
+    return names
+
+
+def test_one_deploy_role_per_environment_slot(bootstrap):
+    names = _deploy_role_names(bootstrap)
+    assert len(names) == SLOTS
     roles = resources_of(bootstrap, "AWS::IAM::Role")
-    deploy_role = bootstrap["Outputs"]["DeployRoleArn"]["Value"]["Fn::GetAtt"][0]
-    return roles[deploy_role]
+    first = json.dumps(roles[names[0]])
+    for slot, name in enumerate(names):
+        role = roles[name]
+        assert role["Condition"] == f"HasEnvironment{slot + 1}"  # created only when the slot is used
+        # Every slot is the first one with its own slot number: same trust shape, same permissions.
+        text = json.dumps(role)
+        assert text.replace(f'"Fn::Select": [{slot},', '"Fn::Select": [0,') == _without_branch(first, slot), name
 
 
-def test_deploy_role_trust_is_this_repository_only(bootstrap):
-    role = _deploy_role(bootstrap)
-    assert role["Properties"]["MaxSessionDuration"] == 3600
+def _without_branch(first_role: str, slot: int) -> str:
+    """The first role as JSON, without its DeployBranch subject (which only the first role has)."""
+    if slot == 0:
+        return first_role
+    role = json.loads(first_role)
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert set(statement["Principal"]) == {"Federated"}
-    conditions = statement["Condition"]
-    assert set(conditions) <= {"StringEquals", "StringLike"}
-    assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    sub_operator = "StringEquals" if "token.actions.githubusercontent.com:sub" in conditions["StringEquals"] else None
-    assert sub_operator, "the sub condition must be StringEquals"
-    text = json.dumps(conditions)
-    assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
-    for value in conditions["StringEquals"]["token.actions.githubusercontent.com:sub"]:
-        assert "${GitHubRepository}" in json.dumps(value)
+    subs = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] = [
+        s for s in subs if "Fn::If" not in s
+    ]
+    role["Condition"] = f"HasEnvironment{slot + 1}"
+    return json.dumps(role)
 
 
-def test_deploy_role_permissions(bootstrap):
-    role = _deploy_role(bootstrap)
-    execution_role = bootstrap["Outputs"]["ExecutionRoleArn"]["Value"]["Fn::GetAtt"][0]
-    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    allowed = {a: s for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
-    (pass_role,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
-    assert pass_role["Resource"] == {"Fn::GetAtt": [execution_role, "Arn"]}
-    assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "cloudformation.amazonaws.com"
-    stack_arn = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ProjectName}-*/*"
-    for action in (
-        "cloudformation:CreateChangeSet",
-        "cloudformation:DescribeChangeSet",
-        "cloudformation:ExecuteChangeSet",
-        "cloudformation:DeleteChangeSet",
-        "cloudformation:DescribeStacks",
-        "cloudformation:DescribeStackEvents",
-        "cloudformation:GetTemplate",
-    ):
-        assert allowed[action]["Resource"] == {"Fn::Sub": stack_arn}, action
-    verify_objects = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ProjectName}-*/verify/*"}
-    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
-        assert any(action in as_list(s["Action"]) and s["Resource"] == verify_objects for s in statements), action
-    assert "logs:FilterLogEvents" in allowed and "sts:GetCallerIdentity" in allowed
-    assert "s3:GetBucketNotification" in allowed
-    # Nothing that would let a workflow change IAM directly, or touch the bootstrap stack.
-    assert not [a for a in allowed if a.startswith("iam:") and a != "iam:PassRole"]
-    denies = [s for s in statements if s["Effect"] == "Deny"]
-    assert any(s["Resource"] == {"Ref": "AWS::StackId"} for s in denies)
+def test_deploy_role_trust_is_this_repository_and_environment_only(bootstrap):
+    roles = resources_of(bootstrap, "AWS::IAM::Role")
+    for slot, name in enumerate(_deploy_role_names(bootstrap)):
+        role = roles[name]
+        assert role["Properties"]["MaxSessionDuration"] == 3600
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert set(statement["Principal"]) == {"Federated"}
+        conditions = statement["Condition"]
+        assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
+        assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        text = json.dumps(conditions)
+        assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
+        subs = conditions["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        env_sub = {"Fn::Sub": ["repo:${GitHubRepository}:environment:${Env}", subs[0]["Fn::Sub"][1]]}
+        assert subs[0] == env_sub
+        assert subs[0]["Fn::Sub"][1]["Env"]["Fn::Select"][0] == slot  # its own slot's environment
+        branch = {
+            "Fn::If": [
+                "HasBranch",
+                {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"},
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+        assert subs[1:] == ([branch] if slot == 0 else []), name  # the branch: the first environment's role only
+
+
+# --- what the pipeline calls on --target aws, and what a deploy role allows ------------------------------------
+# Every boto3 call pipeline/*.py makes during `invoke package deploy verify --target aws` (the deploy workflow),
+# with the IAM actions AWS authorizes it by and an example resource. {env} is the role's own environment.
+# Where a call needs more than its own action, the extra ones are listed with why.
+STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/0a1b2c3d"
+BOOTSTRAP_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-bootstrap/0f1e2d3c"
+ARTIFACTS = "arn:aws:s3:::s3-lambda-gitops-artifacts-123456789012-us-east-1"
+UPLOADS = "arn:aws:s3:::s3-lambda-gitops-{env}-123456789012-us-east-1"
+LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/s3-lambda-gitops-{env}-handler"
+PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]]]] = {
+    # aws.Cloud.identity (the banner)
+    ("sts", "get_caller_identity"): [("sts:GetCallerIdentity", "*", {})],
+    # destination.bootstrap_outputs (the bootstrap stack), cfn.describe_stack and cfn.watch (its own stack)
+    ("cloudformation", "describe_stacks"): [
+        ("cloudformation:DescribeStacks", BOOTSTRAP_STACK, {}),
+        ("cloudformation:DescribeStacks", STACK, {}),
+    ],
+    # package._exists: ListBucket makes a missing key a 404 instead of a 403
+    ("s3", "head_object"): [
+        ("s3:GetObject", ARTIFACTS + "/artifacts/{sha}.zip", {}),
+        ("s3:ListBucket", ARTIFACTS, {}),
+    ],
+    # package.upload, commands._template_url (templates over 51,200 bytes), verify.upload_marker
+    ("s3", "put_object"): [
+        ("s3:PutObject", ARTIFACTS + "/artifacts/{sha}.zip", {}),
+        ("s3:PutObject", ARTIFACTS + "/templates/{sha}.yaml", {}),
+        ("s3:PutObject", UPLOADS + "/verify/marker.txt", {}),
+    ],
+    # deploy.Deployer._unchanged
+    ("cloudformation", "get_template"): [("cloudformation:GetTemplate", STACK, {})],
+    # deploy.Deployer._create_change_set: Tags need TagResource; RoleARN needs PassRole; a TemplateURL is read
+    # by CloudFormation with the caller's credentials
+    ("cloudformation", "create_change_set"): [
+        ("cloudformation:CreateChangeSet", STACK, {}),
+        ("cloudformation:TagResource", STACK, {}),
+        (
+            "iam:PassRole",
+            "arn:aws:iam::123456789012:role/s3-lambda-gitops-bootstrap-ExecutionRole-AB12CD34EF56",
+            {"iam:PassedToService": "cloudformation.amazonaws.com"},
+        ),
+        ("s3:GetObject", ARTIFACTS + "/templates/{sha}.yaml", {}),
+    ],
+    ("cloudformation", "describe_change_set"): [("cloudformation:DescribeChangeSet", STACK, {})],
+    ("cloudformation", "delete_change_set"): [("cloudformation:DeleteChangeSet", STACK, {})],
+    ("cloudformation", "execute_change_set"): [("cloudformation:ExecuteChangeSet", STACK, {})],
+    ("cloudformation", "describe_stack_events"): [("cloudformation:DescribeStackEvents", STACK, {})],
+    # deploy.Deployer._settle (ROLLBACK_COMPLETE) and _discard (the REVIEW stack of a discarded CREATE change set)
+    ("cloudformation", "delete_stack"): [("cloudformation:DeleteStack", STACK, {})],
+    # verify: _object_exists and clean_up (the paginator), _notification_targets, clean_up, _filter_pages
+    ("s3", "list_object_versions"): [("s3:ListBucketVersions", UPLOADS, {"s3:prefix": "verify/marker.txt"})],
+    ("s3", "get_bucket_notification_configuration"): [("s3:GetBucketNotification", UPLOADS, {})],
+    ("s3", "delete_objects"): [
+        ("s3:DeleteObject", UPLOADS + "/verify/marker.txt", {}),
+        ("s3:DeleteObjectVersion", UPLOADS + "/verify/marker.txt", {}),
+    ],
+    ("logs", "filter_log_events"): [("logs:FilterLogEvents", LOG_GROUP, {})],
+}
+# Calls in those modules that never run from the deploy workflow with a deploy role.
+NOT_CALLED_BY_A_DEPLOY_ROLE = {
+    ("cloudformation", "list_stack_resources"): "destroy.py: `invoke destroy` is not run from CI",
+    ("s3", "head_bucket"): "destination.py: the local artifact bucket (--target local only)",
+    ("s3", "create_bucket"): "destination.py: the local artifact bucket (--target local only)",
+    ("s3", "put_public_access_block"): "destination.py: the local artifact bucket (--target local only)",
+}
+PIPELINE_MODULES = ["package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"]
+
+
+def _boto3_calls_in(modules: list[str]) -> set[tuple[str, str]]:
+    """(service, operation) for every boto3 client method named in the modules' source."""
+    import boto3
+
+    methods: dict[str, set[str]] = {}
+    for service in ("cloudformation", "s3", "logs", "sts", "iam", "lambda"):
+        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        for method in client.meta.method_to_api_mapping:
+            methods.setdefault(method, set()).add(service)
+    found = set()
+    for module in modules:
+        source = (ROOT / "pipeline" / f"{module}.py").read_text()
+        named = set(re.findall(r"\.([a-z_]+)\(", source)) | set(re.findall(r"get_paginator\(\"([a-z_]+)\"\)", source))
+        for method in named & set(methods):
+            # A method several services share (delete_stack is cloudformation only; put_object is s3 only...)
+            (service,) = methods[method] & {s for (s, _) in [*PIPELINE_CALLS_ON_AWS, *NOT_CALLED_BY_A_DEPLOY_ROLE]}
+            found.add((service, method))
+    return found
+
+
+def test_the_call_table_is_every_boto3_call_of_the_pipeline():
+    found = _boto3_calls_in(PIPELINE_MODULES)
+    assert found == set(PIPELINE_CALLS_ON_AWS) | set(NOT_CALLED_BY_A_DEPLOY_ROLE)
+
+
+def _rendered_deploy_roles(environments: str = "staging,production") -> dict[str, list[dict[str, Any]]]:
+    from test_trust_policy import deploy_roles, rendered_bootstrap, role_policies
+
+    return {
+        env: role_policies(props)
+        for env, props in deploy_roles(rendered_bootstrap({"DeployEnvironments": environments})).items()
+    }
+
+
+@pytest.mark.parametrize("environments", ["staging,production", "dev,qa,staging,preprod,production"])
+def test_deploy_roles_allow_exactly_what_the_pipeline_calls(environments):
+    from test_trust_policy import allows
+
+    needed = {action for calls in PIPELINE_CALLS_ON_AWS.values() for action, _, _ in calls}
+    for env, policy in _rendered_deploy_roles(environments).items():
+        # Every call the pipeline makes is allowed, on its own environment's resources.
+        for call, checks in PIPELINE_CALLS_ON_AWS.items():
+            for action, resource, context in checks:
+                resource = resource.format(env=env, sha="ab12" * 16)
+                assert allows(policy, action, resource, context), (env, call, action, resource)
+        # And nothing else: every action an Allow grants is one the table needs.
+        granted = {
+            action
+            for document in policy
+            for statement in document["Statement"]
+            if statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"])
+        }
+        assert granted == needed, (env, granted ^ needed)
+        assert not [a for a in granted if "*" in a]
 
 
 def test_execution_role_is_scoped_to_the_project(bootstrap):

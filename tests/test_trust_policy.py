@@ -1,15 +1,24 @@
-"""The deploy role's trust policy, evaluated against sample GitHub OIDC token claims.
+"""The deploy roles' trust policies against sample GitHub OIDC token claims, and what the bootstrap's policies allow.
 
-Two sources of the policy are checked with the same small IAM condition evaluator:
+Each deploy environment has its own deploy role. Every role is checked: it is assumable by its own environment's
+token (and the first one by the branch's), and by nothing else. The identity policies of the deploy roles, the
+execution role and the permissions boundary are evaluated too: a deploy role acts on its own stack only, and the
+execution role creates no role without the boundary.
+
+Two sources of the policies are checked with the same small IAM evaluator:
 - rendered from bootstrap.yaml by a minimal intrinsic-function resolver (no emulator involved), for several
   parameter sets;
-- deployed to the local cloud with CloudFormation and read back with iam:GetRole, as AWS would evaluate it.
+- deployed to the local cloud with CloudFormation and read back with iam:GetRole/GetRolePolicy, as AWS would
+  evaluate them.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any
@@ -120,11 +129,75 @@ def test_evaluator_requires_the_provider_and_the_action():
     assert not may_assume(policy, PROVIDER_ARN.replace(ISSUER, "evil.example.com"), {"aud": "sts.amazonaws.com"})
 
 
+# --- a small identity-policy evaluator ----------------------------------------------------------------------
+# Semantics (IAM User Guide, "Policy evaluation logic", single account, identity policies only): a request is
+# allowed when some Allow statement matches it and no Deny statement does. A statement matches when one of its
+# actions matches (case-insensitive, '*' and '?' wildcards), one of its resources matches (case-sensitive, same
+# wildcards) and its conditions hold (conditions_hold above: an absent key makes an Allow condition false, and a
+# Deny condition false too, which is what AWS does for StringEquals/StringLike without IfExists).
+
+
+def _statement_matches(statement: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+    assert "NotAction" not in statement and "NotResource" not in statement, "the evaluator does not model these"
+    if not any(_like(a.lower(), action.lower()) for a in _as_list(statement["Action"])):
+        return False
+    if not any(_like(r, resource) for r in _as_list(statement["Resource"])):
+        return False
+    return conditions_hold(statement.get("Condition", {}), context)
+
+
+def allows(documents: list[dict[str, Any]], action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    """Whether identity policies ``documents`` allow ``action`` on ``resource`` with request ``context``."""
+    statements = [s for d in documents for s in _as_list(d["Statement"])]
+    matching = [s for s in statements if _statement_matches(s, action, resource, context or {})]
+    return any(s["Effect"] == "Allow" for s in matching) and not any(s["Effect"] == "Deny" for s in matching)
+
+
+def role_policies(role_properties: dict[str, Any]) -> list[dict[str, Any]]:
+    return [policy["PolicyDocument"] for policy in role_properties.get("Policies", [])]
+
+
+def test_policy_evaluator_semantics():
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:Get*"], "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret/*"},
+            {
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": "arn:aws:iam::1:role/p-*",
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::1:policy/b"}},
+            },
+        ]
+    }
+    assert allows([document], "s3:GetObject", "arn:aws:s3:::b/key")
+    assert allows([document], "S3:getobject", "arn:aws:s3:::b/key")  # action names ignore case
+    assert not allows([document], "s3:GetObject", "arn:aws:s3:::B/key")  # resources do not
+    assert not allows([document], "s3:GetObject", "arn:aws:s3:::b/secret/key")  # Deny wins
+    assert not allows([document], "s3:PutObject", "arn:aws:s3:::b/key")  # nothing allows it
+    role = "arn:aws:iam::1:role/p-x"
+    assert allows([document], "iam:CreateRole", role, {"iam:PermissionsBoundary": "arn:aws:iam::1:policy/b"})
+    assert not allows([document], "iam:CreateRole", role, {"iam:PermissionsBoundary": "arn:aws:iam::1:policy/c"})
+    assert not allows([document], "iam:CreateRole", role)  # no boundary in the request
+
+
 # --- rendering bootstrap.yaml without an emulator -------------------------------------------------------------
 
+BOOTSTRAP_STACK = "s3-lambda-gitops-bootstrap"
 
-def render(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
-    """Resolve the intrinsics bootstrap.yaml uses, as CloudFormation would, into plain resource properties."""
+
+def _physical(stack: str, logical: str) -> str:
+    """A name as CloudFormation generates it: stack name, logical id, a random suffix."""
+    return f"{stack}-{logical}-AB12CD34EF56"
+
+
+def render(template: dict[str, Any], parameters: dict[str, str], stack: str = BOOTSTRAP_STACK) -> dict[str, Any]:
+    """Resolve the intrinsics bootstrap.yaml uses, as CloudFormation would, into plain resource properties.
+
+    The result maps each created resource to its type and properties, and holds the outputs under "Outputs".
+    Refs and GetAtts resolve to realistic values: an IAM role to its ARN with a generated name, a managed
+    policy to its ARN, a bucket to its BucketName.
+    """
     values: dict[str, Any] = {}
     for name, spec in template["Parameters"].items():
         raw = parameters.get(name, spec.get("Default"))
@@ -135,13 +208,23 @@ def render(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, An
             "AWS::AccountId": ACCOUNT,
             "AWS::Region": REGION,
             "AWS::Partition": PARTITION,
-            "AWS::StackName": "s3-lambda-gitops-bootstrap",
-            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/s3-lambda-gitops-bootstrap/x",
+            "AWS::StackName": stack,
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{stack}/0f1e2d3c",
         }
     )
     resources = template["Resources"]
+    arns: dict[str, str] = {}
     for name, res in resources.items():
-        values[name] = PROVIDER_ARN if res["Type"] == "AWS::IAM::OIDCProvider" else f"physical-id-of-{name}"
+        kind = res["Type"]
+        if kind == "AWS::IAM::OIDCProvider":
+            values[name] = PROVIDER_ARN
+        elif kind == "AWS::IAM::ManagedPolicy":
+            values[name] = f"arn:aws:iam::{ACCOUNT}:policy/{_physical(stack, name)}"
+        elif kind == "AWS::IAM::Role":
+            values[name] = _physical(stack, name)
+            arns[name] = f"arn:aws:iam::{ACCOUNT}:role/{values[name]}"
+        else:
+            values[name] = f"physical-id-of-{name}"
     conditions: dict[str, bool] = {}
     no_value = object()
 
@@ -160,11 +243,12 @@ def render(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, An
             if key == "Ref":
                 return no_value if arg == "AWS::NoValue" else values[arg]
             if key == "Fn::GetAtt":
-                return f"arn:aws:iam::{ACCOUNT}:role/{arg[0]}"
+                assert arg[1] == "Arn", arg
+                return arns[arg[0]]
             if key == "Fn::Sub":
                 text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], resolve(arg[1]))
-                scope = {**values, **extra}
-                return re.sub(r"\$\{([^}]+)\}", lambda m: str(_sub_value(scope, m.group(1))), text)
+                scope = {**values, **extra, **{f"{name}.Arn": arn for name, arn in arns.items()}}
+                return re.sub(r"\$\{([^}]+)\}", lambda m: str(scope[m.group(1)]), text)
             if key == "Fn::Join":
                 return arg[0].join(resolve(arg[1]))
             if key == "Fn::Split":
@@ -181,24 +265,58 @@ def render(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, An
                 return condition(arg)
         return {k: v for k, v in ((k, resolve(v)) for k, v in node.items()) if v is not no_value}
 
-    rendered = {}
+    for name, res in resources.items():  # buckets are named by their BucketName
+        if res["Type"] == "AWS::S3::Bucket":
+            values[name] = resolve(res["Properties"]["BucketName"])
+            arns[name] = f"arn:aws:s3:::{values[name]}"
+    rendered: dict[str, Any] = {}
     for name, res in resources.items():
         if "Condition" in res and not condition(res["Condition"]):
             continue
         rendered[name] = {"Type": res["Type"], "Properties": resolve(res.get("Properties", {}))}
+    rendered["Outputs"] = {
+        name: resolve(out["Value"])
+        for name, out in template.get("Outputs", {}).items()
+        if "Condition" not in out or condition(out["Condition"])
+    }
     return rendered
 
 
-def _sub_value(scope: dict[str, Any], name: str) -> Any:
-    if name.endswith(".Arn"):
-        return f"arn:aws:s3:::{scope[name.removesuffix('.Arn')]}"
-    return scope[name]
+def rendered_bootstrap(parameters: dict[str, str]) -> dict[str, Any]:
+    return render(cfn_yaml.loads(BOOTSTRAP.read_text()), {**PARAMETERS, **parameters})
+
+
+def deploy_roles(rendered: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Environment -> rendered deploy role properties, found through the DeployRoleArns output (in its order)."""
+    by_arn = {
+        f"arn:aws:iam::{ACCOUNT}:role/{res['Properties'].get('RoleName', _physical(BOOTSTRAP_STACK, name))}": res
+        for name, res in rendered.items()
+        if name != "Outputs" and res["Type"] == "AWS::IAM::Role"
+    }
+    pairs = [pair.split("=", 1) for pair in rendered["Outputs"]["DeployRoleArns"].split(",") if pair]
+    return {env: by_arn[arn]["Properties"] for env, arn in pairs}
+
+
+def rendered_trusts(parameters: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """Environment -> the trust policy of its deploy role."""
+    roles = deploy_roles(rendered_bootstrap(parameters or {}))
+    return {env: props["AssumeRolePolicyDocument"] for env, props in roles.items()}
 
 
 def rendered_trust(parameters: dict[str, str]) -> dict[str, Any]:
-    template = cfn_yaml.loads(BOOTSTRAP.read_text())
-    deploy_role = template["Outputs"]["DeployRoleArn"]["Value"]["Fn::GetAtt"][0]
-    return render(template, parameters)[deploy_role]["Properties"]["AssumeRolePolicyDocument"]
+    """The trust policy of the role the DeployRoleArn output names (the first environment's)."""
+    rendered = rendered_bootstrap(parameters)
+    (first,) = [
+        env
+        for env, props in deploy_roles(rendered).items()
+        if _arn_of(rendered, props) == rendered["Outputs"]["DeployRoleArn"]
+    ]
+    return rendered_trusts(parameters)[first]
+
+
+def _arn_of(rendered: dict[str, Any], props: dict[str, Any]) -> str:
+    (name,) = [n for n, res in rendered.items() if n != "Outputs" and res.get("Properties") is props]
+    return f"arn:aws:iam::{ACCOUNT}:role/{_physical(BOOTSTRAP_STACK, name)}"
 
 
 def claims(sub: str | None, aud: str | None = "sts.amazonaws.com") -> dict[str, str]:
@@ -210,13 +328,14 @@ def claims(sub: str | None, aud: str | None = "sts.amazonaws.com") -> dict[str, 
     return token
 
 
-ALLOWED_BY_DEFAULT = [
-    f"repo:{REPO}:environment:staging",
-    f"repo:{REPO}:environment:production",
-    f"repo:{REPO}:ref:refs/heads/main",
-]
+def env_sub(name: str, repo: str = REPO) -> str:
+    return f"repo:{repo}:environment:{name}"
+
+
+BRANCH_SUB = f"repo:{REPO}:ref:refs/heads/main"
 DENIED_ALWAYS = {
     "another repository": "repo:someone-else/s3-lambda-gitops:environment:staging",
+    "another repository's production": "repo:someone-else/s3-lambda-gitops:environment:production",
     "another owner's fork": "repo:forker/s3-lambda-gitops:ref:refs/heads/main",
     "a repository sharing the prefix": f"repo:{REPO}-evil:environment:staging",
     "a pull request": f"repo:{REPO}:pull_request",
@@ -230,62 +349,271 @@ DENIED_ALWAYS = {
     "an empty sub": "",
 }
 PARAMETERS = {"GitHubRepository": REPO}
+DEFAULT_ENVIRONMENTS = ["staging", "production"]
 
 
-@pytest.mark.parametrize("sub", ALLOWED_BY_DEFAULT)
-def test_rendered_trust_allows_this_repository(sub):
-    assert may_assume(rendered_trust(PARAMETERS), PROVIDER_ARN, claims(sub))
+def expected_subs(environments: list[str], env: str, branch: str | None = "main") -> set[str]:
+    """What the role of ``env`` must trust: its own environment, plus the branch on the first role only."""
+    subs = {env_sub(env)}
+    if branch and env == environments[0]:
+        subs.add(f"repo:{REPO}:ref:refs/heads/{branch}")
+    return subs
 
 
+def test_one_role_per_environment_in_order():
+    rendered = rendered_bootstrap({})
+    assert list(deploy_roles(rendered)) == DEFAULT_ENVIRONMENTS
+    assert rendered_trust({}) == rendered_trusts()["staging"]  # DeployRoleArn is the first environment's role
+    arns = [pair.split("=", 1)[1] for pair in rendered["Outputs"]["DeployRoleArns"].split(",")]
+    assert len(set(arns)) == 2 and rendered["Outputs"]["DeployRoleArn"] == arns[0]
+
+
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_each_role_allows_only_its_own_environment(env):
+    trust = rendered_trusts()[env]
+    for sub in expected_subs(DEFAULT_ENVIRONMENTS, env):
+        assert may_assume(trust, PROVIDER_ARN, claims(sub)), sub
+    (other,) = [e for e in DEFAULT_ENVIRONMENTS if e != env]
+    assert not may_assume(trust, PROVIDER_ARN, claims(env_sub(other)))
+    if env != DEFAULT_ENVIRONMENTS[0]:
+        assert not may_assume(trust, PROVIDER_ARN, claims(BRANCH_SUB))  # the branch only reaches the first role
+
+
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 @pytest.mark.parametrize("sub", list(DENIED_ALWAYS.values()), ids=list(DENIED_ALWAYS))
-def test_rendered_trust_denies(sub):
-    assert not may_assume(rendered_trust(PARAMETERS), PROVIDER_ARN, claims(sub))
+def test_every_role_denies(env, sub):
+    assert not may_assume(rendered_trusts()[env], PROVIDER_ARN, claims(sub))
 
 
-@pytest.mark.parametrize(
-    "token",
-    [
-        pytest.param(claims(ALLOWED_BY_DEFAULT[0], aud="https://github.com/octo-org"), id="wrong-aud"),
-        pytest.param(claims(ALLOWED_BY_DEFAULT[0], aud=None), id="missing-aud"),
-        pytest.param(claims(None), id="missing-sub"),
-    ],
-)
-def test_rendered_trust_denies_bad_tokens(token):
-    assert not may_assume(rendered_trust(PARAMETERS), PROVIDER_ARN, token)
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+@pytest.mark.parametrize("bad", ["wrong-aud", "missing-aud", "missing-sub"])
+def test_every_role_denies_bad_tokens(env, bad):
+    token = {
+        "wrong-aud": claims(env_sub(env), aud="https://github.com/octo-org"),
+        "missing-aud": claims(env_sub(env), aud=None),
+        "missing-sub": claims(None),
+    }[bad]
+    assert not may_assume(rendered_trusts()[env], PROVIDER_ARN, token)
 
 
-def test_rendered_trust_needs_the_github_provider():
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_every_role_needs_the_github_provider(env):
     other = PROVIDER_ARN.replace(ISSUER, "gitlab.example.com")
-    assert not may_assume(rendered_trust(PARAMETERS), other, claims(ALLOWED_BY_DEFAULT[0]))
+    assert not may_assume(rendered_trusts()[env], other, claims(env_sub(env)))
 
 
 def test_environments_only_when_the_branch_is_empty():
-    trust = rendered_trust({**PARAMETERS, "DeployBranch": ""})
-    assert may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:environment:staging"))
-    assert not may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:ref:refs/heads/main"))
+    trusts = rendered_trusts({"DeployBranch": ""})
+    for env, trust in trusts.items():
+        assert may_assume(trust, PROVIDER_ARN, claims(env_sub(env)))
+        assert not may_assume(trust, PROVIDER_ARN, claims(BRANCH_SUB))
 
 
 def test_only_the_configured_environments_and_branch():
-    trust = rendered_trust({**PARAMETERS, "DeployEnvironments": "staging", "DeployBranch": "release"})
-    assert may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:environment:staging"))
+    trusts = rendered_trusts({"DeployEnvironments": "staging", "DeployBranch": "release"})
+    assert list(trusts) == ["staging"]
+    trust = trusts["staging"]
+    assert may_assume(trust, PROVIDER_ARN, claims(env_sub("staging")))
     assert may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:ref:refs/heads/release"))
-    assert not may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:environment:production"))
-    assert not may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:ref:refs/heads/main"))
+    assert not may_assume(trust, PROVIDER_ARN, claims(env_sub("production")))
+    assert not may_assume(trust, PROVIDER_ARN, claims(BRANCH_SUB))
+
+
+def test_the_branch_goes_to_whichever_environment_is_first():
+    trusts = rendered_trusts({"DeployEnvironments": "production,staging"})
+    assert may_assume(trusts["production"], PROVIDER_ARN, claims(BRANCH_SUB))
+    assert not may_assume(trusts["staging"], PROVIDER_ARN, claims(BRANCH_SUB))
 
 
 def test_five_environments_fill_every_slot():
     names = ["dev", "qa", "staging", "preprod", "production"]
-    trust = rendered_trust({**PARAMETERS, "DeployEnvironments": ",".join(names), "DeployBranch": ""})
-    for name in names:
-        assert may_assume(trust, PROVIDER_ARN, claims(f"repo:{REPO}:environment:{name}")), name
-    (statement,) = trust["Statement"]
-    assert sorted(statement["Condition"]["StringEquals"][SUB]) == sorted(f"repo:{REPO}:environment:{n}" for n in names)
+    trusts = rendered_trusts({"DeployEnvironments": ",".join(names), "DeployBranch": ""})
+    assert list(trusts) == names
+    for name, trust in trusts.items():
+        (statement,) = trust["Statement"]
+        assert statement["Condition"]["StringEquals"][SUB] == [env_sub(name)]
+        for other in names:
+            assert may_assume(trust, PROVIDER_ARN, claims(env_sub(other))) == (other == name), (name, other)
 
 
 def test_existing_provider_is_trusted_when_not_created():
     existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
-    trust = rendered_trust({**PARAMETERS, "CreateOidcProvider": "false", "ExistingOidcProviderArn": existing})
-    assert may_assume(trust, existing, claims(ALLOWED_BY_DEFAULT[0]))
+    trusts = rendered_trusts({"CreateOidcProvider": "false", "ExistingOidcProviderArn": existing})
+    for env, trust in trusts.items():
+        assert may_assume(trust, existing, claims(env_sub(env)))
+
+
+# --- what each deploy role, the execution role and the boundary allow (rendered) -------------------------------
+
+PROJECT = "s3-lambda-gitops"
+
+
+def stack_arn(env: str, stack_id: str = "0a1b2c3d") -> str:
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{PROJECT}-{env}/{stack_id}"
+
+
+def uploads_bucket(env: str) -> str:
+    return f"arn:aws:s3:::{PROJECT}-{env}-{ACCOUNT}-{REGION}"
+
+
+def log_group(env: str) -> str:
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PROJECT}-{env}-handler"
+
+
+STACK_ACTIONS = [
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:GetTemplate",
+    "cloudformation:TagResource",
+    "cloudformation:DeleteStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:CreateStack",
+]
+
+
+@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, ["dev", "qa", "staging", "preprod", "production"]])
+def test_a_deploy_role_acts_on_its_own_environment_only(environments):
+    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
+    bootstrap_stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{BOOTSTRAP_STACK}/0f1e2d3c"  # AWS::StackId
+    for env, props in deploy_roles(rendered).items():
+        policy = role_policies(props)
+        assert allows(policy, "cloudformation:ExecuteChangeSet", stack_arn(env))
+        assert allows(policy, "s3:PutObject", f"{uploads_bucket(env)}/verify/marker.txt")
+        assert allows(policy, "logs:FilterLogEvents", log_group(env))
+        for other in environments:
+            if other == env:
+                continue
+            for action in STACK_ACTIONS:
+                assert not allows(policy, action, stack_arn(other)), (env, action, other)
+            for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+                assert not allows(policy, action, f"{uploads_bucket(other)}/verify/marker.txt"), (env, other)
+            assert not allows(policy, "s3:ListBucketVersions", uploads_bucket(other), {"s3:prefix": "verify/x"})
+            assert not allows(policy, "s3:GetBucketNotification", uploads_bucket(other))
+            assert not allows(policy, "logs:FilterLogEvents", log_group(other))
+            assert not allows(policy, "logs:FilterLogEvents", f"{log_group(other)}:*")
+        # The bootstrap stack: its outputs are readable, nothing else.
+        assert allows(policy, "cloudformation:DescribeStacks", bootstrap_stack)
+        for action in STACK_ACTIONS:
+            if action != "cloudformation:DescribeStacks":
+                assert not allows(policy, action, bootstrap_stack), (env, action)
+        # A stack whose name merely starts with its own: not its stack.
+        assert not allows(policy, "cloudformation:ExecuteChangeSet", stack_arn(f"{env}-evil"))
+        assert not allows(policy, "s3:PutObject", f"{uploads_bucket(env)}/other/key")
+
+
+def test_a_deploy_role_passes_only_the_execution_role_to_cloudformation():
+    rendered = rendered_bootstrap({})
+    execution_role = rendered["Outputs"]["ExecutionRoleArn"]
+    for env, props in deploy_roles(rendered).items():
+        policy = role_policies(props)
+        to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+        assert allows(policy, "iam:PassRole", execution_role, to_cfn)
+        assert not allows(policy, "iam:PassRole", execution_role, {"iam:PassedToService": "lambda.amazonaws.com"})
+        for other_env, other in deploy_roles(rendered).items():
+            assert not allows(policy, "iam:PassRole", _arn_of(rendered, other), to_cfn), (env, other_env)
+        for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"):
+            assert not allows(policy, action, f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-{env}-x"), action
+
+
+FUNCTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-staging-FunctionRole-ZY98XW76VU54"
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+@pytest.fixture(scope="module")
+def bootstrap_rendered() -> dict[str, Any]:
+    return rendered_bootstrap({})
+
+
+@pytest.fixture(scope="module")
+def execution_policy(bootstrap_rendered) -> list[dict[str, Any]]:
+    arn = bootstrap_rendered["Outputs"]["ExecutionRoleArn"]
+    (props,) = [
+        res["Properties"]
+        for name, res in bootstrap_rendered.items()
+        if name != "Outputs"
+        and res["Type"] == "AWS::IAM::Role"
+        and _arn_of(bootstrap_rendered, res["Properties"]) == arn
+    ]
+    return role_policies(props)
+
+
+def test_the_execution_role_creates_roles_only_with_the_boundary(bootstrap_rendered, execution_policy):
+    boundary = bootstrap_rendered["Outputs"]["PermissionsBoundaryArn"]
+    with_boundary = {"iam:PermissionsBoundary": boundary}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"):
+        assert allows(execution_policy, action, FUNCTION_ROLE, with_boundary), action
+        assert not allows(execution_policy, action, FUNCTION_ROLE), f"{action} without a boundary"
+        assert not allows(execution_policy, action, FUNCTION_ROLE, {"iam:PermissionsBoundary": ADMIN_POLICY})
+    # Managed policies are not for app roles at all, boundary or not; nor is removing a boundary.
+    for action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary"):
+        assert not allows(execution_policy, action, FUNCTION_ROLE, with_boundary), action
+        assert not allows(execution_policy, action, FUNCTION_ROLE), action
+    # The boundary itself cannot be changed or deleted.
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+    ):
+        assert not allows(execution_policy, action, boundary), action
+    # Roles outside the project, and the bootstrap's own roles, are out of reach.
+    assert not allows(execution_policy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/admin", with_boundary)
+    for name, res in bootstrap_rendered.items():
+        if name != "Outputs" and res["Type"] == "AWS::IAM::Role":
+            arn = _arn_of(bootstrap_rendered, res["Properties"])
+            for action in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PassRole"):
+                assert not allows(
+                    execution_policy, action, arn, {**with_boundary, "iam:PassedToService": "lambda.amazonaws.com"}
+                ), (name, action)
+
+
+def test_the_execution_role_never_manages_the_artifact_bucket(bootstrap_rendered, execution_policy):
+    artifact_bucket = f"arn:aws:s3:::{bootstrap_rendered['Outputs']['ArtifactBucketName']}"
+    assert artifact_bucket == f"arn:aws:s3:::{PROJECT}-artifacts-{ACCOUNT}-{REGION}"
+    for action in (
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:DeleteBucket",
+        "s3:PutBucketNotification",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketTagging",
+        "s3:PutBucketOwnershipControls",
+    ):
+        assert allows(execution_policy, action, uploads_bucket("staging")), action
+        assert not allows(execution_policy, action, artifact_bucket), action
+    assert allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/abc.zip")  # reads the code
+    assert not allows(execution_policy, "s3:PutObject", f"{artifact_bucket}/artifacts/abc.zip")
+
+
+def test_the_boundary_allows_own_logs_and_queues_only(bootstrap_rendered):
+    (boundary,) = [
+        res for n, res in bootstrap_rendered.items() if n != "Outputs" and res["Type"] == "AWS::IAM::ManagedPolicy"
+    ]
+    policy = [boundary["Properties"]["PolicyDocument"]]
+    stream = f"{log_group('staging')}:log-stream:2026/01/01/[$LATEST]0123"
+    assert allows(policy, "logs:PutLogEvents", stream)
+    assert allows(policy, "logs:CreateLogStream", stream)
+    assert allows(policy, "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PROJECT}-staging-FailureQueue-X1")
+    assert not allows(
+        policy, "logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/other:log-stream:x"
+    )
+    assert not allows(policy, "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:other-queue")
+    for action, resource in [
+        ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-x"),
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-x"),
+        ("s3:GetObject", f"{uploads_bucket('staging')}/key"),
+        ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PROJECT}-staging-FailureQueue-X1"),
+        ("logs:DeleteLogGroup", log_group("staging")),
+        ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PROJECT}-staging-handler"),
+    ]:
+        assert not allows(policy, action, resource), action
 
 
 # --- deployed to the local cloud -----------------------------------------------------------------------------
@@ -336,12 +664,25 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         pytest.fail(f"{stack}: {described['StackStatus']} {reasons}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     iam = client("iam")
+
+    def role(arn: str) -> dict[str, Any]:
+        found = iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"]
+        # The role's inline policies too, as IAM returns them, for the policy evaluator.
+        names = iam.list_role_policies(RoleName=found["RoleName"])["PolicyNames"]
+        found["Policies"] = [
+            iam.get_role_policy(RoleName=found["RoleName"], PolicyName=name)["PolicyDocument"] for name in names
+        ]
+        return found
+
+    pairs = [pair.split("=", 1) for pair in outputs["DeployRoleArns"].split(",")]
     return {
         "stack": stack,
         "project": project,
+        "parameters": parameters,
         "outputs": outputs,
-        "role": iam.get_role(RoleName=outputs["DeployRoleArn"].rsplit("/", 1)[-1])["Role"],
-        "execution_role": iam.get_role(RoleName=outputs["ExecutionRoleArn"].rsplit("/", 1)[-1])["Role"],
+        "role": role(outputs["DeployRoleArn"]),
+        "roles": {env: role(arn) for env, arn in pairs},
+        "execution_role": role(outputs["ExecutionRoleArn"]),
     }
 
 
@@ -401,42 +742,100 @@ def deployed(client):
         client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=made)
 
 
+def _document(value: Any) -> dict[str, Any]:
+    """A policy document as GetRolePolicy returns it: a dict (boto3 decodes AWS's URL-encoded JSON).
+
+    moto 5.2.5 stores an inline policy CloudFormation created as the repr of a dict, which boto3 then returns as
+    a string; that is read as the Python literal it is.
+    """
+    if not isinstance(value, str):
+        return value
+    text = urllib.parse.unquote(value)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return ast.literal_eval(text)
+
+
 def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
     outputs = deployed["outputs"]
-    assert {"DeployRoleArn", "ArtifactBucketName", "ExecutionRoleArn"} <= set(outputs)
+    assert {
+        "DeployRoleArn",
+        "DeployRoleArns",
+        "ArtifactBucketName",
+        "ExecutionRoleArn",
+        "PermissionsBoundaryArn",
+    } <= set(outputs)
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["DeployRoleArn"])
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["ExecutionRoleArn"])
+    assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", outputs["PermissionsBoundaryArn"])
+    client("iam").get_policy(PolicyArn=outputs["PermissionsBoundaryArn"])
+    assert list(deployed["roles"]) == DEFAULT_ENVIRONMENTS
+    assert outputs["DeployRoleArns"] == ",".join(f"{env}={r['Arn']}" for env, r in deployed["roles"].items())
+    assert deployed["roles"]["staging"]["Arn"] == outputs["DeployRoleArn"]
+    assert deployed["roles"]["staging"]["Arn"] != deployed["roles"]["production"]["Arn"]
     assert outputs["ArtifactBucketName"] == f"{deployed['project']}-artifacts-{ACCOUNT}-{REGION}"
     assert outputs["OidcProviderArn"] == deployed["provider"]
     client("s3").head_bucket(Bucket=outputs["ArtifactBucketName"])
     (trust,) = deployed["execution_role"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-    assert deployed["role"]["MaxSessionDuration"] == 3600
+    for role in deployed["roles"].values():
+        assert role["MaxSessionDuration"] == 3600
 
 
-def test_deployed_trust_conditions(deployed):
-    (statement,) = deployed["role"]["AssumeRolePolicyDocument"]["Statement"]
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_deployed_trust_conditions(deployed, env):
+    (statement,) = deployed["roles"][env]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": deployed["provider"]}
     assert set(statement["Condition"]) == {"StringEquals"}
     assert statement["Condition"]["StringEquals"][AUD] == "sts.amazonaws.com"
-    assert sorted(statement["Condition"]["StringEquals"][SUB]) == sorted(ALLOWED_BY_DEFAULT)
+    subs = statement["Condition"]["StringEquals"][SUB]
+    assert set(_as_list(subs)) == expected_subs(DEFAULT_ENVIRONMENTS, env)
 
 
-@pytest.mark.parametrize("sub", ALLOWED_BY_DEFAULT)
-def test_deployed_trust_allows_this_repository(deployed, sub):
-    assert may_assume(deployed["role"]["AssumeRolePolicyDocument"], deployed["provider"], claims(sub))
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_deployed_role_allows_its_own_environment_only(deployed, env):
+    trust, provider = deployed["roles"][env]["AssumeRolePolicyDocument"], deployed["provider"]
+    for sub in expected_subs(DEFAULT_ENVIRONMENTS, env):
+        assert may_assume(trust, provider, claims(sub)), sub
+    for other in DEFAULT_ENVIRONMENTS:
+        if other != env:
+            assert not may_assume(trust, provider, claims(env_sub(other)))
+    if env != DEFAULT_ENVIRONMENTS[0]:
+        assert not may_assume(trust, provider, claims(BRANCH_SUB))
 
 
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
 @pytest.mark.parametrize("sub", list(DENIED_ALWAYS.values()), ids=list(DENIED_ALWAYS))
-def test_deployed_trust_denies(deployed, sub):
-    assert not may_assume(deployed["role"]["AssumeRolePolicyDocument"], deployed["provider"], claims(sub))
+def test_deployed_trust_denies(deployed, env, sub):
+    assert not may_assume(deployed["roles"][env]["AssumeRolePolicyDocument"], deployed["provider"], claims(sub))
 
 
-def test_deployed_trust_denies_bad_tokens(deployed):
-    trust = deployed["role"]["AssumeRolePolicyDocument"]
+@pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
+def test_deployed_trust_denies_bad_tokens(deployed, env):
+    trust = deployed["roles"][env]["AssumeRolePolicyDocument"]
     provider = deployed["provider"]
-    assert not may_assume(trust, provider, claims(ALLOWED_BY_DEFAULT[0], aud="https://github.com/octo-org"))
-    assert not may_assume(trust, provider, claims(ALLOWED_BY_DEFAULT[0], aud=None))
+    assert not may_assume(trust, provider, claims(env_sub(env), aud="https://github.com/octo-org"))
+    assert not may_assume(trust, provider, claims(env_sub(env), aud=None))
     assert not may_assume(trust, provider, claims(None))
+
+
+def test_deployed_roles_act_on_their_own_stack_only(deployed):
+    """The policies as IAM holds them, read back from the local cloud, evaluated like the rendered ones."""
+    project = deployed["project"]
+    for env, role in deployed["roles"].items():
+        policy = [_document(d) for d in role["Policies"]]
+        own = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{env}/1"
+        assert allows(policy, "cloudformation:ExecuteChangeSet", own)
+        for other in DEFAULT_ENVIRONMENTS:
+            if other != env:
+                theirs = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{other}/1"
+                for action in STACK_ACTIONS:
+                    assert not allows(policy, action, theirs), (env, action)
+    execution = [_document(d) for d in deployed["execution_role"]["Policies"]]
+    function_role = f"arn:aws:iam::{ACCOUNT}:role/{project}-staging-FunctionRole-1"
+    boundary = deployed["outputs"]["PermissionsBoundaryArn"]
+    assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundary})
+    assert not allows(execution, "iam:CreateRole", function_role)
