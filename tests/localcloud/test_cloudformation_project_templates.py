@@ -91,11 +91,17 @@ def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
     document = role["AssumeRolePolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
     subjects = document["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert subjects == [
-        "repo:octo/repo:environment:staging",
+    # One role per environment: DeployRoleArn is the first's, which alone also trusts the branch.
+    assert subjects == ["repo:octo/repo:environment:staging", "repo:octo/repo:ref:refs/heads/main"]
+    roles = dict(pair.split("=", 1) for pair in outputs["DeployRoleArns"].split(","))
+    assert list(roles) == ["staging", "production"] and roles["staging"] == outputs["DeployRoleArn"]
+    production = iam.get_role(RoleName=roles["production"].split("/")[-1])["Role"]["AssumeRolePolicyDocument"]
+    production = json.loads(production) if isinstance(production, str) else production
+    condition = production["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["token.actions.githubusercontent.com:sub"] in (
+        ["repo:octo/repo:environment:production"],
         "repo:octo/repo:environment:production",
-        "repo:octo/repo:ref:refs/heads/main",
-    ]
+    )
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     assert document["Statement"][0]["Principal"]["Federated"] in providers
 
