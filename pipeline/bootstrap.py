@@ -7,6 +7,7 @@ deploy environment needs and, when the ``gh`` CLI is logged in, offers to set th
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -89,9 +90,47 @@ def gh_ready() -> bool:
     return subprocess.run(["gh", "auth", "status"], capture_output=True, check=False).returncode == 0
 
 
-def set_with_gh(repo: str, variables: list[GitHubVariable]) -> None:
+def gh_commands(repo: str, variables: list[GitHubVariable], branch: str) -> list[list[str]]:
+    """The gh calls that create each environment, limit it to the deploy branch, and set its variables.
+
+    The OIDC ``sub`` only says which environment a job named; the environment's deployment-branch policy is what
+    stops a workflow run from another branch from using it.
+    """
+    commands = []
     for env in sorted({v.environment for v in variables}):
-        # Variables can only be set on an environment that exists; PUT creates it or leaves it as is.
-        subprocess.run(["gh", "api", "-X", "PUT", f"repos/{repo}/environments/{env}"], check=True, capture_output=True)
-    for variable in variables:
-        subprocess.run(variable.gh_command(repo), check=True, capture_output=True)
+        base = f"repos/{repo}/environments/{env}"
+        commands.append(
+            [
+                "gh",
+                "api",
+                "-X",
+                "PUT",
+                base,
+                "-F",
+                "deployment_branch_policy[protected_branches]=false",
+                "-F",
+                "deployment_branch_policy[custom_branch_policies]=true",
+            ]
+        )
+        commands.append(
+            [
+                "gh",
+                "api",
+                "-X",
+                "POST",
+                f"{base}/deployment-branch-policies",
+                "-f",
+                f"name={branch or 'main'}",
+                "-f",
+                "type=branch",
+            ]
+        )
+    return commands + [variable.gh_command(repo) for variable in variables]
+
+
+def set_with_gh(repo: str, variables: list[GitHubVariable], branch: str) -> None:
+    for command in gh_commands(repo, variables, branch):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        # A branch policy that already exists answers 422 on a re-run; anything else is a real failure.
+        if done.returncode != 0 and "deployment-branch-policies" not in command[4]:
+            raise UserError(f"`{shlex.join(command)}` failed: {done.stderr.strip()} Set it by hand, as printed above.")

@@ -288,7 +288,7 @@ def bootstrap(
     report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
     report.emit("\n".join("  " + shlex.join(v.gh_command(repo)) for v in variables))
     if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
-        boot.set_with_gh(repo, variables)
+        boot.set_with_gh(repo, variables, branch)
         report.emit(f"Set {len(variables)} variables on {repo}.")
     return result.outputs
 

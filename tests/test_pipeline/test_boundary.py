@@ -63,3 +63,15 @@ def test_each_environment_gets_its_own_deploy_role():
     variables = {(v.environment, v.name): v.value for v in github_variables(["staging", "production"], "r", roles)}
     assert variables[("production", "AWS_DEPLOY_ROLE_ARN")] == "arn:p"
     assert variables[("production", "AWS_REGION")] == "r"
+
+
+def test_gh_limits_each_environment_to_the_deploy_branch_before_setting_variables():
+    from pipeline.bootstrap import GitHubVariable, gh_commands
+
+    variables = [GitHubVariable("production", "AWS_REGION", "eu-west-1")]
+    commands = gh_commands("o/r", variables, "main")
+    assert commands[0][:5] == ["gh", "api", "-X", "PUT", "repos/o/r/environments/production"]
+    assert "deployment_branch_policy[custom_branch_policies]=true" in commands[0]
+    assert commands[1][4] == "repos/o/r/environments/production/deployment-branch-policies"
+    assert "name=main" in commands[1]
+    assert commands[2][:4] == ["gh", "variable", "set", "AWS_REGION"]
