@@ -108,5 +108,8 @@ def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
     bootstrap = client("cloudformation").describe_stacks(StackName="s3-lambda-gitops-bootstrap")["Stacks"][0]
     execution_role = {o["OutputKey"]: o["OutputValue"] for o in bootstrap["Outputs"]}["ExecutionRoleArn"]
     assert stack["RoleARN"] == execution_role  # CloudFormation acted as the bootstrap's execution role
+    boundary = {o["OutputKey"]: o["OutputValue"] for o in bootstrap["Outputs"]}["PermissionsBoundaryArn"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["PermissionsBoundaryArn"] == boundary  # the app's roles are created inside the boundary
     written = summary.read_text()
     assert "### Deploy `s3-lambda-gitops-staging`" in written and "**Result: verified.**" in written
