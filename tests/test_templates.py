@@ -370,12 +370,15 @@ def test_bootstrap_parameters(bootstrap):
 
 
 def test_bootstrap_outputs(bootstrap):
-    assert set(bootstrap["Outputs"]) >= {
+    # The interface pipeline/destination.py and pipeline/bootstrap.py read.
+    assert set(bootstrap["Outputs"]) == {
         "DeployRoleArn",
         "DeployRoleArns",
         "ArtifactBucketName",
         "ExecutionRoleArn",
+        "ExecutionRoleArns",
         "PermissionsBoundaryArn",
+        "OidcProviderArn",
     }
     assert bootstrap["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "AppPermissionsBoundary"}
     assert bootstrap["Resources"]["AppPermissionsBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
@@ -391,12 +394,31 @@ def test_oidc_provider(bootstrap):
 SLOTS = 5  # pipeline/bootstrap.py MAX_ENVIRONMENTS
 
 
-def _deploy_role_names(bootstrap: dict[str, Any]) -> list[str]:
-    """The deploy roles in slot order, as the DeployRoleArns output lists them."""
-    slots = bootstrap["Outputs"]["DeployRoleArns"]["Value"]["Fn::Join"][1]
+def _role_names(bootstrap: dict[str, Any], kind: str = "Deploy") -> list[str]:
+    """The deploy (or execution) roles in slot order, as the DeployRoleArns (ExecutionRoleArns) output lists them."""
+    slots = bootstrap["Outputs"][f"{kind}RoleArns"]["Value"]["Fn::Join"][1]
     names = [slot["Fn::If"][1]["Fn::Join"][1][1]["Fn::GetAtt"][0] for slot in slots]
-    assert [bootstrap["Outputs"]["DeployRoleArn"]["Value"]["Fn::GetAtt"][0]] == names[:1]
+    for slot, item in enumerate(slots):  # ENV=ARN of the slot's own environment, only when the slot is used
+        assert item["Fn::If"][0] == f"HasEnvironment{slot + 1}"
+        assert item["Fn::If"][1]["Fn::Join"][1][0]["Fn::Select"][0] == slot
+        assert item["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    first = bootstrap["Outputs"][f"{kind}RoleArn"]
+    assert [first["Value"]["Fn::GetAtt"][0]] == names[:1] and first["Condition"] == "HasEnvironment1"
     return names
+
+
+def _deploy_role_names(bootstrap: dict[str, Any]) -> list[str]:
+    return _role_names(bootstrap, "Deploy")
+
+
+def _execution_role_names(bootstrap: dict[str, Any]) -> list[str]:
+    return _role_names(bootstrap, "Execution")
+
+
+def _as_first_slot(text: str, slot: int) -> str:
+    """A slot's resource as JSON, with its slot number and its execution role's name put back to the first's."""
+    text = text.replace(f'"Fn::Select": [{slot},', '"Fn::Select": [0,')
+    return text.replace(f'"ExecutionRole{slot + 1}"', '"ExecutionRole"') if slot else text
 
 
 def test_one_deploy_role_per_environment_slot(bootstrap):
@@ -404,12 +426,30 @@ def test_one_deploy_role_per_environment_slot(bootstrap):
     assert len(names) == SLOTS
     roles = resources_of(bootstrap, "AWS::IAM::Role")
     first = json.dumps(roles[names[0]])
+    executions = _execution_role_names(bootstrap)
     for slot, name in enumerate(names):
         role = roles[name]
         assert role["Condition"] == f"HasEnvironment{slot + 1}"  # created only when the slot is used
         # Every slot is the first one with its own slot number: same trust shape, same permissions.
         text = json.dumps(role)
-        assert text.replace(f'"Fn::Select": [{slot},', '"Fn::Select": [0,') == _without_branch(first, slot), name
+        assert _as_first_slot(text, slot) == _without_branch(first, slot), name
+        # ... and it passes its own slot's execution role, no other.
+        assert f'{{"Fn::GetAtt": ["{executions[slot]}", "Arn"]}}' in text
+        assert not [other for other in executions if other != executions[slot] and f'"{other}"' in text], name
+
+
+def test_one_execution_role_per_environment_slot(bootstrap):
+    names = _execution_role_names(bootstrap)
+    assert len(names) == SLOTS == len(set(names))
+    roles = resources_of(bootstrap, "AWS::IAM::Role")
+    first = json.dumps(roles[names[0]])
+    for slot, name in enumerate(names):
+        role = roles[name]
+        assert role["Condition"] == f"HasEnvironment{slot + 1}"
+        assert (
+            _as_first_slot(json.dumps(role), slot).replace('"HasEnvironment' + str(slot + 1) + '"', '"HasEnvironment1"')
+            == first
+        ), name
 
 
 def _without_branch(first_role: str, slot: int) -> str:
@@ -456,7 +496,8 @@ def test_deploy_role_trust_is_this_repository_and_environment_only(bootstrap):
 
 # --- what the pipeline calls on --target aws, and what a deploy role allows ------------------------------------
 # Every boto3 call pipeline/*.py makes during `invoke package deploy verify --target aws` (the deploy workflow),
-# with the IAM actions AWS authorizes it by and an example resource. {env} is the role's own environment.
+# with the IAM actions AWS authorizes it by and an example resource. {env} is the role's own environment, and
+# {execution_role} that environment's execution role (the ExecutionRoleArns output).
 # Where a call needs more than its own action, the extra ones are listed with why.
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/0a1b2c3d"
 BOOTSTRAP_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-bootstrap/0f1e2d3c"
@@ -473,13 +514,13 @@ PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]
     ],
     # package._exists: ListBucket makes a missing key a 404 instead of a 403
     ("s3", "head_object"): [
-        ("s3:GetObject", ARTIFACTS + "/artifacts/{sha}.zip", {}),
+        ("s3:GetObject", ARTIFACTS + "/artifacts/{env}/{sha}.zip", {}),
         ("s3:ListBucket", ARTIFACTS, {}),
     ],
     # package.upload, commands._template_url (templates over 51,200 bytes), verify.upload_marker
     ("s3", "put_object"): [
-        ("s3:PutObject", ARTIFACTS + "/artifacts/{sha}.zip", {}),
-        ("s3:PutObject", ARTIFACTS + "/templates/{sha}.yaml", {}),
+        ("s3:PutObject", ARTIFACTS + "/artifacts/{env}/{sha}.zip", {}),
+        ("s3:PutObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
         ("s3:PutObject", UPLOADS + "/verify/marker.txt", {}),
     ],
     # deploy.Deployer._unchanged
@@ -489,12 +530,8 @@ PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]
     ("cloudformation", "create_change_set"): [
         ("cloudformation:CreateChangeSet", STACK, {}),
         ("cloudformation:TagResource", STACK, {}),
-        (
-            "iam:PassRole",
-            "arn:aws:iam::123456789012:role/s3-lambda-gitops-bootstrap-ExecutionRole-AB12CD34EF56",
-            {"iam:PassedToService": "cloudformation.amazonaws.com"},
-        ),
-        ("s3:GetObject", ARTIFACTS + "/templates/{sha}.yaml", {}),
+        ("iam:PassRole", "{execution_role}", {"iam:PassedToService": "cloudformation.amazonaws.com"}),
+        ("s3:GetObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
     ],
     ("cloudformation", "describe_change_set"): [("cloudformation:DescribeChangeSet", STACK, {})],
     ("cloudformation", "delete_change_set"): [("cloudformation:DeleteChangeSet", STACK, {})],
@@ -555,16 +592,24 @@ def _rendered_deploy_roles(environments: str = "staging,production") -> dict[str
     }
 
 
+def _rendered_execution_role_arns(environments: str) -> dict[str, str]:
+    from test_trust_policy import rendered_bootstrap
+
+    outputs = rendered_bootstrap({"DeployEnvironments": environments})["Outputs"]
+    return dict(pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(","))
+
+
 @pytest.mark.parametrize("environments", ["staging,production", "dev,qa,staging,preprod,production"])
 def test_deploy_roles_allow_exactly_what_the_pipeline_calls(environments):
     from test_trust_policy import allows
 
     needed = {action for calls in PIPELINE_CALLS_ON_AWS.values() for action, _, _ in calls}
+    execution_roles = _rendered_execution_role_arns(environments)
     for env, policy in _rendered_deploy_roles(environments).items():
         # Every call the pipeline makes is allowed, on its own environment's resources.
         for call, checks in PIPELINE_CALLS_ON_AWS.items():
             for action, resource, context in checks:
-                resource = resource.format(env=env, sha="ab12" * 16)
+                resource = resource.format(env=env, sha="ab12" * 16, execution_role=execution_roles[env])
                 assert allows(policy, action, resource, context), (env, call, action, resource)
         # And nothing else: every action an Allow grants is one the table needs.
         granted = {
@@ -578,23 +623,27 @@ def test_deploy_roles_allow_exactly_what_the_pipeline_calls(environments):
         assert not [a for a in granted if "*" in a]
 
 
-def test_execution_role_is_scoped_to_the_project(bootstrap):
-    name = bootstrap["Outputs"]["ExecutionRoleArn"]["Value"]["Fn::GetAtt"][0]
-    role = resources_of(bootstrap, "AWS::IAM::Role")[name]
-    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-    assert trust["Action"] == "sts:AssumeRole"
-    assert "ManagedPolicyArns" not in role["Properties"]
-    for policy in role["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            resources = json.dumps(statement["Resource"])
-            assert statement["Resource"] != "*"
-            if statement["Effect"] == "Allow":
-                assert (
-                    "${ProjectName}-" in resources
-                    or "${ArtifactBucket.Arn}/artifacts/" in resources
-                    or (as_list(statement["Action"]) == ["logs:DescribeLogGroups"])
-                ), statement["Sid"]
+def test_execution_roles_are_scoped_to_their_own_environment(bootstrap):
+    roles = resources_of(bootstrap, "AWS::IAM::Role")
+    for slot, name in enumerate(_execution_role_names(bootstrap)):
+        role = roles[name]
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+        assert trust["Action"] == "sts:AssumeRole"
+        assert "ManagedPolicyArns" not in role["Properties"]
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Resource"] != "*"
+                if statement["Effect"] != "Allow" or as_list(statement["Action"]) == ["logs:DescribeLogGroups"]:
+                    continue
+                # Every Allow names its own slot's environment: ProjectName-ENV-... or artifacts/ENV/.
+                for resource in as_list(statement["Resource"]):
+                    text, variables = resource["Fn::Sub"]
+                    assert variables["Env"]["Fn::Select"][0] == slot, (name, statement["Sid"])
+                    assert "${ProjectName}-${Env}-" in text or text.startswith(
+                        "${ArtifactBucket.Arn}/artifacts/${Env}/"
+                    )
+                    assert "*" not in text or text.endswith(("-FunctionRole-*", "-FailureQueue-*", ":*", "/*"))
 
 
 def test_artifact_bucket_is_retained_and_expires_old_artifacts(bootstrap):

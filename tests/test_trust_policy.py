@@ -1,9 +1,10 @@
 """The deploy roles' trust policies against sample GitHub OIDC token claims, and what the bootstrap's policies allow.
 
-Each deploy environment has its own deploy role. Every role is checked: it is assumable by its own environment's
-token (and the first one by the branch's), and by nothing else. The identity policies of the deploy roles, the
-execution role and the permissions boundary are evaluated too: a deploy role acts on its own stack only, and the
-execution role creates no role without the boundary.
+Each deploy environment has its own deploy role and its own CloudFormation execution role. Every deploy role is
+checked: it is assumable by its own environment's token (and the first one by the branch's), and by nothing else.
+The identity policies of the deploy roles, the execution roles and the permissions boundary are evaluated too: a
+deploy role acts on its own stack and artifact prefixes only and passes only its own execution role; an execution
+role acts on its own environment's stack resources and code only, and creates no role without the boundary.
 
 Two sources of the policies are checked with the same small IAM evaluator:
 - rendered from bootstrap.yaml by a minimal intrinsic-function resolver (no emulator involved), for several
@@ -286,15 +287,20 @@ def rendered_bootstrap(parameters: dict[str, str]) -> dict[str, Any]:
     return render(cfn_yaml.loads(BOOTSTRAP.read_text()), {**PARAMETERS, **parameters})
 
 
-def deploy_roles(rendered: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def deploy_roles(rendered: dict[str, Any], output: str = "DeployRoleArns") -> dict[str, dict[str, Any]]:
     """Environment -> rendered deploy role properties, found through the DeployRoleArns output (in its order)."""
     by_arn = {
         f"arn:aws:iam::{ACCOUNT}:role/{res['Properties'].get('RoleName', _physical(BOOTSTRAP_STACK, name))}": res
         for name, res in rendered.items()
         if name != "Outputs" and res["Type"] == "AWS::IAM::Role"
     }
-    pairs = [pair.split("=", 1) for pair in rendered["Outputs"]["DeployRoleArns"].split(",") if pair]
+    pairs = [pair.split("=", 1) for pair in rendered["Outputs"][output].split(",") if pair]
     return {env: by_arn[arn]["Properties"] for env, arn in pairs}
+
+
+def execution_roles(rendered: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Environment -> rendered execution role properties, through the ExecutionRoleArns output (in its order)."""
+    return deploy_roles(rendered, "ExecutionRoleArns")
 
 
 def rendered_trusts(parameters: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
@@ -460,6 +466,75 @@ def log_group(env: str) -> str:
     return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PROJECT}-{env}-handler"
 
 
+SHA = "ab12" * 16
+
+
+def artifact_object(prefix: str, env: str | None, project: str = PROJECT) -> str:
+    """An object of the artifact bucket: artifacts/ENV/SHA.zip or templates/ENV/SHA.yaml (no ENV: the old keys)."""
+    suffix = ".zip" if prefix == "artifacts" else ".yaml"
+    middle = f"{env}/" if env is not None else ""
+    return f"arn:aws:s3:::{project}-artifacts-{ACCOUNT}-{REGION}/{prefix}/{middle}{SHA}{suffix}"
+
+
+def stack_resources(env: str, project: str = PROJECT) -> dict[str, str]:
+    """The resources app.yaml creates in stack PROJECT-ENV, named as AWS names them, and ENV's code."""
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{project}-{env}-handler"
+    return {
+        "bucket": f"arn:aws:s3:::{project}-{env}-{ACCOUNT}-{REGION}",
+        "function": function,
+        "function $LATEST": f"{function}:$LATEST",
+        "log group": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{project}-{env}-handler",
+        "log group streams": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{project}-{env}-handler:*",
+        # CloudFormation names these STACK-LOGICALID-SUFFIX.
+        "queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{project}-{env}-FailureQueue-Xy12AbCd34Ef",
+        "role": f"arn:aws:iam::{ACCOUNT}:role/{project}-{env}-FunctionRole-ZY98XW76VU54",
+        "code": artifact_object("artifacts", env, project),
+    }
+
+
+# What CloudFormation does, as an execution role, to each kind of stack resource (a sample of each kind's actions).
+EXECUTION_ACTIONS = {
+    "bucket": ["s3:CreateBucket", "s3:PutBucketPolicy", "s3:PutBucketNotification", "s3:DeleteBucket"],
+    "function": ["lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:AddPermission", "lambda:DeleteFunction"],
+    "function $LATEST": ["lambda:PutFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig"],
+    "log group": ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DeleteLogGroup"],
+    "log group streams": ["logs:DeleteLogGroup", "logs:TagResource"],
+    "queue": ["sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:DeleteQueue"],
+    "role": [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRole",
+        "iam:PassRole",
+    ],
+    "code": ["s3:GetObject", "s3:GetObjectVersion"],
+}
+
+
+def check_execution_roles_isolated(
+    policies: dict[str, list[dict[str, Any]]], boundary: str, project: str = PROJECT
+) -> None:
+    """Each execution role may act on its own environment's stack resources and code, and on no other's."""
+    # The boundary makes the iam:*Role* writes allowable; PassRole is to Lambda only.
+    context = {"iam:PermissionsBoundary": boundary, "iam:PassedToService": "lambda.amazonaws.com"}
+    for env, policy in policies.items():
+        for other in policies:
+            resources = stack_resources(other, project)
+            for kind, actions in EXECUTION_ACTIONS.items():
+                for action in actions:
+                    allowed = allows(policy, action, resources[kind], context)
+                    assert allowed == (other == env), (env, other, kind, action)
+        # Nor the old shared artifact prefix, nor any other key of the artifact bucket.
+        for key in (
+            artifact_object("artifacts", None, project),
+            artifact_object("templates", env, project),
+            artifact_object("artifacts", f"{env}-evil", project),
+        ):
+            assert not allows(policy, "s3:GetObject", key), (env, key)
+        assert not allows(policy, "s3:PutObject", artifact_object("artifacts", env, project)), env
+
+
 STACK_ACTIONS = [
     "cloudformation:CreateChangeSet",
     "cloudformation:DescribeChangeSet",
@@ -503,20 +578,64 @@ def test_a_deploy_role_acts_on_its_own_environment_only(environments):
         # A stack whose name merely starts with its own: not its stack.
         assert not allows(policy, "cloudformation:ExecuteChangeSet", stack_arn(f"{env}-evil"))
         assert not allows(policy, "s3:PutObject", f"{uploads_bucket(env)}/other/key")
+        check_artifact_prefixes(policy, env, environments)
 
 
-def test_a_deploy_role_passes_only_the_execution_role_to_cloudformation():
-    rendered = rendered_bootstrap({})
-    execution_role = rendered["Outputs"]["ExecutionRoleArn"]
+def check_artifact_prefixes(policy: list[dict[str, Any]], env: str, environments: list[str], project=PROJECT) -> None:
+    """A deploy role writes and reads code and templates under its own environment's prefixes only."""
+    for prefix in ("artifacts", "templates"):
+        for action in ("s3:PutObject", "s3:GetObject"):
+            assert allows(policy, action, artifact_object(prefix, env, project)), (env, prefix, action)
+            # Another environment's prefix: planting the key it is about to deploy, or reading its template.
+            for other in [*environments, f"{env}-evil"]:
+                if other != env:
+                    assert not allows(policy, action, artifact_object(prefix, other, project)), (env, other, action)
+            assert not allows(policy, action, artifact_object(prefix, None, project)), (env, prefix, action)
+        assert not allows(policy, "s3:DeleteObject", artifact_object(prefix, env, project)), env
+
+
+@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, ["dev", "qa", "staging", "preprod", "production"]])
+def test_a_deploy_role_passes_only_its_own_execution_role_to_cloudformation(environments):
+    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
+    executions = dict(pair.split("=", 1) for pair in rendered["Outputs"]["ExecutionRoleArns"].split(","))
+    assert list(executions) == environments and len(set(executions.values())) == len(environments)
+    assert rendered["Outputs"]["ExecutionRoleArn"] == executions[environments[0]]
+    to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
     for env, props in deploy_roles(rendered).items():
         policy = role_policies(props)
-        to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
-        assert allows(policy, "iam:PassRole", execution_role, to_cfn)
-        assert not allows(policy, "iam:PassRole", execution_role, {"iam:PassedToService": "lambda.amazonaws.com"})
+        assert allows(policy, "iam:PassRole", executions[env], to_cfn)
+        assert not allows(policy, "iam:PassRole", executions[env], {"iam:PassedToService": "lambda.amazonaws.com"})
+        for other_env, other in executions.items():
+            if other_env != env:
+                assert not allows(policy, "iam:PassRole", other, to_cfn), (env, other_env)
         for other_env, other in deploy_roles(rendered).items():
             assert not allows(policy, "iam:PassRole", _arn_of(rendered, other), to_cfn), (env, other_env)
         for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"):
             assert not allows(policy, action, f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-{env}-x"), action
+
+
+@pytest.mark.parametrize(
+    "environments",
+    [
+        DEFAULT_ENVIRONMENTS,
+        ["dev", "qa", "staging", "preprod", "production"],
+        # Names that extend one another: prod's patterns must not reach prod-eu's resources, nor the reverse.
+        # (The one limit, stated in bootstrap.yaml: no environment named ENV-FunctionRole... or ENV-FailureQueue...)
+        ["prod", "prod-eu", "prod.eu", "prod-eu-2", "p"],
+    ],
+)
+def test_an_execution_role_acts_on_its_own_environment_only(environments):
+    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
+    roles = execution_roles(rendered)
+    assert list(roles) == environments
+    check_execution_roles_isolated(
+        {env: role_policies(props) for env, props in roles.items()}, rendered["Outputs"]["PermissionsBoundaryArn"]
+    )
+    for env, props in roles.items():
+        assert props["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+        assert props["Tags"] == [{"Key": "deploy-environment", "Value": env}]
 
 
 FUNCTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-staging-FunctionRole-ZY98XW76VU54"
@@ -588,8 +707,10 @@ def test_the_execution_role_never_manages_the_artifact_bucket(bootstrap_rendered
     ):
         assert allows(execution_policy, action, uploads_bucket("staging")), action
         assert not allows(execution_policy, action, artifact_bucket), action
-    assert allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/abc.zip")  # reads the code
-    assert not allows(execution_policy, "s3:PutObject", f"{artifact_bucket}/artifacts/abc.zip")
+    # The first environment's role (ExecutionRoleArn) reads its own environment's code, and writes nothing.
+    assert allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/staging/{SHA}.zip")
+    assert not allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/production/{SHA}.zip")
+    assert not allows(execution_policy, "s3:PutObject", f"{artifact_bucket}/artifacts/staging/{SHA}.zip")
 
 
 def test_the_boundary_allows_own_logs_and_queues_only(bootstrap_rendered):
@@ -675,6 +796,7 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         return found
 
     pairs = [pair.split("=", 1) for pair in outputs["DeployRoleArns"].split(",")]
+    execution_pairs = [pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(",")]
     return {
         "stack": stack,
         "project": project,
@@ -683,6 +805,7 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         "role": role(outputs["DeployRoleArn"]),
         "roles": {env: role(arn) for env, arn in pairs},
         "execution_role": role(outputs["ExecutionRoleArn"]),
+        "execution_roles": {env: role(arn) for env, arn in execution_pairs},
     }
 
 
@@ -764,8 +887,10 @@ def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
         "DeployRoleArns",
         "ArtifactBucketName",
         "ExecutionRoleArn",
+        "ExecutionRoleArns",
         "PermissionsBoundaryArn",
-    } <= set(outputs)
+        "OidcProviderArn",
+    } == set(outputs)
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["DeployRoleArn"])
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["ExecutionRoleArn"])
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", outputs["PermissionsBoundaryArn"])
@@ -777,8 +902,14 @@ def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
     assert outputs["ArtifactBucketName"] == f"{deployed['project']}-artifacts-{ACCOUNT}-{REGION}"
     assert outputs["OidcProviderArn"] == deployed["provider"]
     client("s3").head_bucket(Bucket=outputs["ArtifactBucketName"])
-    (trust,) = deployed["execution_role"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    # One execution role per environment, in the same order; ExecutionRoleArn is the first environment's.
+    executions = deployed["execution_roles"]
+    assert list(executions) == DEFAULT_ENVIRONMENTS
+    assert outputs["ExecutionRoleArns"] == ",".join(f"{env}={r['Arn']}" for env, r in executions.items())
+    assert executions["staging"]["Arn"] == outputs["ExecutionRoleArn"] != executions["production"]["Arn"]
+    for role in executions.values():
+        (trust,) = _document(role["AssumeRolePolicyDocument"])["Statement"]
+        assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
     for role in deployed["roles"].values():
         assert role["MaxSessionDuration"] == 3600
 
@@ -834,8 +965,19 @@ def test_deployed_roles_act_on_their_own_stack_only(deployed):
                 theirs = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{other}/1"
                 for action in STACK_ACTIONS:
                     assert not allows(policy, action, theirs), (env, action)
+        # Its own artifact prefixes only, and its own execution role only.
+        check_artifact_prefixes(policy, env, DEFAULT_ENVIRONMENTS, project)
+        to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
+        for other, execution_role in deployed["execution_roles"].items():
+            assert allows(policy, "iam:PassRole", execution_role["Arn"], to_cfn) == (other == env), (env, other)
     execution = [_document(d) for d in deployed["execution_role"]["Policies"]]
     function_role = f"arn:aws:iam::{ACCOUNT}:role/{project}-staging-FunctionRole-1"
     boundary = deployed["outputs"]["PermissionsBoundaryArn"]
     assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundary})
     assert not allows(execution, "iam:CreateRole", function_role)
+    # Each execution role, as IAM holds it: its own environment's stack resources and code, no other's.
+    check_execution_roles_isolated(
+        {env: [_document(d) for d in role["Policies"]] for env, role in deployed["execution_roles"].items()},
+        boundary,
+        project,
+    )

@@ -104,6 +104,12 @@ def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
     )
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     assert document["Statement"][0]["Principal"]["Federated"] in providers
+    # One CloudFormation execution role per environment too; ExecutionRoleArn is the first's.
+    executions = dict(pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(","))
+    assert list(executions) == ["staging", "production"] and executions["staging"] == outputs["ExecutionRoleArn"]
+    assert len({*executions.values(), *roles.values()}) == 4
+    for arn in executions.values():
+        iam.get_role(RoleName=arn.split("/")[-1])
 
     # The session's local cloud is shared and an account holds one GitHub OIDC provider: remove ours.
     cf.delete_stack(StackName=stack)
