@@ -152,7 +152,22 @@ def test_app_parameters_and_defaults(app):
     retry = params["MaxRetryAttempts"]
     assert (retry["Default"], retry["MinValue"], retry["MaxValue"]) == (2, 0, 2)
     assert params["NoncurrentVersionExpirationDays"]["Default"] == 30
-    assert re.fullmatch(params["ArtifactKey"]["AllowedPattern"], "artifacts/" + "ab12" * 16 + ".zip")
+    key = params["ArtifactKey"]["AllowedPattern"]
+    sha = "ab12" * 16
+    for good in ("staging", "production", "pre.prod_1-X"):
+        assert re.fullmatch(key, f"artifacts/{good}/{sha}.zip"), good
+    for bad in (
+        f"artifacts/{sha}.zip",  # the shared prefix of before: any environment's role could plant it
+        f"artifacts//{sha}.zip",
+        f"artifacts/staging/sub/{sha}.zip",
+        f"artifacts/*/{sha}.zip",
+        f"artifacts/staging/{sha.upper()}.zip",
+        f"artifacts/staging/{sha[:-1]}.zip",
+        "artifacts/staging/latest.zip",
+        f"templates/staging/{sha}.zip",
+        f"artifacts/staging/{sha}.zip.old",
+    ):
+        assert not re.fullmatch(key, bad), bad
 
 
 def test_app_outputs(app):

@@ -8,6 +8,7 @@ UPDATE change set that changes the function code.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -37,10 +38,12 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
     stack = f"app-{uuid.uuid4().hex[:8]}"
     artifacts = f"{stack}-artifacts"
     s3.create_bucket(Bucket=artifacts)
+    keys = {}
     for version in ("a", "b"):
-        s3.put_object(
-            Bucket=artifacts, Key=f"artifacts/{version}.zip", Body=_zip(f"def handler(e, c):\n    return {version!r}\n")
-        )
+        body = _zip(f"def handler(e, c):\n    return {version!r}\n")
+        # The environment's own prefix, content-addressed: what ArtifactKey's AllowedPattern accepts.
+        keys[version] = f"artifacts/staging/{hashlib.sha256(body).hexdigest()}.zip"
+        s3.put_object(Bucket=artifacts, Key=keys[version], Body=body)
     body = (ROOT / "cloudformation" / "app.yaml").read_text()
 
     def params(key: str) -> list[dict]:
@@ -49,7 +52,7 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
             {"ParameterKey": "ArtifactKey", "ParameterValue": key},
         ]
 
-    created = _deploy(cf, stack, "create", body, params("artifacts/a.zip"), "CREATE")
+    created = _deploy(cf, stack, "create", body, params(keys["a"]), "CREATE")
     assert created["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
     assert set(outputs) >= {"BucketName", "FunctionName", "FunctionArn", "LogGroupName", "FailureQueueUrl"}
@@ -62,7 +65,7 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
     ]
     assert [n["LambdaFunctionArn"] for n in notifications] == [outputs["FunctionArn"]]
 
-    updated = _deploy(cf, stack, "code", body, params("artifacts/b.zip"), "UPDATE")
+    updated = _deploy(cf, stack, "code", body, params(keys["b"]), "UPDATE")
     changes = cf.describe_change_set(StackName=stack, ChangeSetName="code")["Changes"]
 
     assert [(c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Replacement"]) for c in changes] == [
