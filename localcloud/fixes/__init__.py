@@ -32,6 +32,7 @@ CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_lambda_update",
     "cfn_in_place_updates",
     "cfn_list_change_sets",
+    "cfn_parameter_constraints",
 )
 
 _applied = False

@@ -67,7 +67,20 @@ def create_change_set(self: Any) -> ActionResult:
         raise ValidationError(message=f"Stack [{stack_name}] does not exist")
     self.validate_template_and_stack_body()
     tags = {item["Key"]: item["Value"] for item in self._get_param("Tags", [])}
-    change_set_id, stack_id = backend.create_change_set(
+    try:
+        change_set_id, stack_id = _create(self, backend, stack, stack_name, change_set_type, tags)
+    except Exception:
+        # AWS validates before it creates anything: a refused CREATE change set leaves no REVIEW_IN_PROGRESS stack.
+        if stack is None:
+            for key, candidate in list(backend.stacks.items()):
+                if candidate.name == stack_name and candidate.status == "REVIEW_IN_PROGRESS":
+                    del backend.stacks[key]
+        raise
+    return ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+
+def _create(self: Any, backend: Any, stack: Any, stack_name: str, change_set_type: str, tags: dict) -> tuple:
+    return backend.create_change_set(
         stack_name=stack_name,
         change_set_name=self._get_param("ChangeSetName"),
         template=_template_body(self, stack),
@@ -78,7 +91,6 @@ def create_change_set(self: Any) -> ActionResult:
         role_arn=self._get_param("RoleARN"),
         change_set_type=change_set_type,
     )
-    return ActionResult({"Id": change_set_id, "StackId": stack_id})
 
 
 def update_termination_protection(self: Any) -> ActionResult:

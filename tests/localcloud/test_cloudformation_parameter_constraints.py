@@ -1,0 +1,69 @@
+"""Parameter constraints are enforced before anything changes, with AWS's ValidationError messages."""
+
+from __future__ import annotations
+
+import botocore.exceptions
+import pytest
+
+from localcloud.fixes.cfn_parameter_constraints import problem
+
+TEMPLATE = """
+Parameters:
+  Key:
+    Type: String
+    AllowedPattern: "^artifacts/[a-z0-9]+\\\\.zip$"
+    ConstraintDescription: must be artifacts/<name>.zip.
+  Retention:
+    Type: Number
+    Default: 14
+    AllowedValues: [1, 14, 30]
+  Memory:
+    Type: Number
+    Default: 256
+    MinValue: 128
+    MaxValue: 1024
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"Key": "other/x.zip"}, "Parameter 'Key' failed to satisfy constraint: must be artifacts/<name>.zip."),
+        ({"Key": "artifacts/a.zip", "Retention": "15"}, "Parameter 'Retention' must be one of AllowedValues"),
+        ({"Key": "artifacts/a.zip", "Memory": "64"}, "Parameter 'Memory' must be a number not less than 128"),
+        ({"Key": "artifacts/a.zip", "Memory": "lots"}, "Parameter 'Memory' must be a number"),
+    ],
+)
+def test_a_value_that_breaks_its_declaration_is_refused(client, parameters, message):
+    cfn = client("cloudformation")
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        cfn.create_change_set(
+            StackName="constraints-refused",
+            ChangeSetName="c1",
+            ChangeSetType="CREATE",
+            TemplateBody=TEMPLATE,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        )
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert caught.value.response["Error"]["Message"] == message
+    with pytest.raises(botocore.exceptions.ClientError, match="does not exist"):  # nothing was created
+        cfn.describe_stacks(StackName="constraints-refused")
+
+
+def test_valid_values_pass(client):
+    cfn = client("cloudformation")
+    cfn.create_change_set(
+        StackName="constraints-ok", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "Key", "ParameterValue": "artifacts/abc.zip"}],
+    )  # fmt: skip
+    assert cfn.describe_change_set(StackName="constraints-ok", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName="constraints-ok")
+
+
+def test_list_items_are_checked_one_by_one():
+    slot = {"Type": "CommaDelimitedList", "AllowedPattern": "^[a-z]*$"}
+    assert problem(["staging", "production"], slot) is None
+    assert problem(["staging", "prod*"], slot) == "must match pattern ^[a-z]*$"
