@@ -40,7 +40,7 @@ def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
 
 def package_function(settings: Settings, cloud: Cloud) -> Packaged:
     target = destination.resolve(settings, cloud)
-    artifact = package.build(settings.lambda_dir, settings.artifact_prefix)
+    artifact = package.build(settings.lambda_dir, settings.artifact_key_prefix)
     upload = package.upload(cloud.client("s3"), target.artifact_bucket, artifact)
     verb = "uploaded" if upload.uploaded else "already there, upload skipped"
     report.emit(f"Package: s3://{upload.bucket}/{upload.key} ({artifact.size} bytes, {verb}).")
@@ -51,7 +51,7 @@ def _template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.T
     """Templates over CloudFormation's inline limit go through the artifact bucket."""
     if tpl.fits_inline:
         return None
-    key = f"templates/{hashlib.sha256(tpl.body.encode()).hexdigest()}.yaml"
+    key = f"{settings.template_key_prefix}/{hashlib.sha256(tpl.body.encode()).hexdigest()}.yaml"
     cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=tpl.body.encode())
     if cloud.endpoint_url:
         return f"{cloud.endpoint_url}/{bucket}/{key}"

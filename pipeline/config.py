@@ -60,6 +60,15 @@ class Settings:
     lambda_dir: Path = ROOT / "lambda"
 
     @property
+    def artifact_key_prefix(self) -> str:
+        """Each environment has its own prefix: one environment's deploy role can't plant another's code."""
+        return f"{self.artifact_prefix}/{self.environment}"
+
+    @property
+    def template_key_prefix(self) -> str:
+        return f"templates/{self.environment}"
+
+    @property
     def bootstrap_stack(self) -> str:
         return f"{self.project}-bootstrap"
 

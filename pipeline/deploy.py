@@ -193,7 +193,7 @@ class Deployer:
             kwargs["TemplateBody"] = request.template.body
         if request.role_arn:
             kwargs["RoleARN"] = request.role_arn
-        with _busy_is_a_user_error(request.stack_name):
+        with _busy_is_a_user_error(request.stack_name), _rejection_is_a_user_error(request.stack_name):
             self.cfn.create_change_set(**kwargs)
         return name
 
@@ -328,6 +328,20 @@ def _busy_is_a_user_error(stack_name: str) -> Iterator[None]:
                 "deploy; run `invoke deploy` again, which waits for the running operation to finish first."
             ) from exc
         raise
+
+
+@contextlib.contextmanager
+def _rejection_is_a_user_error(stack_name: str) -> Iterator[None]:
+    """CreateChangeSet refuses bad templates and parameter values up front, before anything changes."""
+    try:
+        yield
+    except botocore.exceptions.ClientError as exc:
+        if cfn.error_code(exc) != "ValidationError" or "_IN_PROGRESS state" in cfn.error_message(exc):
+            raise  # a busy stack is reported by _busy_is_a_user_error
+        raise UserError(
+            f"CloudFormation rejected the change set for {stack_name}: {cfn.error_message(exc)} Nothing was changed. "
+            "Fix the template or the parameters (invoke.yaml) and deploy again."
+        ) from exc
 
 
 def _failure_message(stack_name: str, status: str, events: list[dict[str, Any]], change_set_type: str) -> str:

@@ -62,5 +62,24 @@ def resolve(settings: Settings, cloud: Cloud) -> Destination:
         return Destination(settings.local_artifact_bucket, None)
     found = bootstrap_outputs(settings, cloud)
     return Destination(
-        found["ArtifactBucketName"], found.get("ExecutionRoleArn"), found.get("PermissionsBoundaryArn") or None
+        found["ArtifactBucketName"],
+        execution_role(found, settings.environment),
+        found.get("PermissionsBoundaryArn") or None,
     )
+
+
+def execution_role(outputs: dict[str, str], environment: str) -> str | None:
+    """This environment's CloudFormation execution role (``ExecutionRoleArns`` is ``env=arn,...``).
+
+    An environment the bootstrap doesn't list has no role of its own: say so rather than borrow another's.
+    """
+    pairs = dict(item.split("=", 1) for item in outputs.get("ExecutionRoleArns", "").split(",") if "=" in item)
+    if not pairs:
+        return outputs.get("ExecutionRoleArn")  # a bootstrap from before per-environment roles
+    if environment not in pairs:
+        raise UserError(
+            f"The bootstrap stack has no execution role for environment {environment!r} (it has: "
+            f"{', '.join(pairs)}). Re-run `invoke bootstrap --target aws --repo OWNER/REPO --environment "
+            f"{environment}` with every environment you deploy."
+        )
+    return pairs[environment]

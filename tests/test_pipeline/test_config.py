@@ -83,3 +83,18 @@ def test_the_repository_invoke_yaml_resolves_for_every_environment():
     for name in config["environments"]:
         assert resolve(config, environment=name, env={}).stack_name == f"s3-lambda-gitops-{name}"
     assert deploy_environments(config) == ["staging", "production"]
+
+
+def test_each_environment_has_its_own_artifact_and_template_prefix():
+    settings = resolve(CONFIG, environment="staging", env={})
+    assert (settings.artifact_key_prefix, settings.template_key_prefix) == ("artifacts/staging", "templates/staging")
+
+
+def test_execution_role_is_the_environments_own():
+    from pipeline.destination import execution_role
+
+    outputs = {"ExecutionRoleArn": "arn:s", "ExecutionRoleArns": "staging=arn:s,production=arn:p"}
+    assert execution_role(outputs, "production") == "arn:p"
+    with pytest.raises(UserError, match="no execution role for environment 'qa'"):
+        execution_role(outputs, "qa")
+    assert execution_role({"ExecutionRoleArn": "arn:old"}, "qa") == "arn:old"  # a bootstrap from before

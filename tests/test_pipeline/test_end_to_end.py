@@ -176,3 +176,10 @@ def test_destroy_explains_termination_protection(make_settings, client):
     )
     with pytest.raises(UserError, match="--no-enable-termination-protection"):
         commands.destroy(settings, yes=True)
+
+
+def test_a_parameter_that_breaks_its_constraint_is_refused_before_anything_changes(make_settings, client):
+    settings = make_settings(parameters={"LogRetentionDays": "15"})  # not a valid retention
+    with pytest.raises(UserError, match=r"rejected the change set .* Parameter 'LogRetentionDays'"):
+        commands.deploy(settings)
+    assert commands.cfn.describe_stack(client("cloudformation"), settings.stack_name) is None
