@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "cloudformation"
 APP = TEMPLATES / "app.yaml"
 BOOTSTRAP = TEMPLATES / "bootstrap.yaml"
+ENVIRONMENT = TEMPLATES / "bootstrap-environment.yaml"
+ALL_TEMPLATES = sorted(TEMPLATES.glob("*.yaml"))
+# CloudFormation refuses an inline TemplateBody over this, and bootstrap.yaml must go inline (it creates the
+# bucket a TemplateURL would point to).
+TEMPLATE_BODY_LIMIT = 51_200
 PROJECT = "s3-lambda-gitops"
 DOCUMENTED_STACKS = [f"{PROJECT}-{env}" for env in ("dev", "staging", "production")]
 # The longest region names AWS has (commercial, China, GovCloud, ISO partitions).
@@ -51,6 +56,11 @@ def bootstrap() -> dict[str, Any]:
     return load(BOOTSTRAP)
 
 
+@pytest.fixture(scope="module")
+def environment() -> dict[str, Any]:
+    return load(ENVIRONMENT)
+
+
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
 
@@ -79,7 +89,14 @@ def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
 # --- linters -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template", [APP, BOOTSTRAP], ids=lambda p: p.name)
+def test_every_template_fits_an_inline_template_body():
+    assert {p.name for p in ALL_TEMPLATES} >= {"app.yaml", "bootstrap.yaml", "bootstrap-environment.yaml"}
+    for path in ALL_TEMPLATES:
+        size = len(path.read_bytes())
+        assert size <= TEMPLATE_BODY_LIMIT, f"{path.name} is {size} bytes, over CloudFormation's inline limit"
+
+
+@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda p: p.name)
 def test_cfn_lint_reports_nothing(template: Path):
     result = subprocess.run(
         [tool("cfn-lint"), str(template.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True
@@ -111,13 +128,13 @@ def test_checkov_passes(checkov_report):
     assert returncode == 0
 
 
-def test_every_checkov_skip_is_justified_inline(checkov_report, app, bootstrap):
+def test_every_checkov_skip_is_justified_inline(checkov_report):
     _, report = checkov_report
     for check in report["results"]["skipped_checks"]:
         comment = check["check_result"].get("suppress_comment", "")
         assert len(comment.split()) >= 8, f"{check['check_id']} on {check['resource']}: justify the skip"
     # And every skip in the templates is a Metadata entry with an id and a real comment.
-    for template in (app, bootstrap):
+    for template in map(load, ALL_TEMPLATES):
         for name, res in template["Resources"].items():
             for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
                 assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
@@ -337,7 +354,7 @@ def _rules(props: dict[str, Any]) -> list[dict[str, Any]]:
     return props.get("LifecycleConfiguration", {}).get("Rules", [])
 
 
-@pytest.mark.parametrize("template_path", [APP, BOOTSTRAP], ids=lambda p: p.name)
+@pytest.mark.parametrize("template_path", ALL_TEMPLATES, ids=lambda p: p.name)
 def test_no_wildcard_action_and_no_managed_full_access(template_path):
     template = load(template_path)
     for where, document in policy_documents(template):
@@ -357,46 +374,39 @@ def test_no_wildcard_action_and_no_managed_full_access(template_path):
         assert res["Type"] not in {"AWS::IAM::User", "AWS::IAM::AccessKey"}, name  # never static keys
 
 
-# --- bootstrap.yaml -------------------------------------------------------------------------------------------
+# --- bootstrap.yaml: the account level ------------------------------------------------------------------------
 
 
 def test_bootstrap_parameters(bootstrap):
     params = bootstrap["Parameters"]
-    assert set(params) >= {
-        "GitHubRepository",
-        "DeployEnvironments",
-        "DeployBranch",
-        "CreateOidcProvider",
-        "ExistingOidcProviderArn",
-        "ProjectName",
-    }
-    repo = params["GitHubRepository"]["AllowedPattern"]
-    assert re.fullmatch(repo, "octo-org/s3-lambda-gitops")
-    for bad in ("octo-org/*", "*", "octo-org", "octo-org/repo/extra", "octo org/repo", "repo:octo/x"):
-        assert not re.fullmatch(repo, bad), bad
-    assert params["DeployEnvironments"]["Type"] == "CommaDelimitedList"
-    assert params["DeployEnvironments"]["Default"] == "staging,production"
-    assert not re.fullmatch(params["DeployEnvironments"]["AllowedPattern"], "*")
-    assert params["DeployBranch"]["Default"] == "main"
-    assert re.fullmatch(params["DeployBranch"]["AllowedPattern"], "")
-    assert not re.fullmatch(params["DeployBranch"]["AllowedPattern"], "*")
+    # No repository and no environments here: those are bootstrap-environment.yaml's, one stack per environment.
+    assert set(params) == {"CreateOidcProvider", "ExistingOidcProviderArn", "ProjectName"}
     assert params["CreateOidcProvider"]["Default"] == "true"
+    assert params["CreateOidcProvider"]["AllowedValues"] == ["true", "false"]
+    assert params["ExistingOidcProviderArn"]["Default"] == ""
+    existing = params["ExistingOidcProviderArn"]["AllowedPattern"]
+    assert re.fullmatch(existing, "")
+    assert re.fullmatch(existing, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com")
+    assert not re.fullmatch(existing, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/gitlab.example.com")
     assert params["ProjectName"]["Default"] == PROJECT
+    (rule,) = bootstrap["Rules"].values()  # an existing provider's ARN when none is created
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "CreateOidcProvider"}, "false"]}
 
 
-def test_bootstrap_outputs(bootstrap):
+def test_bootstrap_resources_and_outputs(bootstrap):
     # The interface pipeline/destination.py and pipeline/bootstrap.py read.
-    assert set(bootstrap["Outputs"]) == {
-        "DeployRoleArn",
-        "DeployRoleArns",
-        "ArtifactBucketName",
-        "ExecutionRoleArn",
-        "ExecutionRoleArns",
-        "PermissionsBoundaryArn",
-        "OidcProviderArn",
-    }
+    assert set(bootstrap["Outputs"]) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
+    assert sorted(res["Type"] for res in bootstrap["Resources"].values()) == [
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::OIDCProvider",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+    ]
     assert bootstrap["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "AppPermissionsBoundary"}
     assert bootstrap["Resources"]["AppPermissionsBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert bootstrap["Outputs"]["OidcProviderArn"]["Value"] == {
+        "Fn::If": ["CreateProvider", {"Ref": "GitHubOidcProvider"}, {"Ref": "ExistingOidcProviderArn"}]
+    }
 
 
 def test_oidc_provider(bootstrap):
@@ -406,125 +416,181 @@ def test_oidc_provider(bootstrap):
     assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
 
 
-SLOTS = 5  # pipeline/bootstrap.py MAX_ENVIRONMENTS
+def test_artifact_bucket_is_retained_and_expires_old_artifacts(bootstrap):
+    name = bootstrap["Outputs"]["ArtifactBucketName"]["Value"]["Ref"]
+    bucket = bootstrap["Resources"][name]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["Properties"]["BucketName"] == {
+        "Fn::Sub": "${ProjectName}-artifacts-${AWS::AccountId}-${AWS::Region}"
+    }
+    rules = _rules(bucket["Properties"])
+    assert any(r.get("Prefix") == "artifacts/" and r.get("ExpirationInDays") for r in rules)
+    assert any("NoncurrentVersionExpiration" in r for r in rules)
 
 
-def _role_names(bootstrap: dict[str, Any], kind: str = "Deploy") -> list[str]:
-    """The deploy (or execution) roles in slot order, as the DeployRoleArns (ExecutionRoleArns) output lists them."""
-    slots = bootstrap["Outputs"][f"{kind}RoleArns"]["Value"]["Fn::Join"][1]
-    names = [slot["Fn::If"][1]["Fn::Join"][1][1]["Fn::GetAtt"][0] for slot in slots]
-    for slot, item in enumerate(slots):  # ENV=ARN of the slot's own environment, only when the slot is used
-        assert item["Fn::If"][0] == f"HasEnvironment{slot + 1}"
-        assert item["Fn::If"][1]["Fn::Join"][1][0]["Fn::Select"][0] == slot
-        assert item["Fn::If"][2] == {"Ref": "AWS::NoValue"}
-    first = bootstrap["Outputs"][f"{kind}RoleArn"]
-    assert [first["Value"]["Fn::GetAtt"][0]] == names[:1] and first["Condition"] == "HasEnvironment1"
-    return names
+# --- bootstrap-environment.yaml: one stack per deploy environment ---------------------------------------------
 
 
-def _deploy_role_names(bootstrap: dict[str, Any]) -> list[str]:
-    return _role_names(bootstrap, "Deploy")
+def test_environment_parameters(environment):
+    params = environment["Parameters"]
+    assert set(params) == {
+        "ProjectName",
+        "EnvironmentName",
+        "GitHubRepository",
+        "DeployBranch",
+        "OidcProviderArn",
+        "ArtifactBucketName",
+        "PermissionsBoundaryArn",
+    }
+    for name in ("EnvironmentName", "GitHubRepository", "OidcProviderArn", "ArtifactBucketName"):
+        assert "Default" not in params[name], name  # passed by the pipeline, never guessed
+    assert "Default" not in params["PermissionsBoundaryArn"]
+    assert params["ProjectName"]["Default"] == PROJECT
+    repo = params["GitHubRepository"]["AllowedPattern"]
+    assert re.fullmatch(repo, "octo-org/s3-lambda-gitops")
+    for bad in ("octo-org/*", "*", "octo-org", "octo-org/repo/extra", "octo org/repo", "repo:octo/x"):
+        assert not re.fullmatch(repo, bad), bad
+    env = params["EnvironmentName"]["AllowedPattern"]
+    for good in ("staging", "production", "pre.prod_1-X", "dev", "artifacts-eu", "boot", "my-bootstrap"):
+        assert re.fullmatch(env, good), good
+    # bootstrap...: its app stack PROJECT-NAME would be the account's bootstrap stack or an environment's.
+    for bad in ("", "*", "staging/x", "sta ging", "bootstrap", "bootstrap-staging", "bootstrapx", "a" * 101):
+        assert not re.fullmatch(env, bad), bad
+    assert params["DeployBranch"]["Default"] == ""  # the environment's sub only
+    branch = params["DeployBranch"]["AllowedPattern"]
+    assert re.fullmatch(branch, "") and re.fullmatch(branch, "main") and re.fullmatch(branch, "release/1.x")
+    assert not re.fullmatch(branch, "*") and not re.fullmatch(branch, "main*")
+    provider = params["OidcProviderArn"]["AllowedPattern"]
+    assert re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com")
+    assert not re.fullmatch(provider, "") and not re.fullmatch(provider, "*")
+    assert not re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/gitlab.example.com")
+    boundary = params["PermissionsBoundaryArn"]["AllowedPattern"]
+    assert re.fullmatch(boundary, f"arn:aws:iam::{ACCOUNT_ID}:policy/s3-lambda-gitops-bootstrap-Boundary-1A")
+    for bad in ("", "*", f"arn:aws:iam::{ACCOUNT_ID}:role/x", f"arn:aws:iam::{ACCOUNT_ID}:policy/*"):
+        assert not re.fullmatch(boundary, bad), bad
+    bucket = params["ArtifactBucketName"]["AllowedPattern"]
+    assert re.fullmatch(bucket, f"{PROJECT}-artifacts-{ACCOUNT_ID}-us-east-1")
+    assert not re.fullmatch(bucket, "*") and not re.fullmatch(bucket, "a/b") and not re.fullmatch(bucket, "")
 
 
-def _execution_role_names(bootstrap: dict[str, Any]) -> list[str]:
-    return _role_names(bootstrap, "Execution")
+def test_environment_rules_refuse_the_reserved_names(environment):
+    asserts = [a["Assert"] for rule in environment["Rules"].values() for a in rule["Assertions"]]
+    for reserved in ("artifacts", "bootstrap"):
+        assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "EnvironmentName"}, reserved]}]} in asserts, reserved
+    assert all("RuleCondition" not in rule for rule in environment["Rules"].values())  # always checked
 
 
-def _as_first_slot(text: str, slot: int) -> str:
-    """A slot's resource as JSON, with its slot number and its execution role's name put back to the first's."""
-    text = text.replace(f'"Fn::Select": [{slot},', '"Fn::Select": [0,')
-    return text.replace(f'"ExecutionRole{slot + 1}"', '"ExecutionRole"') if slot else text
+def test_environment_resources_and_outputs(environment):
+    assert {name: res["Type"] for name, res in environment["Resources"].items()} == {
+        "DeployRole": "AWS::IAM::Role",
+        "ExecutionRole": "AWS::IAM::Role",
+    }
+    assert {name: out["Value"] for name, out in environment["Outputs"].items()} == {
+        "DeployRoleArn": {"Fn::GetAtt": ["DeployRole", "Arn"]},
+        "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+    }
+    for res in environment["Resources"].values():
+        assert "Condition" not in res  # both roles, always
+        assert res["Properties"]["Tags"] == [{"Key": "deploy-environment", "Value": {"Ref": "EnvironmentName"}}]
+        assert "RoleName" not in res["Properties"]  # generated: PROJECT-bootstrap-ENV-LOGICALID-SUFFIX
 
 
-def test_one_deploy_role_per_environment_slot(bootstrap):
-    names = _deploy_role_names(bootstrap)
-    assert len(names) == SLOTS
-    roles = resources_of(bootstrap, "AWS::IAM::Role")
-    first = json.dumps(roles[names[0]])
-    executions = _execution_role_names(bootstrap)
-    for slot, name in enumerate(names):
-        role = roles[name]
-        assert role["Condition"] == f"HasEnvironment{slot + 1}"  # created only when the slot is used
-        # Every slot is the first one with its own slot number: same trust shape, same permissions.
-        text = json.dumps(role)
-        assert _as_first_slot(text, slot) == _without_branch(first, slot), name
-        # ... and it passes its own slot's execution role, no other.
-        assert f'{{"Fn::GetAtt": ["{executions[slot]}", "Arn"]}}' in text
-        assert not [other for other in executions if other != executions[slot] and f'"{other}"' in text], name
-
-
-def test_one_execution_role_per_environment_slot(bootstrap):
-    names = _execution_role_names(bootstrap)
-    assert len(names) == SLOTS == len(set(names))
-    roles = resources_of(bootstrap, "AWS::IAM::Role")
-    first = json.dumps(roles[names[0]])
-    for slot, name in enumerate(names):
-        role = roles[name]
-        assert role["Condition"] == f"HasEnvironment{slot + 1}"
-        assert (
-            _as_first_slot(json.dumps(role), slot).replace('"HasEnvironment' + str(slot + 1) + '"', '"HasEnvironment1"')
-            == first
-        ), name
-
-
-def _without_branch(first_role: str, slot: int) -> str:
-    """The first role as JSON, without its DeployBranch subject (which only the first role has)."""
-    if slot == 0:
-        return first_role
-    role = json.loads(first_role)
+def test_deploy_role_trust_is_this_repository_and_environment_only(environment):
+    role = environment["Resources"]["DeployRole"]
+    assert role["Properties"]["MaxSessionDuration"] == 3600
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    subs = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] = [
-        s for s in subs if "Fn::If" not in s
-    ]
-    role["Condition"] = f"HasEnvironment{slot + 1}"
-    return json.dumps(role)
-
-
-def test_deploy_role_trust_is_this_repository_and_environment_only(bootstrap):
-    roles = resources_of(bootstrap, "AWS::IAM::Role")
-    for slot, name in enumerate(_deploy_role_names(bootstrap)):
-        role = roles[name]
-        assert role["Properties"]["MaxSessionDuration"] == 3600
-        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert statement["Effect"] == "Allow"
-        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert set(statement["Principal"]) == {"Federated"}
-        conditions = statement["Condition"]
-        assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
-        assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-        text = json.dumps(conditions)
-        assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
-        subs = conditions["StringEquals"]["token.actions.githubusercontent.com:sub"]
-        env_sub = {"Fn::Sub": ["repo:${GitHubRepository}:environment:${Env}", subs[0]["Fn::Sub"][1]]}
-        assert subs[0] == env_sub
-        assert subs[0]["Fn::Sub"][1]["Env"]["Fn::Select"][0] == slot  # its own slot's environment
-        branch = {
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {"Federated": {"Ref": "OidcProviderArn"}}
+    conditions = statement["Condition"]
+    assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
+    assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    text = json.dumps(conditions)
+    assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
+    assert conditions["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        {"Fn::Sub": "repo:${GitHubRepository}:environment:${EnvironmentName}"},
+        # The branch only when given (the pipeline gives it to the first environment only).
+        {
             "Fn::If": [
                 "HasBranch",
                 {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"},
                 {"Ref": "AWS::NoValue"},
             ]
-        }
-        assert subs[1:] == ([branch] if slot == 0 else []), name  # the branch: the first environment's role only
+        },
+    ]
+    assert environment["Conditions"]["HasBranch"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DeployBranch"}, ""]}]}
+
+
+def test_deploy_role_passes_only_its_own_execution_role(environment):
+    text = json.dumps(environment["Resources"]["DeployRole"])
+    (statement,) = [
+        s
+        for p in environment["Resources"]["DeployRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in as_list(s["Action"])
+    ]
+    assert statement["Resource"] == {"Fn::GetAtt": ["ExecutionRole", "Arn"]}
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+    assert text.count("iam:") == 2  # PassRole and its iam:PassedToService key: no other IAM action
+
+
+def test_execution_roles_are_scoped_to_their_own_environment(environment):
+    role = environment["Resources"]["ExecutionRole"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert "ManagedPolicyArns" not in role["Properties"]
+    allows_seen = 0
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Resource"] != "*"
+            if statement["Effect"] != "Allow" or as_list(statement["Action"]) == ["logs:DescribeLogGroups"]:
+                continue
+            allows_seen += 1
+            # Every Allow names its own environment: ProjectName-ENV-... or artifacts/ENV/ of the artifact bucket.
+            for resource in as_list(statement["Resource"]):
+                text = resource["Fn::Sub"]
+                assert "${ProjectName}-${EnvironmentName}-" in text or text.startswith(
+                    "arn:${AWS::Partition}:s3:::${ArtifactBucketName}/artifacts/${EnvironmentName}/"
+                ), statement["Sid"]
+                assert "*" not in text or text.endswith(("-FunctionRole-*", "-FailureQueue-*", ":*", "/*"))
+            if any(a.startswith("iam:") and a != "iam:PassRole" for a in as_list(statement["Action"])):
+                # Creating or changing what a role may do: only with the account's boundary on it.
+                writes = {
+                    "iam:CreateRole",
+                    "iam:PutRolePolicy",
+                    "iam:DeleteRolePolicy",
+                    "iam:PutRolePermissionsBoundary",
+                }
+                if writes & set(as_list(statement["Action"])):
+                    assert set(as_list(statement["Action"])) == writes
+                    assert statement["Condition"] == {
+                        "StringEquals": {"iam:PermissionsBoundary": {"Ref": "PermissionsBoundaryArn"}}
+                    }
+    assert allows_seen >= 6
 
 
 # --- what the pipeline calls on --target aws, and what a deploy role allows ------------------------------------
 # Every boto3 call pipeline/*.py makes during `invoke package deploy verify --target aws` (the deploy workflow),
 # with the IAM actions AWS authorizes it by and an example resource. {env} is the role's own environment, and
-# {execution_role} that environment's execution role (the ExecutionRoleArns output).
+# {execution_role} that environment's execution role (the ExecutionRoleArn output of its PROJECT-bootstrap-ENV).
 # Where a call needs more than its own action, the extra ones are listed with why.
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/0a1b2c3d"
 BOOTSTRAP_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-bootstrap/0f1e2d3c"
+ENVIRONMENT_BOOTSTRAP_STACK = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-bootstrap-{env}/1a2b"
+)
 ARTIFACTS = "arn:aws:s3:::s3-lambda-gitops-artifacts-123456789012-us-east-1"
 UPLOADS = "arn:aws:s3:::s3-lambda-gitops-{env}-123456789012-us-east-1"
 LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/s3-lambda-gitops-{env}-handler"
 PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]]]] = {
     # aws.Cloud.identity (the banner)
     ("sts", "get_caller_identity"): [("sts:GetCallerIdentity", "*", {})],
-    # destination.bootstrap_outputs (the bootstrap stack), cfn.describe_stack and cfn.watch (its own stack)
+    # destination: the outputs of the account's bootstrap stack and of its environment's; cfn.describe_stack and
+    # cfn.watch (its own stack)
     ("cloudformation", "describe_stacks"): [
         ("cloudformation:DescribeStacks", BOOTSTRAP_STACK, {}),
+        ("cloudformation:DescribeStacks", ENVIRONMENT_BOOTSTRAP_STACK, {}),
         ("cloudformation:DescribeStacks", STACK, {}),
     ],
     # package._exists: ListBucket makes a missing key a 404 instead of a 403
@@ -598,33 +664,24 @@ def test_the_call_table_is_every_boto3_call_of_the_pipeline():
     assert found == set(PIPELINE_CALLS_ON_AWS) | set(NOT_CALLED_BY_A_DEPLOY_ROLE)
 
 
-def _rendered_deploy_roles(environments: str = "staging,production") -> dict[str, list[dict[str, Any]]]:
-    from test_trust_policy import deploy_roles, rendered_bootstrap, role_policies
+def _rendered_stacks(environments: list[str]) -> dict[str, dict[str, Any]]:
+    from test_trust_policy import rendered_environments
 
-    return {
-        env: role_policies(props)
-        for env, props in deploy_roles(rendered_bootstrap({"DeployEnvironments": environments})).items()
-    }
+    return rendered_environments(environments)
 
 
-def _rendered_execution_role_arns(environments: str) -> dict[str, str]:
-    from test_trust_policy import rendered_bootstrap
-
-    outputs = rendered_bootstrap({"DeployEnvironments": environments})["Outputs"]
-    return dict(pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(","))
-
-
-@pytest.mark.parametrize("environments", ["staging,production", "dev,qa,staging,preprod,production"])
+@pytest.mark.parametrize("environments", [["staging", "production"], ["dev", "qa", "staging", "preprod", "production"]])
 def test_deploy_roles_allow_exactly_what_the_pipeline_calls(environments):
-    from test_trust_policy import allows
+    from test_trust_policy import allows, role_policies
 
     needed = {action for calls in PIPELINE_CALLS_ON_AWS.values() for action, _, _ in calls}
-    execution_roles = _rendered_execution_role_arns(environments)
-    for env, policy in _rendered_deploy_roles(environments).items():
+    for env, stack in _rendered_stacks(environments).items():
+        policy = role_policies(stack["DeployRole"]["Properties"])
+        execution_role = stack["Outputs"]["ExecutionRoleArn"]
         # Every call the pipeline makes is allowed, on its own environment's resources.
         for call, checks in PIPELINE_CALLS_ON_AWS.items():
             for action, resource, context in checks:
-                resource = resource.format(env=env, sha="ab12" * 16, execution_role=execution_roles[env])
+                resource = resource.format(env=env, sha="ab12" * 16, execution_role=execution_role)
                 assert allows(policy, action, resource, context), (env, call, action, resource)
         # And nothing else: every action an Allow grants is one the table needs.
         granted = {
@@ -636,35 +693,14 @@ def test_deploy_roles_allow_exactly_what_the_pipeline_calls(environments):
         }
         assert granted == needed, (env, granted ^ needed)
         assert not [a for a in granted if "*" in a]
-
-
-def test_execution_roles_are_scoped_to_their_own_environment(bootstrap):
-    roles = resources_of(bootstrap, "AWS::IAM::Role")
-    for slot, name in enumerate(_execution_role_names(bootstrap)):
-        role = roles[name]
-        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-        assert trust["Action"] == "sts:AssumeRole"
-        assert "ManagedPolicyArns" not in role["Properties"]
-        for policy in role["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                assert statement["Resource"] != "*"
-                if statement["Effect"] != "Allow" or as_list(statement["Action"]) == ["logs:DescribeLogGroups"]:
-                    continue
-                # Every Allow names its own slot's environment: ProjectName-ENV-... or artifacts/ENV/.
-                for resource in as_list(statement["Resource"]):
-                    text, variables = resource["Fn::Sub"]
-                    assert variables["Env"]["Fn::Select"][0] == slot, (name, statement["Sid"])
-                    assert "${ProjectName}-${Env}-" in text or text.startswith(
-                        "${ArtifactBucket.Arn}/artifacts/${Env}/"
-                    )
-                    assert "*" not in text or text.endswith(("-FunctionRole-*", "-FailureQueue-*", ":*", "/*"))
-
-
-def test_artifact_bucket_is_retained_and_expires_old_artifacts(bootstrap):
-    name = bootstrap["Outputs"]["ArtifactBucketName"]["Value"]["Ref"]
-    bucket = bootstrap["Resources"][name]
-    assert bucket["DeletionPolicy"] == "Retain"
-    rules = _rules(bucket["Properties"])
-    assert any(r.get("Prefix") == "artifacts/" and r.get("ExpirationInDays") for r in rules)
-    assert any("NoncurrentVersionExpiration" in r for r in rules)
+        # The other way round: no call of the table reaches another environment's resources.
+        for other in environments:
+            if other == env:
+                continue
+            other_role = _rendered_stacks([other])[other]["Outputs"]["ExecutionRoleArn"]
+            for call, checks in PIPELINE_CALLS_ON_AWS.items():
+                for action, resource, context in checks:
+                    if "{env}" not in resource and "{execution_role}" not in resource:
+                        continue  # the caller identity, the artifact bucket listing, the account's bootstrap stack
+                    resource = resource.format(env=other, sha="ab12" * 16, execution_role=other_role)
+                    assert not allows(policy, action, resource, context), (env, other, call, action, resource)

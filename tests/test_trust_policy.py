@@ -1,13 +1,16 @@
 """The deploy roles' trust policies against sample GitHub OIDC token claims, and what the bootstrap's policies allow.
 
-Each deploy environment has its own deploy role and its own CloudFormation execution role. Every deploy role is
-checked: it is assumable by its own environment's token (and the first one by the branch's), and by nothing else.
-The identity policies of the deploy roles, the execution roles and the permissions boundary are evaluated too: a
-deploy role acts on its own stack and artifact prefixes only and passes only its own execution role; an execution
-role acts on its own environment's stack resources and code only, and creates no role without the boundary.
+The bootstrap is two templates: bootstrap.yaml once per account (stack PROJECT-bootstrap: OIDC provider, artifact
+bucket, permissions boundary), then bootstrap-environment.yaml once per deploy environment (stack
+PROJECT-bootstrap-ENV: its deploy role and its CloudFormation execution role), fed the first one's outputs. Every
+environment's deploy role is checked: it is assumable by its own environment's token (and, in the first
+environment only, by the deploy branch's), and by nothing else. The identity policies of the deploy roles, the
+execution roles and the permissions boundary are evaluated too: a deploy role acts on its own stack and artifact
+prefixes only and passes only its own execution role; an execution role acts on its own environment's stack
+resources and code only, and creates no role without the boundary.
 
 Two sources of the policies are checked with the same small IAM evaluator:
-- rendered from bootstrap.yaml by a minimal intrinsic-function resolver (no emulator involved), for several
+- rendered from the templates by a minimal intrinsic-function resolver (no emulator involved), for several
   parameter sets;
 - deployed to the local cloud with CloudFormation and read back with iam:GetRole/GetRolePolicy, as AWS would
   evaluate them.
@@ -29,6 +32,7 @@ from cfnlint.decode import cfn_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = ROOT / "cloudformation" / "bootstrap.yaml"
+ENVIRONMENT = ROOT / "cloudformation" / "bootstrap-environment.yaml"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
@@ -182,7 +186,7 @@ def test_policy_evaluator_semantics():
     assert not allows([document], "iam:CreateRole", role)  # no boundary in the request
 
 
-# --- rendering bootstrap.yaml without an emulator -------------------------------------------------------------
+# --- rendering the bootstrap templates without an emulator ----------------------------------------------------
 
 BOOTSTRAP_STACK = "s3-lambda-gitops-bootstrap"
 
@@ -193,7 +197,7 @@ def _physical(stack: str, logical: str) -> str:
 
 
 def render(template: dict[str, Any], parameters: dict[str, str], stack: str = BOOTSTRAP_STACK) -> dict[str, Any]:
-    """Resolve the intrinsics bootstrap.yaml uses, as CloudFormation would, into plain resource properties.
+    """Resolve the intrinsics the bootstrap templates use, as CloudFormation would, into plain resource properties.
 
     The result maps each created resource to its type and properties, and holds the outputs under "Outputs".
     Refs and GetAtts resolve to realistic values: an IAM role to its ARN with a generated name, a managed
@@ -203,6 +207,9 @@ def render(template: dict[str, Any], parameters: dict[str, str], stack: str = BO
     for name, spec in template["Parameters"].items():
         raw = parameters.get(name, spec.get("Default"))
         assert raw is not None, f"parameter {name} needs a value"
+        if "AllowedPattern" in spec:  # CloudFormation refuses the stack before anything changes
+            for item in raw.split(",") if spec["Type"] == "CommaDelimitedList" else [raw]:
+                assert re.fullmatch(spec["AllowedPattern"], item), f"{name}={item!r} breaks {spec['AllowedPattern']}"
         values[name] = raw.split(",") if spec["Type"] == "CommaDelimitedList" else raw
     values.update(
         {
@@ -283,46 +290,59 @@ def render(template: dict[str, Any], parameters: dict[str, str], stack: str = BO
     return rendered
 
 
-def rendered_bootstrap(parameters: dict[str, str]) -> dict[str, Any]:
-    return render(cfn_yaml.loads(BOOTSTRAP.read_text()), {**PARAMETERS, **parameters})
+PROJECT = "s3-lambda-gitops"
+PARAMETERS = {"GitHubRepository": REPO}
+DEFAULT_ENVIRONMENTS = ["staging", "production"]
+FIVE_ENVIRONMENTS = ["dev", "qa", "staging", "preprod", "production"]
 
 
-def deploy_roles(rendered: dict[str, Any], output: str = "DeployRoleArns") -> dict[str, dict[str, Any]]:
-    """Environment -> rendered deploy role properties, found through the DeployRoleArns output (in its order)."""
-    by_arn = {
-        f"arn:aws:iam::{ACCOUNT}:role/{res['Properties'].get('RoleName', _physical(BOOTSTRAP_STACK, name))}": res
-        for name, res in rendered.items()
-        if name != "Outputs" and res["Type"] == "AWS::IAM::Role"
+def rendered_base(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """bootstrap.yaml, rendered as stack PROJECT-bootstrap."""
+    parameters = {"ProjectName": PROJECT, **(parameters or {})}
+    return render(cfn_yaml.loads(BOOTSTRAP.read_text()), parameters, f"{parameters['ProjectName']}-bootstrap")
+
+
+def rendered_environment(env: str, base: dict[str, Any], **parameters: str) -> dict[str, Any]:
+    """bootstrap-environment.yaml for ``env``, fed the base stack's outputs, rendered as PROJECT-bootstrap-ENV."""
+    values = {
+        "ProjectName": PROJECT,
+        **PARAMETERS,
+        "EnvironmentName": env,
+        "OidcProviderArn": base["Outputs"]["OidcProviderArn"],
+        "ArtifactBucketName": base["Outputs"]["ArtifactBucketName"],
+        "PermissionsBoundaryArn": base["Outputs"]["PermissionsBoundaryArn"],
+        **parameters,
     }
-    pairs = [pair.split("=", 1) for pair in rendered["Outputs"][output].split(",") if pair]
-    return {env: by_arn[arn]["Properties"] for env, arn in pairs}
+    return render(cfn_yaml.loads(ENVIRONMENT.read_text()), values, f"{values['ProjectName']}-bootstrap-{env}")
 
 
-def execution_roles(rendered: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Environment -> rendered execution role properties, through the ExecutionRoleArns output (in its order)."""
-    return deploy_roles(rendered, "ExecutionRoleArns")
+def rendered_environments(
+    environments: list[str] = DEFAULT_ENVIRONMENTS, branch: str = "main", base: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Environment -> its rendered stack, as `invoke bootstrap` deploys them: the branch to the first one only."""
+    rendered = rendered_base(base)
+    return {
+        env: rendered_environment(env, rendered, **({"DeployBranch": branch} if i == 0 and branch else {}))
+        for i, env in enumerate(environments)
+    }
 
 
-def rendered_trusts(parameters: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+def deploy_roles(stacks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Environment -> rendered deploy role properties."""
+    return {env: stack["DeployRole"]["Properties"] for env, stack in stacks.items()}
+
+
+def execution_roles(stacks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Environment -> rendered execution role properties."""
+    return {env: stack["ExecutionRole"]["Properties"] for env, stack in stacks.items()}
+
+
+def rendered_trusts(environments: list[str] = DEFAULT_ENVIRONMENTS, **options: Any) -> dict[str, dict[str, Any]]:
     """Environment -> the trust policy of its deploy role."""
-    roles = deploy_roles(rendered_bootstrap(parameters or {}))
-    return {env: props["AssumeRolePolicyDocument"] for env, props in roles.items()}
-
-
-def rendered_trust(parameters: dict[str, str]) -> dict[str, Any]:
-    """The trust policy of the role the DeployRoleArn output names (the first environment's)."""
-    rendered = rendered_bootstrap(parameters)
-    (first,) = [
-        env
-        for env, props in deploy_roles(rendered).items()
-        if _arn_of(rendered, props) == rendered["Outputs"]["DeployRoleArn"]
-    ]
-    return rendered_trusts(parameters)[first]
-
-
-def _arn_of(rendered: dict[str, Any], props: dict[str, Any]) -> str:
-    (name,) = [n for n, res in rendered.items() if n != "Outputs" and res.get("Properties") is props]
-    return f"arn:aws:iam::{ACCOUNT}:role/{_physical(BOOTSTRAP_STACK, name)}"
+    return {
+        env: props["AssumeRolePolicyDocument"]
+        for env, props in deploy_roles(rendered_environments(environments, **options)).items()
+    }
 
 
 def claims(sub: str | None, aud: str | None = "sts.amazonaws.com") -> dict[str, str]:
@@ -354,8 +374,6 @@ DENIED_ALWAYS = {
     "a wildcard sub": "*",
     "an empty sub": "",
 }
-PARAMETERS = {"GitHubRepository": REPO}
-DEFAULT_ENVIRONMENTS = ["staging", "production"]
 
 
 def expected_subs(environments: list[str], env: str, branch: str | None = "main") -> set[str]:
@@ -366,12 +384,35 @@ def expected_subs(environments: list[str], env: str, branch: str | None = "main"
     return subs
 
 
-def test_one_role_per_environment_in_order():
-    rendered = rendered_bootstrap({})
-    assert list(deploy_roles(rendered)) == DEFAULT_ENVIRONMENTS
-    assert rendered_trust({}) == rendered_trusts()["staging"]  # DeployRoleArn is the first environment's role
-    arns = [pair.split("=", 1)[1] for pair in rendered["Outputs"]["DeployRoleArns"].split(",")]
-    assert len(set(arns)) == 2 and rendered["Outputs"]["DeployRoleArn"] == arns[0]
+def test_one_stack_and_role_pair_per_environment():
+    stacks = rendered_environments()
+    assert list(stacks) == DEFAULT_ENVIRONMENTS
+    for env, stack in stacks.items():
+        assert set(stack) == {"DeployRole", "ExecutionRole", "Outputs"}, env
+        assert stack["Outputs"] == {
+            "DeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(f'{PROJECT}-bootstrap-{env}', 'DeployRole')}",
+            "ExecutionRoleArn": (
+                f"arn:aws:iam::{ACCOUNT}:role/{_physical(f'{PROJECT}-bootstrap-{env}', 'ExecutionRole')}"
+            ),
+        }
+    arns = [stack["Outputs"]["DeployRoleArn"] for stack in stacks.values()]
+    assert len(set(arns)) == 2
+
+
+def test_the_base_stack_holds_no_role():
+    base = rendered_base()
+    assert sorted(res["Type"] for name, res in base.items() if name != "Outputs") == [
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::OIDCProvider",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+    ]
+    boundary = _physical(f"{PROJECT}-bootstrap", "AppPermissionsBoundary")
+    assert base["Outputs"] == {
+        "ArtifactBucketName": f"{PROJECT}-artifacts-{ACCOUNT}-{REGION}",
+        "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/{boundary}",
+        "OidcProviderArn": PROVIDER_ARN,
+    }
 
 
 @pytest.mark.parametrize("env", DEFAULT_ENVIRONMENTS)
@@ -408,15 +449,18 @@ def test_every_role_needs_the_github_provider(env):
     assert not may_assume(rendered_trusts()[env], other, claims(env_sub(env)))
 
 
-def test_environments_only_when_the_branch_is_empty():
-    trusts = rendered_trusts({"DeployBranch": ""})
-    for env, trust in trusts.items():
-        assert may_assume(trust, PROVIDER_ARN, claims(env_sub(env)))
+def test_environment_only_when_no_branch_is_given():
+    base = rendered_base()
+    for stack in (rendered_environment("staging", base), rendered_environment("staging", base, DeployBranch="")):
+        trust = stack["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+        (statement,) = trust["Statement"]
+        assert statement["Condition"]["StringEquals"][SUB] == [env_sub("staging")]
+        assert may_assume(trust, PROVIDER_ARN, claims(env_sub("staging")))
         assert not may_assume(trust, PROVIDER_ARN, claims(BRANCH_SUB))
 
 
-def test_only_the_configured_environments_and_branch():
-    trusts = rendered_trusts({"DeployEnvironments": "staging", "DeployBranch": "release"})
+def test_only_the_configured_environment_and_branch():
+    trusts = rendered_trusts(["staging"], branch="release")
     assert list(trusts) == ["staging"]
     trust = trusts["staging"]
     assert may_assume(trust, PROVIDER_ARN, claims(env_sub("staging")))
@@ -425,33 +469,49 @@ def test_only_the_configured_environments_and_branch():
     assert not may_assume(trust, PROVIDER_ARN, claims(BRANCH_SUB))
 
 
-def test_the_branch_goes_to_whichever_environment_is_first():
-    trusts = rendered_trusts({"DeployEnvironments": "production,staging"})
+def test_the_branch_goes_to_whichever_environment_is_given_it():
+    trusts = rendered_trusts(["production", "staging"])
     assert may_assume(trusts["production"], PROVIDER_ARN, claims(BRANCH_SUB))
     assert not may_assume(trusts["staging"], PROVIDER_ARN, claims(BRANCH_SUB))
 
 
-def test_five_environments_fill_every_slot():
-    names = ["dev", "qa", "staging", "preprod", "production"]
-    trusts = rendered_trusts({"DeployEnvironments": ",".join(names), "DeployBranch": ""})
-    assert list(trusts) == names
+def test_five_environments_each_trust_their_own_only():
+    trusts = rendered_trusts(FIVE_ENVIRONMENTS, branch="")
+    assert list(trusts) == FIVE_ENVIRONMENTS
     for name, trust in trusts.items():
         (statement,) = trust["Statement"]
         assert statement["Condition"]["StringEquals"][SUB] == [env_sub(name)]
-        for other in names:
+        for other in FIVE_ENVIRONMENTS:
             assert may_assume(trust, PROVIDER_ARN, claims(env_sub(other))) == (other == name), (name, other)
 
 
 def test_existing_provider_is_trusted_when_not_created():
     existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
-    trusts = rendered_trusts({"CreateOidcProvider": "false", "ExistingOidcProviderArn": existing})
-    for env, trust in trusts.items():
+    base = {"CreateOidcProvider": "false", "ExistingOidcProviderArn": existing}
+    assert "GitHubOidcProvider" not in rendered_base(base)
+    for env, trust in rendered_trusts(base=base).items():
         assert may_assume(trust, existing, claims(env_sub(env)))
 
 
-# --- what each deploy role, the execution role and the boundary allow (rendered) -------------------------------
+@pytest.mark.parametrize(
+    "name", ["bootstrap", "bootstrap-staging", "bootstrapx", "", "*", "staging/x", "sta ging", "a" * 101]
+)
+def test_unusable_environment_names_are_refused(name):
+    """bootstrap...: the app stack would be a bootstrap stack; the rest: not a GitHub environment name we accept."""
+    with pytest.raises(AssertionError, match="EnvironmentName"):
+        rendered_environment(name, rendered_base())
 
-PROJECT = "s3-lambda-gitops"
+
+def test_artifacts_is_refused_by_a_rule():
+    # Rules are not rendered here (nor enforced by the local cloud): check the assertion itself.
+    template = cfn_yaml.loads(ENVIRONMENT.read_text())
+    asserts = [a["Assert"] for rule in template["Rules"].values() for a in rule["Assertions"]]
+    for reserved in ("artifacts", "bootstrap"):
+        assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "EnvironmentName"}, reserved]}]} in asserts, reserved
+    assert all("RuleCondition" not in rule for rule in template["Rules"].values())
+
+
+# --- what each deploy role, the execution role and the boundary allow (rendered) -------------------------------
 
 
 def stack_arn(env: str, stack_id: str = "0a1b2c3d") -> str:
@@ -550,11 +610,9 @@ STACK_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, ["dev", "qa", "staging", "preprod", "production"]])
+@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, FIVE_ENVIRONMENTS])
 def test_a_deploy_role_acts_on_its_own_environment_only(environments):
-    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
-    bootstrap_stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{BOOTSTRAP_STACK}/0f1e2d3c"  # AWS::StackId
-    for env, props in deploy_roles(rendered).items():
+    for env, props in deploy_roles(rendered_environments(environments)).items():
         policy = role_policies(props)
         assert allows(policy, "cloudformation:ExecuteChangeSet", stack_arn(env))
         assert allows(policy, "s3:PutObject", f"{uploads_bucket(env)}/verify/marker.txt")
@@ -564,21 +622,42 @@ def test_a_deploy_role_acts_on_its_own_environment_only(environments):
                 continue
             for action in STACK_ACTIONS:
                 assert not allows(policy, action, stack_arn(other)), (env, action, other)
+                assert not allows(policy, action, stack_arn(f"bootstrap-{other}")), (env, action, other)
             for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
                 assert not allows(policy, action, f"{uploads_bucket(other)}/verify/marker.txt"), (env, other)
             assert not allows(policy, "s3:ListBucketVersions", uploads_bucket(other), {"s3:prefix": "verify/x"})
             assert not allows(policy, "s3:GetBucketNotification", uploads_bucket(other))
             assert not allows(policy, "logs:FilterLogEvents", log_group(other))
             assert not allows(policy, "logs:FilterLogEvents", f"{log_group(other)}:*")
-        # The bootstrap stack: its outputs are readable, nothing else.
-        assert allows(policy, "cloudformation:DescribeStacks", bootstrap_stack)
-        for action in STACK_ACTIONS:
-            if action != "cloudformation:DescribeStacks":
-                assert not allows(policy, action, bootstrap_stack), (env, action)
+        # The account's bootstrap stack and its own environment's: their outputs are readable, nothing else.
+        for bootstrap_stack in (stack_arn("bootstrap"), stack_arn(f"bootstrap-{env}")):
+            assert allows(policy, "cloudformation:DescribeStacks", bootstrap_stack)
+            for action in STACK_ACTIONS:
+                if action != "cloudformation:DescribeStacks":
+                    assert not allows(policy, action, bootstrap_stack), (env, action)
         # A stack whose name merely starts with its own: not its stack.
         assert not allows(policy, "cloudformation:ExecuteChangeSet", stack_arn(f"{env}-evil"))
         assert not allows(policy, "s3:PutObject", f"{uploads_bucket(env)}/other/key")
         check_artifact_prefixes(policy, env, environments)
+
+
+def test_the_deploy_role_never_changes_a_bootstrap_stack():
+    """Explicit denies: even an Allow added later could not change a bootstrap stack, this one included."""
+    (policy,) = role_policies(deploy_roles(rendered_environments(["staging"]))["staging"])
+    (deny,) = [s for s in policy["Statement"] if s["Sid"] == "NeverTouchTheBootstrapStacks"]
+    assert deny["Effect"] == "Deny"
+    own = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{PROJECT}-bootstrap-staging/0f1e2d3c"  # AWS::StackId
+    for stack in (stack_arn("bootstrap"), stack_arn("bootstrap-staging"), stack_arn("bootstrap-production"), own):
+        for action in STACK_ACTIONS:
+            if action not in (
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:GetTemplate",
+                "cloudformation:CreateStack",
+            ):
+                assert _statement_matches(deny, action, stack, {}), (stack, action)
+    assert not _statement_matches(deny, "cloudformation:ExecuteChangeSet", stack_arn("staging"), {})
 
 
 def check_artifact_prefixes(policy: list[dict[str, Any]], env: str, environments: list[str], project=PROJECT) -> None:
@@ -594,22 +673,22 @@ def check_artifact_prefixes(policy: list[dict[str, Any]], env: str, environments
         assert not allows(policy, "s3:DeleteObject", artifact_object(prefix, env, project)), env
 
 
-@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, ["dev", "qa", "staging", "preprod", "production"]])
+@pytest.mark.parametrize("environments", [DEFAULT_ENVIRONMENTS, FIVE_ENVIRONMENTS])
 def test_a_deploy_role_passes_only_its_own_execution_role_to_cloudformation(environments):
-    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
-    executions = dict(pair.split("=", 1) for pair in rendered["Outputs"]["ExecutionRoleArns"].split(","))
-    assert list(executions) == environments and len(set(executions.values())) == len(environments)
-    assert rendered["Outputs"]["ExecutionRoleArn"] == executions[environments[0]]
+    stacks = rendered_environments(environments)
+    executions = {env: stack["Outputs"]["ExecutionRoleArn"] for env, stack in stacks.items()}
+    deploys = {env: stack["Outputs"]["DeployRoleArn"] for env, stack in stacks.items()}
+    assert len(set(executions.values())) == len(environments)
     to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
-    for env, props in deploy_roles(rendered).items():
+    for env, props in deploy_roles(stacks).items():
         policy = role_policies(props)
         assert allows(policy, "iam:PassRole", executions[env], to_cfn)
         assert not allows(policy, "iam:PassRole", executions[env], {"iam:PassedToService": "lambda.amazonaws.com"})
         for other_env, other in executions.items():
             if other_env != env:
                 assert not allows(policy, "iam:PassRole", other, to_cfn), (env, other_env)
-        for other_env, other in deploy_roles(rendered).items():
-            assert not allows(policy, "iam:PassRole", _arn_of(rendered, other), to_cfn), (env, other_env)
+        for other_env, other in deploys.items():
+            assert not allows(policy, "iam:PassRole", other, to_cfn), (env, other_env)
         for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy"):
             assert not allows(policy, action, f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-{env}-x"), action
 
@@ -618,18 +697,20 @@ def test_a_deploy_role_passes_only_its_own_execution_role_to_cloudformation(envi
     "environments",
     [
         DEFAULT_ENVIRONMENTS,
-        ["dev", "qa", "staging", "preprod", "production"],
+        FIVE_ENVIRONMENTS,
         # Names that extend one another: prod's patterns must not reach prod-eu's resources, nor the reverse.
-        # (The one limit, stated in bootstrap.yaml: no environment named ENV-FunctionRole... or ENV-FailureQueue...)
+        # (The one limit, stated in bootstrap-environment.yaml: no environment named ENV-FunctionRole... or
+        # ENV-FailureQueue...)
         ["prod", "prod-eu", "prod.eu", "prod-eu-2", "p"],
     ],
 )
 def test_an_execution_role_acts_on_its_own_environment_only(environments):
-    rendered = rendered_bootstrap({"DeployEnvironments": ",".join(environments)})
-    roles = execution_roles(rendered)
+    stacks = rendered_environments(environments)
+    roles = execution_roles(stacks)
     assert list(roles) == environments
     check_execution_roles_isolated(
-        {env: role_policies(props) for env, props in roles.items()}, rendered["Outputs"]["PermissionsBoundaryArn"]
+        {env: role_policies(props) for env, props in roles.items()},
+        rendered_base()["Outputs"]["PermissionsBoundaryArn"],
     )
     for env, props in roles.items():
         assert props["AssumeRolePolicyDocument"]["Statement"] == [
@@ -643,25 +724,23 @@ ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 @pytest.fixture(scope="module")
-def bootstrap_rendered() -> dict[str, Any]:
-    return rendered_bootstrap({})
+def base_rendered() -> dict[str, Any]:
+    return rendered_base()
 
 
 @pytest.fixture(scope="module")
-def execution_policy(bootstrap_rendered) -> list[dict[str, Any]]:
-    arn = bootstrap_rendered["Outputs"]["ExecutionRoleArn"]
-    (props,) = [
-        res["Properties"]
-        for name, res in bootstrap_rendered.items()
-        if name != "Outputs"
-        and res["Type"] == "AWS::IAM::Role"
-        and _arn_of(bootstrap_rendered, res["Properties"]) == arn
-    ]
-    return role_policies(props)
+def stacks_rendered() -> dict[str, dict[str, Any]]:
+    return rendered_environments()
 
 
-def test_the_execution_role_creates_roles_only_with_the_boundary(bootstrap_rendered, execution_policy):
-    boundary = bootstrap_rendered["Outputs"]["PermissionsBoundaryArn"]
+@pytest.fixture(scope="module")
+def execution_policy(stacks_rendered) -> list[dict[str, Any]]:
+    """The first (staging) environment's execution role."""
+    return role_policies(stacks_rendered["staging"]["ExecutionRole"]["Properties"])
+
+
+def test_the_execution_role_creates_roles_only_with_the_boundary(base_rendered, stacks_rendered, execution_policy):
+    boundary = base_rendered["Outputs"]["PermissionsBoundaryArn"]
     with_boundary = {"iam:PermissionsBoundary": boundary}
     for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"):
         assert allows(execution_policy, action, FUNCTION_ROLE, with_boundary), action
@@ -679,19 +758,18 @@ def test_the_execution_role_creates_roles_only_with_the_boundary(bootstrap_rende
         "iam:DeletePolicyVersion",
     ):
         assert not allows(execution_policy, action, boundary), action
-    # Roles outside the project, and the bootstrap's own roles, are out of reach.
+    # Roles outside the project, and the bootstrap's own roles (every environment's), are out of reach.
     assert not allows(execution_policy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/admin", with_boundary)
-    for name, res in bootstrap_rendered.items():
-        if name != "Outputs" and res["Type"] == "AWS::IAM::Role":
-            arn = _arn_of(bootstrap_rendered, res["Properties"])
+    for env, stack in stacks_rendered.items():
+        for arn in stack["Outputs"].values():
             for action in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PassRole"):
                 assert not allows(
                     execution_policy, action, arn, {**with_boundary, "iam:PassedToService": "lambda.amazonaws.com"}
-                ), (name, action)
+                ), (env, arn, action)
 
 
-def test_the_execution_role_never_manages_the_artifact_bucket(bootstrap_rendered, execution_policy):
-    artifact_bucket = f"arn:aws:s3:::{bootstrap_rendered['Outputs']['ArtifactBucketName']}"
+def test_the_execution_role_never_manages_the_artifact_bucket(base_rendered, execution_policy):
+    artifact_bucket = f"arn:aws:s3:::{base_rendered['Outputs']['ArtifactBucketName']}"
     assert artifact_bucket == f"arn:aws:s3:::{PROJECT}-artifacts-{ACCOUNT}-{REGION}"
     for action in (
         "s3:PutBucketPolicy",
@@ -707,17 +785,14 @@ def test_the_execution_role_never_manages_the_artifact_bucket(bootstrap_rendered
     ):
         assert allows(execution_policy, action, uploads_bucket("staging")), action
         assert not allows(execution_policy, action, artifact_bucket), action
-    # The first environment's role (ExecutionRoleArn) reads its own environment's code, and writes nothing.
+    # The staging execution role reads its own environment's code, and writes nothing.
     assert allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/staging/{SHA}.zip")
     assert not allows(execution_policy, "s3:GetObject", f"{artifact_bucket}/artifacts/production/{SHA}.zip")
     assert not allows(execution_policy, "s3:PutObject", f"{artifact_bucket}/artifacts/staging/{SHA}.zip")
 
 
-def test_the_boundary_allows_own_logs_and_queues_only(bootstrap_rendered):
-    (boundary,) = [
-        res for n, res in bootstrap_rendered.items() if n != "Outputs" and res["Type"] == "AWS::IAM::ManagedPolicy"
-    ]
-    policy = [boundary["Properties"]["PolicyDocument"]]
+def test_the_boundary_allows_own_logs_and_queues_only(base_rendered):
+    policy = [base_rendered["AppPermissionsBoundary"]["Properties"]["PolicyDocument"]]
     stream = f"{log_group('staging')}:log-stream:2026/01/01/[$LATEST]0123"
     assert allows(policy, "logs:PutLogEvents", stream)
     assert allows(policy, "logs:CreateLogStream", stream)
@@ -742,28 +817,11 @@ def test_the_boundary_allows_own_logs_and_queues_only(bootstrap_rendered):
 EXISTING_PROVIDER_URL = f"https://{ISSUER}"
 
 
-def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
-    """Deploy bootstrap.yaml as `invoke bootstrap` does (every parameter passed) and read the roles back.
-
-    The project name is unique per call (the local cloud is shared), so the artifact bucket and stack do not
-    collide with other tests. A resource type the local cloud cannot create yet makes the test xfail with its
-    name, so that these tests run in full as soon as localcloud supports it; any other failure fails.
-    """
-    project = f"tp{uuid.uuid4().hex[:8]}"
-    parameters = {
-        "GitHubRepository": REPO,
-        "DeployEnvironments": "staging,production",
-        "DeployBranch": "main",
-        "ProjectName": project,
-        "CreateOidcProvider": "true",
-        "ExistingOidcProviderArn": "",
-        **overrides,
-    }
-    cloudformation = client("cloudformation")
-    stack = f"{project}-bootstrap"
+def _create(cloudformation, stack: str, template: Path, parameters: dict[str, str]) -> dict[str, str]:
+    """Create a stack and wait for it; its outputs. An unsupported resource type xfails with its name."""
     cloudformation.create_stack(
         StackName=stack,
-        TemplateBody=BOOTSTRAP.read_text(),
+        TemplateBody=template.read_text(),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -783,7 +841,45 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
             pytest.xfail(f"the local cloud cannot create {', '.join(unsupported)} yet (localcloud/fixes/cfn_*)")
         reasons = [(e["LogicalResourceId"], e.get("ResourceStatusReason")) for e in failed]
         pytest.fail(f"{stack}: {described['StackStatus']} {reasons}")
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
+    """Deploy the bootstrap as `invoke bootstrap` does and read the roles back.
+
+    bootstrap.yaml as PROJECT-bootstrap (every parameter passed), then bootstrap-environment.yaml as
+    PROJECT-bootstrap-ENV for staging and production with the base stack's outputs, the branch to staging only.
+    The project name is unique per call (the local cloud is shared), so the artifact bucket and stacks do not
+    collide with other tests. A resource type the local cloud cannot create yet makes the test xfail with its
+    name, so that these tests run in full as soon as localcloud supports it; any other failure fails.
+    """
+    project = f"tp{uuid.uuid4().hex[:8]}"
+    parameters = {"ProjectName": project, "CreateOidcProvider": "true", "ExistingOidcProviderArn": "", **overrides}
+    cloudformation = client("cloudformation")
+    stack = f"{project}-bootstrap"
+    stacks = [stack]
+    outputs = _create(cloudformation, stack, BOOTSTRAP, parameters)
+    environment_outputs = {}
+    try:
+        for i, env in enumerate(DEFAULT_ENVIRONMENTS):
+            stacks.append(f"{project}-bootstrap-{env}")
+            environment_outputs[env] = _create(
+                cloudformation,
+                stacks[-1],
+                ENVIRONMENT,
+                {
+                    "ProjectName": project,
+                    "EnvironmentName": env,
+                    "GitHubRepository": REPO,
+                    "DeployBranch": "main" if i == 0 else "",
+                    "OidcProviderArn": outputs["OidcProviderArn"],
+                    "ArtifactBucketName": outputs["ArtifactBucketName"],
+                    "PermissionsBoundaryArn": outputs["PermissionsBoundaryArn"],
+                },
+            )
+    except BaseException:
+        delete_stacks(client, stacks)
+        raise
     iam = client("iam")
 
     def role(arn: str) -> dict[str, Any]:
@@ -795,18 +891,22 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         ]
         return found
 
-    pairs = [pair.split("=", 1) for pair in outputs["DeployRoleArns"].split(",")]
-    execution_pairs = [pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(",")]
     return {
         "stack": stack,
+        "stacks": stacks,
         "project": project,
         "parameters": parameters,
         "outputs": outputs,
-        "role": role(outputs["DeployRoleArn"]),
-        "roles": {env: role(arn) for env, arn in pairs},
-        "execution_role": role(outputs["ExecutionRoleArn"]),
-        "execution_roles": {env: role(arn) for env, arn in execution_pairs},
+        "environment_outputs": environment_outputs,
+        "roles": {env: role(out["DeployRoleArn"]) for env, out in environment_outputs.items()},
+        "execution_roles": {env: role(out["ExecutionRoleArn"]) for env, out in environment_outputs.items()},
     }
+
+
+def delete_stacks(client, stacks: list[str]) -> None:
+    """The environment stacks first, then the base stack (its artifact bucket is retained, as on AWS)."""
+    for stack in reversed(stacks):
+        client("cloudformation").delete_stack(StackName=stack)
 
 
 def github_providers(client) -> list[str]:
@@ -825,14 +925,14 @@ def created(client):
     """A fresh account: the bootstrap creates the GitHub OIDC provider itself (CreateOidcProvider=true).
 
     An account holds one provider per URL, so this needs the shared local cloud's account to have none yet
-    (tests that create one delete their stack). Class-scoped: the stack, and the provider with it, is deleted
+    (tests that create one delete their stack). Class-scoped: the stacks, and the provider with them, are deleted
     before the module's ``deployed`` fixture runs.
     """
     if github_providers(client):
         pytest.skip("the shared local cloud account already has a GitHub OIDC provider (left by another test)")
     deployed = deploy_bootstrap(client)
     yield deployed
-    client("cloudformation").delete_stack(StackName=deployed["stack"])
+    delete_stacks(client, deployed["stacks"])
 
 
 class TestBootstrapCreatingTheProvider:
@@ -842,10 +942,11 @@ class TestBootstrapCreatingTheProvider:
         assert created["outputs"]["OidcProviderArn"] == provider
         got = client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=provider)
         assert got["ClientIDList"] == ["sts.amazonaws.com"]
-        trust = created["role"]["AssumeRolePolicyDocument"]
-        assert _provider_of(trust) == provider
-        assert may_assume(trust, provider, claims(f"repo:{REPO}:environment:staging"))
-        assert not may_assume(trust, provider, claims(f"repo:{REPO}:pull_request"))
+        for env, role in created["roles"].items():
+            trust = role["AssumeRolePolicyDocument"]
+            assert _provider_of(trust) == provider
+            assert may_assume(trust, provider, claims(env_sub(env)))
+            assert not may_assume(trust, provider, claims(f"repo:{REPO}:pull_request"))
 
 
 @pytest.fixture(scope="module")
@@ -860,7 +961,7 @@ def deployed(client):
     provider = existing[0] if existing else made
     result = deploy_bootstrap(client, CreateOidcProvider="false", ExistingOidcProviderArn=provider)
     yield {**result, "provider": provider}
-    client("cloudformation").delete_stack(StackName=result["stack"])
+    delete_stacks(client, result["stacks"])
     if made:
         client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=made)
 
@@ -882,32 +983,24 @@ def _document(value: Any) -> dict[str, Any]:
 
 def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
     outputs = deployed["outputs"]
-    assert {
-        "DeployRoleArn",
-        "DeployRoleArns",
-        "ArtifactBucketName",
-        "ExecutionRoleArn",
-        "ExecutionRoleArns",
-        "PermissionsBoundaryArn",
-        "OidcProviderArn",
-    } == set(outputs)
-    assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["DeployRoleArn"])
-    assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", outputs["ExecutionRoleArn"])
+    assert set(outputs) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
     assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", outputs["PermissionsBoundaryArn"])
     client("iam").get_policy(PolicyArn=outputs["PermissionsBoundaryArn"])
-    assert list(deployed["roles"]) == DEFAULT_ENVIRONMENTS
-    assert outputs["DeployRoleArns"] == ",".join(f"{env}={r['Arn']}" for env, r in deployed["roles"].items())
-    assert deployed["roles"]["staging"]["Arn"] == outputs["DeployRoleArn"]
-    assert deployed["roles"]["staging"]["Arn"] != deployed["roles"]["production"]["Arn"]
     assert outputs["ArtifactBucketName"] == f"{deployed['project']}-artifacts-{ACCOUNT}-{REGION}"
     assert outputs["OidcProviderArn"] == deployed["provider"]
     client("s3").head_bucket(Bucket=outputs["ArtifactBucketName"])
-    # One execution role per environment, in the same order; ExecutionRoleArn is the first environment's.
-    executions = deployed["execution_roles"]
-    assert list(executions) == DEFAULT_ENVIRONMENTS
-    assert outputs["ExecutionRoleArns"] == ",".join(f"{env}={r['Arn']}" for env, r in executions.items())
-    assert executions["staging"]["Arn"] == outputs["ExecutionRoleArn"] != executions["production"]["Arn"]
-    for role in executions.values():
+    # One stack per environment, each with its own deploy and execution role.
+    assert list(deployed["environment_outputs"]) == DEFAULT_ENVIRONMENTS
+    arns = set()
+    for env, env_outputs in deployed["environment_outputs"].items():
+        assert set(env_outputs) == {"DeployRoleArn", "ExecutionRoleArn"}, env
+        for arn in env_outputs.values():
+            assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", arn)
+        assert deployed["roles"][env]["Arn"] == env_outputs["DeployRoleArn"]
+        assert deployed["execution_roles"][env]["Arn"] == env_outputs["ExecutionRoleArn"]
+        arns |= set(env_outputs.values())
+    assert len(arns) == 2 * len(DEFAULT_ENVIRONMENTS)
+    for role in deployed["execution_roles"].values():
         (trust,) = _document(role["AssumeRolePolicyDocument"])["Statement"]
         assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
     for role in deployed["roles"].values():
@@ -956,25 +1049,34 @@ def test_deployed_trust_denies_bad_tokens(deployed, env):
 def test_deployed_roles_act_on_their_own_stack_only(deployed):
     """The policies as IAM holds them, read back from the local cloud, evaluated like the rendered ones."""
     project = deployed["project"]
+
+    def stack(name: str) -> str:
+        return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{name}/1"
+
     for env, role in deployed["roles"].items():
         policy = [_document(d) for d in role["Policies"]]
-        own = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{env}/1"
-        assert allows(policy, "cloudformation:ExecuteChangeSet", own)
+        assert allows(policy, "cloudformation:ExecuteChangeSet", stack(env))
+        # Both bootstrap stacks it reads are readable, and nothing more.
+        for bootstrap_stack in (stack("bootstrap"), stack(f"bootstrap-{env}")):
+            assert allows(policy, "cloudformation:DescribeStacks", bootstrap_stack)
+            assert not allows(policy, "cloudformation:ExecuteChangeSet", bootstrap_stack)
+            assert not allows(policy, "cloudformation:DeleteStack", bootstrap_stack)
         for other in DEFAULT_ENVIRONMENTS:
             if other != env:
-                theirs = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{project}-{other}/1"
                 for action in STACK_ACTIONS:
-                    assert not allows(policy, action, theirs), (env, action)
+                    assert not allows(policy, action, stack(other)), (env, action)
+                    assert not allows(policy, action, stack(f"bootstrap-{other}")), (env, action)
         # Its own artifact prefixes only, and its own execution role only.
         check_artifact_prefixes(policy, env, DEFAULT_ENVIRONMENTS, project)
         to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
         for other, execution_role in deployed["execution_roles"].items():
             assert allows(policy, "iam:PassRole", execution_role["Arn"], to_cfn) == (other == env), (env, other)
-    execution = [_document(d) for d in deployed["execution_role"]["Policies"]]
-    function_role = f"arn:aws:iam::{ACCOUNT}:role/{project}-staging-FunctionRole-1"
     boundary = deployed["outputs"]["PermissionsBoundaryArn"]
-    assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundary})
-    assert not allows(execution, "iam:CreateRole", function_role)
+    for env, role in deployed["execution_roles"].items():
+        execution = [_document(d) for d in role["Policies"]]
+        function_role = f"arn:aws:iam::{ACCOUNT}:role/{project}-{env}-FunctionRole-1"
+        assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundary})
+        assert not allows(execution, "iam:CreateRole", function_role)
     # Each execution role, as IAM holds it: its own environment's stack resources and code, no other's.
     check_execution_roles_isolated(
         {env: [_document(d) for d in role["Policies"]] for env, role in deployed["execution_roles"].items()},

@@ -1,9 +1,10 @@
 """The project's own templates deploy on the local cloud through change sets, and a code change updates in place.
 
 cloudformation/app.yaml (bucket DependsOn a Lambda permission built from the bucket-name string, LoggingConfig on
-its own log group, EventInvokeConfig with an SQS OnFailure destination) and cloudformation/bootstrap.yaml (OIDC
-provider, roles with Fn::If/Fn::Select/Fn::Split trust conditions, artifact bucket): CREATE change set, then an
-UPDATE change set that changes the function code.
+its own log group, EventInvokeConfig with an SQS OnFailure destination): CREATE change set, then an UPDATE change
+set that changes the function code. cloudformation/bootstrap.yaml (OIDC provider, artifact bucket, permissions
+boundary) then cloudformation/bootstrap-environment.yaml once per environment, fed its outputs (deploy role with
+an Fn::If trust condition, execution role): CREATE change sets.
 """
 
 from __future__ import annotations
@@ -77,45 +78,74 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
     cf.delete_stack(StackName=stack)  # the session's local cloud is shared: leave no bucket or function behind
 
 
-def test_bootstrap_stack_deploys_with_a_scoped_trust_policy(client) -> None:
+def _document(value) -> dict:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
     cf, iam = client("cloudformation"), client("iam")
-    stack = f"bootstrap-{uuid.uuid4().hex[:8]}"
-    body = (ROOT / "cloudformation" / "bootstrap.yaml").read_text()
-    params = [
-        {"ParameterKey": "GitHubRepository", "ParameterValue": "octo/repo"},
-        {"ParameterKey": "ProjectName", "ParameterValue": stack},
-    ]
+    project = f"bootstrap-{uuid.uuid4().hex[:8]}"
+    base_stack = f"{project}-bootstrap"
+    templates = ROOT / "cloudformation"
+    base = _deploy(
+        cf,
+        base_stack,
+        "create",
+        (templates / "bootstrap.yaml").read_text(),
+        [{"ParameterKey": "ProjectName", "ParameterValue": project}],
+        "CREATE",
+    )
+    assert base["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in base["Outputs"]}
+    assert set(outputs) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
+    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert outputs["OidcProviderArn"] in providers
 
-    created = _deploy(cf, stack, "create", body, params, "CREATE")
+    stacks, roles = [base_stack], {}
+    body = (templates / "bootstrap-environment.yaml").read_text()
+    for env, branch in (("staging", "main"), ("production", "")):  # the branch to the first environment only
+        params = {
+            "ProjectName": project,
+            "EnvironmentName": env,
+            "GitHubRepository": "octo/repo",
+            "DeployBranch": branch,
+            **{name: outputs[name] for name in ("OidcProviderArn", "ArtifactBucketName", "PermissionsBoundaryArn")},
+        }
+        stacks.append(f"{project}-bootstrap-{env}")
+        created = _deploy(
+            cf,
+            stacks[-1],
+            "create",
+            body,
+            [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+            "CREATE",
+        )
+        assert created["StackStatus"] == "CREATE_COMPLETE", env
+        roles[env] = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
+        assert set(roles[env]) == {"DeployRoleArn", "ExecutionRoleArn"}
 
-    assert created["StackStatus"] == "CREATE_COMPLETE"
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
-    role = iam.get_role(RoleName=outputs["DeployRoleArn"].split("/")[-1])["Role"]
-    document = role["AssumeRolePolicyDocument"]
-    document = json.loads(document) if isinstance(document, str) else document
-    subjects = document["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    # One role per environment: DeployRoleArn is the first's, which alone also trusts the branch.
+    def trust(arn: str) -> dict:
+        return _document(iam.get_role(RoleName=arn.split("/")[-1])["Role"]["AssumeRolePolicyDocument"])
+
+    staging = trust(roles["staging"]["DeployRoleArn"])
+    subjects = staging["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    # One role per environment: the first alone also trusts the branch.
     assert subjects == ["repo:octo/repo:environment:staging", "repo:octo/repo:ref:refs/heads/main"]
-    roles = dict(pair.split("=", 1) for pair in outputs["DeployRoleArns"].split(","))
-    assert list(roles) == ["staging", "production"] and roles["staging"] == outputs["DeployRoleArn"]
-    production = iam.get_role(RoleName=roles["production"].split("/")[-1])["Role"]["AssumeRolePolicyDocument"]
-    production = json.loads(production) if isinstance(production, str) else production
-    condition = production["Statement"][0]["Condition"]["StringEquals"]
+    assert staging["Statement"][0]["Principal"]["Federated"] == outputs["OidcProviderArn"]
+    condition = trust(roles["production"]["DeployRoleArn"])["Statement"][0]["Condition"]["StringEquals"]
     assert condition["token.actions.githubusercontent.com:sub"] in (
         ["repo:octo/repo:environment:production"],
         "repo:octo/repo:environment:production",
     )
-    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
-    assert document["Statement"][0]["Principal"]["Federated"] in providers
-    # One CloudFormation execution role per environment too; ExecutionRoleArn is the first's.
-    executions = dict(pair.split("=", 1) for pair in outputs["ExecutionRoleArns"].split(","))
-    assert list(executions) == ["staging", "production"] and executions["staging"] == outputs["ExecutionRoleArn"]
-    assert len({*executions.values(), *roles.values()}) == 4
-    for arn in executions.values():
-        iam.get_role(RoleName=arn.split("/")[-1])
+    # One CloudFormation execution role per environment too, trusted by CloudFormation only.
+    assert len({arn for pair in roles.values() for arn in pair.values()}) == 4
+    for pair in roles.values():
+        (statement,) = trust(pair["ExecutionRoleArn"])["Statement"]
+        assert statement["Principal"] == {"Service": "cloudformation.amazonaws.com"}
 
     # The session's local cloud is shared and an account holds one GitHub OIDC provider: remove ours.
-    cf.delete_stack(StackName=stack)
-    assert document["Statement"][0]["Principal"]["Federated"] not in [
+    for stack in reversed(stacks):
+        cf.delete_stack(StackName=stack)
+    assert outputs["OidcProviderArn"] not in [
         p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     ]
