@@ -33,6 +33,7 @@ CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_in_place_updates",
     "cfn_list_change_sets",
     "cfn_parameter_constraints",
+    "cfn_template_size",
 )
 
 _applied = False

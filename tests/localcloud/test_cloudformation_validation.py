@@ -1,4 +1,4 @@
-"""Parameter constraints are enforced before anything changes, with AWS's ValidationError messages."""
+"""CloudFormation validates before it changes anything: parameter constraints and the inline template size."""
 
 from __future__ import annotations
 
@@ -67,3 +67,14 @@ def test_list_items_are_checked_one_by_one():
     slot = {"Type": "CommaDelimitedList", "AllowedPattern": "^[a-z]*$"}
     assert problem(["staging", "production"], slot) is None
     assert problem(["staging", "prod*"], slot) == "must match pattern ^[a-z]*$"
+
+
+def test_an_inline_template_over_51200_bytes_is_refused(client):
+    padding = "\n".join(f"# {'x' * 100}" for _ in range(520))  # comments count: the limit is on the bytes sent
+    body = TEMPLATE + padding
+    assert len(body.encode()) > 51_200
+    with pytest.raises(botocore.exceptions.ClientError, match="less than or equal to 51200"):
+        client("cloudformation").create_change_set(
+            StackName="too-big", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=body,
+            Parameters=[{"ParameterKey": "Key", "ParameterValue": "artifacts/abc.zip"}],
+        )  # fmt: skip
