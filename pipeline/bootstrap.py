@@ -1,7 +1,9 @@
-"""The once-per-account bootstrap: GitHub OIDC provider, deploy role, CloudFormation execution role, artifact bucket.
+"""The bootstrap: what lets GitHub Actions deploy into an AWS account, made once by an admin.
 
-The stack is deployed with the same ``Deployer`` as the app. Afterwards it prints the GitHub variables each
-deploy environment needs and, when the ``gh`` CLI is logged in, offers to set them.
+Two templates, so that each stays small enough to send inline (there is no bucket to upload to yet):
+``bootstrap.yaml`` (stack ``<project>-bootstrap``: GitHub OIDC provider, artifact bucket, permissions boundary)
+and ``bootstrap-environment.yaml`` (stack ``<project>-bootstrap-<env>`` per environment: that environment's
+deploy role and CloudFormation execution role). Both go through the same ``Deployer`` as the app.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pipeline.errors import UserError
 
 REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-MAX_ENVIRONMENTS = 5  # bootstrap.yaml's trust policy has five environment slots (no per-item prefix in plain CFN)
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+RESERVED = ("bootstrap", "artifacts")  # would collide with the bootstrap stacks' or the artifact bucket's names
 
 
 def parse_repo(repo: str | None) -> str:
@@ -49,14 +52,41 @@ def existing_oidc_provider(iam) -> str | None:
     return None
 
 
-def parameters(repo: str, environments: list[str], branch: str, project: str, provider_arn: str | None) -> dict:
+def check_environments(environments: list[str]) -> list[str]:
+    if not environments:
+        raise UserError("No deploy environments: pass --environment NAME, or set `deploy_environments` in invoke.yaml.")
+    for env in environments:
+        if not ENVIRONMENT.match(env) or env.startswith(RESERVED):
+            raise UserError(
+                f"Environment name {env!r} can't be used: use letters, digits, '.', '_' and '-', not starting with "
+                f"{' or '.join(RESERVED)} (those names belong to the bootstrap stacks and the artifact bucket)."
+            )
+    return environments
+
+
+def base_parameters(project: str, provider_arn: str | None) -> dict[str, str]:
     return {
-        "GitHubRepository": repo,
-        "DeployEnvironments": ",".join(environments),
-        "DeployBranch": branch,
         "ProjectName": project,
         "CreateOidcProvider": "false" if provider_arn else "true",
         "ExistingOidcProviderArn": provider_arn or "",
+    }
+
+
+def environment_stack(project: str, environment: str) -> str:
+    return f"{project}-bootstrap-{environment}"
+
+
+def environment_parameters(
+    project: str, environment: str, repo: str, branch: str, base_outputs: dict[str, str]
+) -> dict[str, str]:
+    return {
+        "ProjectName": project,
+        "EnvironmentName": environment,
+        "GitHubRepository": repo,
+        "DeployBranch": branch,
+        "OidcProviderArn": base_outputs["OidcProviderArn"],
+        "ArtifactBucketName": base_outputs["ArtifactBucketName"],
+        "PermissionsBoundaryArn": base_outputs["PermissionsBoundaryArn"],
     }
 
 
@@ -68,12 +98,6 @@ class GitHubVariable:
 
     def gh_command(self, repo: str) -> list[str]:
         return ["gh", "variable", "set", self.name, "--env", self.environment, "--body", self.value, "--repo", repo]
-
-
-def deploy_roles(outputs: dict[str, str], environments: list[str]) -> dict[str, str]:
-    """Each environment's deploy role: ``DeployRoleArns`` is ``env=arn,...``; older stacks had one shared role."""
-    pairs = dict(item.split("=", 1) for item in outputs.get("DeployRoleArns", "").split(",") if "=" in item)
-    return {env: pairs.get(env) or outputs["DeployRoleArn"] for env in environments}
 
 
 def github_variables(environments: list[str], region: str, roles: dict[str, str]) -> list[GitHubVariable]:

@@ -253,44 +253,45 @@ def serve_localcloud(port: int, region: str) -> None:
 def bootstrap(
     settings: Settings, repo: str | None, environments: list[str], branch: str, yes: bool = False, confirm=input
 ) -> dict[str, str]:
-    """Deploy the bootstrap stack, then print (and optionally set) the GitHub variables it implies."""
+    """Deploy the account's bootstrap stack and one stack per environment, then print the GitHub variables."""
     from pipeline import bootstrap as boot
 
     repo = boot.parse_repo(repo)
-    envs = environments or list(settings.deploy_environments)
-    if not envs:
-        raise UserError("No deploy environments: pass --environment NAME, or set `deploy_environments` in invoke.yaml.")
-    if len(envs) > boot.MAX_ENVIRONMENTS:
-        raise UserError(
-            f"bootstrap.yaml trusts at most {boot.MAX_ENVIRONMENTS} deploy environments, and {len(envs)} were given "
-            f"({', '.join(envs)}). Trim the list, or add slots to the deploy role's trust policy in bootstrap.yaml."
-        )
+    envs = boot.check_environments(environments or list(settings.deploy_environments))
     cloud = aws.connect(settings)
-    bootstrap_settings = replace(settings, stack_name=settings.bootstrap_stack)
-    banner(bootstrap_settings, cloud, "Bootstrapping")
-    tpl = template.load(settings.bootstrap_template)
+    banner(replace(settings, stack_name=settings.bootstrap_stack), cloud, "Bootstrapping")
     cfn_client = cloud.client("cloudformation")
-    provider = (
-        None
-        if _stack_owns_provider(cfn_client, settings.bootstrap_stack)
-        else boot.existing_oidc_provider(cloud.client("iam"))
-    )
+    deployer = Deployer(cfn_client, report.TerminalProgress())
+    owned = _stack_owns_provider(cfn_client, settings.bootstrap_stack)
+    provider = None if owned else boot.existing_oidc_provider(cloud.client("iam"))
     if provider:
         report.emit(f"Using the account's existing GitHub OIDC provider {provider}.")
-    request = DeployRequest(
-        stack_name=settings.bootstrap_stack,
-        template=tpl,
-        parameters=boot.parameters(repo, envs, branch, settings.project, provider),
-        tags=settings.tags,
+    base = run_deploy(
+        deployer,
+        DeployRequest(
+            settings.bootstrap_stack,
+            template.load(settings.bootstrap_template),
+            boot.base_parameters(settings.project, provider),
+            settings.tags,
+        ),
+        preview=False,
     )
-    result = run_deploy(Deployer(cfn_client, report.TerminalProgress()), request, preview=False)
-    variables = boot.github_variables(envs, settings.region, boot.deploy_roles(result.outputs, envs))
+    env_template = template.load(settings.bootstrap_environment_template)
+    roles = {}
+    for index, env in enumerate(envs):
+        # Only the first environment's role also trusts the branch: a job on it without `environment:` deploys there.
+        parameters = boot.environment_parameters(
+            settings.project, env, repo, branch if index == 0 else "", base.outputs
+        )
+        request = DeployRequest(boot.environment_stack(settings.project, env), env_template, parameters, settings.tags)
+        roles[env] = run_deploy(deployer, request, preview=False).outputs["DeployRoleArn"]
+    variables = boot.github_variables(envs, settings.region, roles)
     report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
     report.emit("\n".join("  " + shlex.join(v.gh_command(repo)) for v in variables))
     if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
         boot.set_with_gh(repo, variables, branch)
         report.emit(f"Set {len(variables)} variables on {repo}.")
-    return result.outputs
+    return {**base.outputs, **{f"DeployRoleArn:{env}": arn for env, arn in roles.items()}}
 
 
 def _stack_owns_provider(cfn_client, stack_name: str) -> bool:

@@ -57,6 +57,7 @@ class Settings:
     deploy_environments: tuple[str, ...] = ()
     template: Path = ROOT / "cloudformation" / "app.yaml"
     bootstrap_template: Path = ROOT / "cloudformation" / "bootstrap.yaml"
+    bootstrap_environment_template: Path = ROOT / "cloudformation" / "bootstrap-environment.yaml"
     lambda_dir: Path = ROOT / "lambda"
 
     @property
@@ -71,6 +72,10 @@ class Settings:
     @property
     def bootstrap_stack(self) -> str:
         return f"{self.project}-bootstrap"
+
+    @property
+    def bootstrap_environment_stack(self) -> str:
+        return f"{self.project}-bootstrap-{self.environment}"
 
     @property
     def local_artifact_bucket(self) -> str:

@@ -105,10 +105,13 @@ def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
     assert "Verified: the function logged the upload" in output
     stack = client("cloudformation").describe_stacks(StackName="s3-lambda-gitops-staging")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    bootstrap = client("cloudformation").describe_stacks(StackName="s3-lambda-gitops-bootstrap")["Stacks"][0]
-    execution_role = {o["OutputKey"]: o["OutputValue"] for o in bootstrap["Outputs"]}["ExecutionRoleArn"]
+    outputs = lambda name: {  # noqa: E731
+        o["OutputKey"]: o["OutputValue"]
+        for o in client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    }
+    execution_role = outputs("s3-lambda-gitops-bootstrap-staging")["ExecutionRoleArn"]
     assert stack["RoleARN"] == execution_role  # CloudFormation acted as the bootstrap's execution role
-    boundary = {o["OutputKey"]: o["OutputValue"] for o in bootstrap["Outputs"]}["PermissionsBoundaryArn"]
+    boundary = outputs("s3-lambda-gitops-bootstrap")["PermissionsBoundaryArn"]
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert parameters["PermissionsBoundaryArn"] == boundary  # the app's roles are created inside the boundary
     written = summary.read_text()

@@ -54,15 +54,25 @@ def test_gh_commands_are_shell_quoted():
     assert shlex.split(shlex.join(variable.gh_command("o/r")))[7] == "arn:aws:iam::1:role/x y"
 
 
-def test_each_environment_gets_its_own_deploy_role():
-    from pipeline.bootstrap import deploy_roles, github_variables
+def test_environment_stacks_get_the_base_outputs_and_reserved_names_are_refused():
+    from pipeline.bootstrap import check_environments, environment_parameters, environment_stack
 
-    outputs = {"DeployRoleArn": "arn:s", "DeployRoleArns": "staging=arn:s,production=arn:p"}
-    roles = deploy_roles(outputs, ["staging", "production"])
-    assert roles == {"staging": "arn:s", "production": "arn:p"}
-    variables = {(v.environment, v.name): v.value for v in github_variables(["staging", "production"], "r", roles)}
-    assert variables[("production", "AWS_DEPLOY_ROLE_ARN")] == "arn:p"
-    assert variables[("production", "AWS_REGION")] == "r"
+    base = {"OidcProviderArn": "arn:o", "ArtifactBucketName": "b", "PermissionsBoundaryArn": "arn:p"}
+    parameters = environment_parameters("proj", "staging", "o/r", "main", base)
+    assert parameters == {
+        "ProjectName": "proj",
+        "EnvironmentName": "staging",
+        "GitHubRepository": "o/r",
+        "DeployBranch": "main",
+        "OidcProviderArn": "arn:o",
+        "ArtifactBucketName": "b",
+        "PermissionsBoundaryArn": "arn:p",
+    }
+    assert environment_stack("proj", "staging") == "proj-bootstrap-staging"
+    assert check_environments(["staging", "prod.eu"]) == ["staging", "prod.eu"]
+    for bad in ("bootstrap-x", "artifacts", "prod*", ""):
+        with pytest.raises(UserError, match="can't be used"):
+            check_environments([bad])
 
 
 def test_gh_limits_each_environment_to_the_deploy_branch_before_setting_variables():

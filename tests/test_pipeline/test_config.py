@@ -90,11 +90,9 @@ def test_each_environment_has_its_own_artifact_and_template_prefix():
     assert (settings.artifact_key_prefix, settings.template_key_prefix) == ("artifacts/staging", "templates/staging")
 
 
-def test_execution_role_is_the_environments_own():
-    from pipeline.destination import execution_role
-
-    outputs = {"ExecutionRoleArn": "arn:s", "ExecutionRoleArns": "staging=arn:s,production=arn:p"}
-    assert execution_role(outputs, "production") == "arn:p"
-    with pytest.raises(UserError, match="no execution role for environment 'qa'"):
-        execution_role(outputs, "qa")
-    assert execution_role({"ExecutionRoleArn": "arn:old"}, "qa") == "arn:old"  # a bootstrap from before
+def test_each_environment_has_its_own_bootstrap_stack():
+    settings = resolve(CONFIG, environment="production", env={})
+    assert (settings.bootstrap_stack, settings.bootstrap_environment_stack) == (
+        "s3-lambda-gitops-bootstrap",
+        "s3-lambda-gitops-bootstrap-production",
+    )

@@ -134,12 +134,13 @@ def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, clien
         params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
         assert params["CreateOidcProvider"] == "false"
         assert params["ExistingOidcProviderArn"] == (existing or created_here)
-        assert "gh variable set AWS_DEPLOY_ROLE_ARN --env staging --body " + outputs["DeployRoleArn"] in (
+        assert "gh variable set AWS_DEPLOY_ROLE_ARN --env staging --body " + outputs["DeployRoleArn:staging"] in (
             capsys.readouterr().out
         )
         commands.bootstrap(settings, "octo/probe", ["staging"], "main")  # a re-run changes nothing
         assert "No changes" in capsys.readouterr().out
     finally:
+        client("cloudformation").delete_stack(StackName="bootprobe-bootstrap-staging")
         client("cloudformation").delete_stack(StackName="bootprobe-bootstrap")
         if created_here:
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=created_here)
