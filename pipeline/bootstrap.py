@@ -86,7 +86,7 @@ def environment_parameters(
         "DeployBranch": branch,
         "OidcProviderArn": base_outputs["OidcProviderArn"],
         "ArtifactBucketName": base_outputs["ArtifactBucketName"],
-        "PermissionsBoundaryArn": base_outputs["PermissionsBoundaryArn"],
+        "PermissionsBoundaryArn": base_outputs.get("PermissionsBoundaryArn", ""),
     }
 
 

@@ -280,9 +280,9 @@ def bootstrap(
     roles = {}
     for index, env in enumerate(envs):
         # Only the first environment's role also trusts the branch: a job on it without `environment:` deploys there.
-        parameters = boot.environment_parameters(
-            settings.project, env, repo, branch if index == 0 else "", base.outputs
-        )
+        offered = boot.environment_parameters(settings.project, env, repo, branch if index == 0 else "", base.outputs)
+        # Pass what the template declares: the two templates can move an output between them without a lockstep.
+        parameters = {k: v for k, v in offered.items() if k in env_template.parameter_names()}
         request = DeployRequest(boot.environment_stack(settings.project, env), env_template, parameters, settings.tags)
         roles[env] = run_deploy(deployer, request, preview=False).outputs["DeployRoleArn"]
     variables = boot.github_variables(envs, settings.region, roles)

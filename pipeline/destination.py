@@ -65,4 +65,6 @@ def resolve(settings: Settings, cloud: Cloud) -> Destination:
     own = _bootstrap_outputs(
         settings, cloud, settings.bootstrap_environment_stack, f"deploy or execution role for {settings.environment}"
     )
-    return Destination(base["ArtifactBucketName"], own["ExecutionRoleArn"], base.get("PermissionsBoundaryArn") or None)
+    # The boundary belongs to the environment (its own log group and queue); older bootstraps kept one per account.
+    boundary = own.get("PermissionsBoundaryArn") or base.get("PermissionsBoundaryArn") or None
+    return Destination(base["ArtifactBucketName"], own["ExecutionRoleArn"], boundary)

@@ -111,7 +111,9 @@ def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
     }
     execution_role = outputs("s3-lambda-gitops-bootstrap-staging")["ExecutionRoleArn"]
     assert stack["RoleARN"] == execution_role  # CloudFormation acted as the bootstrap's execution role
-    boundary = outputs("s3-lambda-gitops-bootstrap")["PermissionsBoundaryArn"]
+    boundary = {**outputs("s3-lambda-gitops-bootstrap"), **outputs("s3-lambda-gitops-bootstrap-staging")}[
+        "PermissionsBoundaryArn"
+    ]
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert parameters["PermissionsBoundaryArn"] == boundary  # the app's roles are created inside the boundary
     written = summary.read_text()
