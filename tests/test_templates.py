@@ -394,16 +394,15 @@ def test_bootstrap_parameters(bootstrap):
 
 
 def test_bootstrap_resources_and_outputs(bootstrap):
-    # The interface pipeline/destination.py and pipeline/bootstrap.py read.
-    assert set(bootstrap["Outputs"]) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
+    # The interface pipeline/destination.py and pipeline/bootstrap.py read. No permissions boundary: an
+    # account-wide one would have to allow every environment's log groups and queues (each environment's
+    # bootstrap stack has its own).
+    assert set(bootstrap["Outputs"]) == {"ArtifactBucketName", "OidcProviderArn"}
     assert sorted(res["Type"] for res in bootstrap["Resources"].values()) == [
-        "AWS::IAM::ManagedPolicy",
         "AWS::IAM::OIDCProvider",
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
     ]
-    assert bootstrap["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "AppPermissionsBoundary"}
-    assert bootstrap["Resources"]["AppPermissionsBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
     assert bootstrap["Outputs"]["OidcProviderArn"]["Value"] == {
         "Fn::If": ["CreateProvider", {"Ref": "GitHubOidcProvider"}, {"Ref": "ExistingOidcProviderArn"}]
     }
@@ -440,11 +439,9 @@ def test_environment_parameters(environment):
         "DeployBranch",
         "OidcProviderArn",
         "ArtifactBucketName",
-        "PermissionsBoundaryArn",
-    }
+    }  # no PermissionsBoundaryArn: the environment's boundary is its own resource
     for name in ("EnvironmentName", "GitHubRepository", "OidcProviderArn", "ArtifactBucketName"):
         assert "Default" not in params[name], name  # passed by the pipeline, never guessed
-    assert "Default" not in params["PermissionsBoundaryArn"]
     assert params["ProjectName"]["Default"] == PROJECT
     repo = params["GitHubRepository"]["AllowedPattern"]
     assert re.fullmatch(repo, "octo-org/s3-lambda-gitops")
@@ -464,10 +461,6 @@ def test_environment_parameters(environment):
     assert re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com")
     assert not re.fullmatch(provider, "") and not re.fullmatch(provider, "*")
     assert not re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/gitlab.example.com")
-    boundary = params["PermissionsBoundaryArn"]["AllowedPattern"]
-    assert re.fullmatch(boundary, f"arn:aws:iam::{ACCOUNT_ID}:policy/s3-lambda-gitops-bootstrap-Boundary-1A")
-    for bad in ("", "*", f"arn:aws:iam::{ACCOUNT_ID}:role/x", f"arn:aws:iam::{ACCOUNT_ID}:policy/*"):
-        assert not re.fullmatch(boundary, bad), bad
     bucket = params["ArtifactBucketName"]["AllowedPattern"]
     assert re.fullmatch(bucket, f"{PROJECT}-artifacts-{ACCOUNT_ID}-us-east-1")
     assert not re.fullmatch(bucket, "*") and not re.fullmatch(bucket, "a/b") and not re.fullmatch(bucket, "")
@@ -482,15 +475,23 @@ def test_environment_rules_refuse_the_reserved_names(environment):
 
 def test_environment_resources_and_outputs(environment):
     assert {name: res["Type"] for name, res in environment["Resources"].items()} == {
+        "AppPermissionsBoundary": "AWS::IAM::ManagedPolicy",
         "DeployRole": "AWS::IAM::Role",
         "ExecutionRole": "AWS::IAM::Role",
     }
+    # The interface pipeline/destination.py reads (and pipeline/commands.py passes to the app stack).
     assert {name: out["Value"] for name, out in environment["Outputs"].items()} == {
         "DeployRoleArn": {"Fn::GetAtt": ["DeployRole", "Arn"]},
         "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+        "PermissionsBoundaryArn": {"Ref": "AppPermissionsBoundary"},
     }
     for res in environment["Resources"].values():
-        assert "Condition" not in res  # both roles, always
+        assert "Condition" not in res  # all three, always
+    # A boundary only: attached to nothing (as a permissions policy it would grant its writes), name generated
+    # (PROJECT-bootstrap-ENV-AppPermissionsBoundary-SUFFIX).
+    boundary = environment["Resources"]["AppPermissionsBoundary"]["Properties"]
+    assert set(boundary) == {"Description", "PolicyDocument"}
+    for res in resources_of(environment, "AWS::IAM::Role").values():
         assert res["Properties"]["Tags"] == [{"Key": "deploy-environment", "Value": {"Ref": "EnvironmentName"}}]
         assert "RoleName" not in res["Properties"]  # generated: PROJECT-bootstrap-ENV-LOGICALID-SUFFIX
 
@@ -555,7 +556,7 @@ def test_execution_roles_are_scoped_to_their_own_environment(environment):
                 ), statement["Sid"]
                 assert "*" not in text or text.endswith(("-FunctionRole-*", "-FailureQueue-*", ":*", "/*"))
             if any(a.startswith("iam:") and a != "iam:PassRole" for a in as_list(statement["Action"])):
-                # Creating or changing what a role may do: only with the account's boundary on it.
+                # Creating or changing what a role may do: only with its own environment's boundary on it.
                 writes = {
                     "iam:CreateRole",
                     "iam:PutRolePolicy",
@@ -565,9 +566,52 @@ def test_execution_roles_are_scoped_to_their_own_environment(environment):
                 if writes & set(as_list(statement["Action"])):
                     assert set(as_list(statement["Action"])) == writes
                     assert statement["Condition"] == {
-                        "StringEquals": {"iam:PermissionsBoundary": {"Ref": "PermissionsBoundaryArn"}}
+                        "StringEquals": {"iam:PermissionsBoundary": {"Ref": "AppPermissionsBoundary"}}
                     }
     assert allows_seen >= 6
+    # And the boundary policies (its own and every other environment's) cannot be changed or deleted by it.
+    (deny,) = [
+        s
+        for p in role["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and "iam:CreatePolicyVersion" in as_list(s["Action"])
+    ]
+    assert {
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+    } <= set(deny["Action"])
+    assert deny["Resource"] == [
+        {"Ref": "AppPermissionsBoundary"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${ProjectName}-bootstrap-*"},
+    ]
+    assert "Condition" not in deny
+
+
+def test_environment_boundary_names_its_own_log_group_and_queue_only(environment):
+    document = environment["Resources"]["AppPermissionsBoundary"]["Properties"]["PolicyDocument"]
+    own = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/"
+    assert document["Statement"] == [
+        {
+            "Sid": "WriteOwnFunctionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [
+                {"Fn::Sub": own + "${ProjectName}-${EnvironmentName}-handler"},
+                {"Fn::Sub": own + "${ProjectName}-${EnvironmentName}-handler:*"},
+            ],
+        },
+        {
+            "Sid": "SendToOwnFailureQueue",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {
+                "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                "${ProjectName}-${EnvironmentName}-FailureQueue-*"
+            },
+        },
+    ]
 
 
 # --- what the pipeline calls on --target aws, and what a deploy role allows ------------------------------------

@@ -1,13 +1,14 @@
 """The deploy roles' trust policies against sample GitHub OIDC token claims, and what the bootstrap's policies allow.
 
 The bootstrap is two templates: bootstrap.yaml once per account (stack PROJECT-bootstrap: OIDC provider, artifact
-bucket, permissions boundary), then bootstrap-environment.yaml once per deploy environment (stack
-PROJECT-bootstrap-ENV: its deploy role and its CloudFormation execution role), fed the first one's outputs. Every
+bucket), then bootstrap-environment.yaml once per deploy environment (stack PROJECT-bootstrap-ENV: its deploy role,
+its CloudFormation execution role and its permissions boundary), fed the first one's outputs. Every
 environment's deploy role is checked: it is assumable by its own environment's token (and, in the first
 environment only, by the deploy branch's), and by nothing else. The identity policies of the deploy roles, the
-execution roles and the permissions boundary are evaluated too: a deploy role acts on its own stack and artifact
+execution roles and the permissions boundaries are evaluated too: a deploy role acts on its own stack and artifact
 prefixes only and passes only its own execution role; an execution role acts on its own environment's stack
-resources and code only, and creates no role without the boundary.
+resources and code only, and creates no role without its own environment's boundary; a boundary allows its own
+environment's log group and failure queue only.
 
 Two sources of the policies are checked with the same small IAM evaluator:
 - rendered from the templates by a minimal intrinsic-function resolver (no emulator involved), for several
@@ -310,7 +311,6 @@ def rendered_environment(env: str, base: dict[str, Any], **parameters: str) -> d
         "EnvironmentName": env,
         "OidcProviderArn": base["Outputs"]["OidcProviderArn"],
         "ArtifactBucketName": base["Outputs"]["ArtifactBucketName"],
-        "PermissionsBoundaryArn": base["Outputs"]["PermissionsBoundaryArn"],
         **parameters,
     }
     return render(cfn_yaml.loads(ENVIRONMENT.read_text()), values, f"{values['ProjectName']}-bootstrap-{env}")
@@ -388,29 +388,27 @@ def test_one_stack_and_role_pair_per_environment():
     stacks = rendered_environments()
     assert list(stacks) == DEFAULT_ENVIRONMENTS
     for env, stack in stacks.items():
-        assert set(stack) == {"DeployRole", "ExecutionRole", "Outputs"}, env
+        assert set(stack) == {"AppPermissionsBoundary", "DeployRole", "ExecutionRole", "Outputs"}, env
+        own = f"{PROJECT}-bootstrap-{env}"
         assert stack["Outputs"] == {
-            "DeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(f'{PROJECT}-bootstrap-{env}', 'DeployRole')}",
-            "ExecutionRoleArn": (
-                f"arn:aws:iam::{ACCOUNT}:role/{_physical(f'{PROJECT}-bootstrap-{env}', 'ExecutionRole')}"
-            ),
+            "DeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(own, 'DeployRole')}",
+            "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(own, 'ExecutionRole')}",
+            "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/{_physical(own, 'AppPermissionsBoundary')}",
         }
-    arns = [stack["Outputs"]["DeployRoleArn"] for stack in stacks.values()]
-    assert len(set(arns)) == 2
+    for output in ("DeployRoleArn", "PermissionsBoundaryArn"):
+        assert len({stack["Outputs"][output] for stack in stacks.values()}) == 2, output
 
 
 def test_the_base_stack_holds_no_role():
     base = rendered_base()
+    # Nor any policy: a boundary shared by the environments would allow each one the others' log groups and queues.
     assert sorted(res["Type"] for name, res in base.items() if name != "Outputs") == [
-        "AWS::IAM::ManagedPolicy",
         "AWS::IAM::OIDCProvider",
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
     ]
-    boundary = _physical(f"{PROJECT}-bootstrap", "AppPermissionsBoundary")
     assert base["Outputs"] == {
         "ArtifactBucketName": f"{PROJECT}-artifacts-{ACCOUNT}-{REGION}",
-        "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/{boundary}",
         "OidcProviderArn": PROVIDER_ARN,
     }
 
@@ -572,19 +570,49 @@ EXECUTION_ACTIONS = {
 }
 
 
+# What a role is allowed only with a permissions boundary on it (iam:PermissionsBoundary in the request).
+BOUNDARY_GATED = ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"]
+BOUNDARY_CHANGES = [
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+]
+
+
 def check_execution_roles_isolated(
-    policies: dict[str, list[dict[str, Any]]], boundary: str, project: str = PROJECT
+    policies: dict[str, list[dict[str, Any]]], boundaries: dict[str, str], project: str = PROJECT
 ) -> None:
-    """Each execution role may act on its own environment's stack resources and code, and on no other's."""
-    # The boundary makes the iam:*Role* writes allowable; PassRole is to Lambda only.
-    context = {"iam:PermissionsBoundary": boundary, "iam:PassedToService": "lambda.amazonaws.com"}
+    """Each execution role may act on its own environment's stack resources and code, and on no other's.
+
+    ``boundaries`` maps each environment to its own permissions boundary: the only one its execution role may
+    create or change a role with, and one no execution role may change.
+    """
+    assert set(boundaries) == set(policies) and len(set(boundaries.values())) == len(boundaries)
     for env, policy in policies.items():
+        # Its own boundary makes the iam:*Role* writes allowable; PassRole is to Lambda only.
+        context = {"iam:PermissionsBoundary": boundaries[env], "iam:PassedToService": "lambda.amazonaws.com"}
         for other in policies:
             resources = stack_resources(other, project)
             for kind, actions in EXECUTION_ACTIONS.items():
                 for action in actions:
                     allowed = allows(policy, action, resources[kind], context)
                     assert allowed == (other == env), (env, other, kind, action)
+            # Another environment's boundary, even on its own function role: that boundary would let the role
+            # write the other environment's log group and queue.
+            if other != env:
+                for action in BOUNDARY_GATED:
+                    other_boundary = {"iam:PermissionsBoundary": boundaries[other]}
+                    assert not allows(policy, action, stack_resources(env, project)["role"], other_boundary), (
+                        env,
+                        other,
+                        action,
+                    )
+            # No boundary, its own or another environment's, can be changed or deleted.
+            for action in BOUNDARY_CHANGES:
+                assert not allows(policy, action, boundaries[other], context), (env, other, action)
         # Nor the old shared artifact prefix, nor any other key of the artifact bucket.
         for key in (
             artifact_object("artifacts", None, project),
@@ -710,7 +738,7 @@ def test_an_execution_role_acts_on_its_own_environment_only(environments):
     assert list(roles) == environments
     check_execution_roles_isolated(
         {env: role_policies(props) for env, props in roles.items()},
-        rendered_base()["Outputs"]["PermissionsBoundaryArn"],
+        {env: stack["Outputs"]["PermissionsBoundaryArn"] for env, stack in stacks.items()},
     )
     for env, props in roles.items():
         assert props["AssumeRolePolicyDocument"]["Statement"] == [
@@ -739,25 +767,28 @@ def execution_policy(stacks_rendered) -> list[dict[str, Any]]:
     return role_policies(stacks_rendered["staging"]["ExecutionRole"]["Properties"])
 
 
-def test_the_execution_role_creates_roles_only_with_the_boundary(base_rendered, stacks_rendered, execution_policy):
-    boundary = base_rendered["Outputs"]["PermissionsBoundaryArn"]
+def test_the_execution_role_creates_roles_only_with_the_boundary(stacks_rendered, execution_policy):
+    boundary = stacks_rendered["staging"]["Outputs"]["PermissionsBoundaryArn"]
+    production_boundary = stacks_rendered["production"]["Outputs"]["PermissionsBoundaryArn"]
+    assert boundary != production_boundary
     with_boundary = {"iam:PermissionsBoundary": boundary}
-    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"):
+    for action in BOUNDARY_GATED:
         assert allows(execution_policy, action, FUNCTION_ROLE, with_boundary), action
         assert not allows(execution_policy, action, FUNCTION_ROLE), f"{action} without a boundary"
         assert not allows(execution_policy, action, FUNCTION_ROLE, {"iam:PermissionsBoundary": ADMIN_POLICY})
+        # Production's boundary allows production's log group and queue: never on a role staging creates.
+        assert not allows(execution_policy, action, FUNCTION_ROLE, {"iam:PermissionsBoundary": production_boundary})
     # Managed policies are not for app roles at all, boundary or not; nor is removing a boundary.
     for action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary"):
         assert not allows(execution_policy, action, FUNCTION_ROLE, with_boundary), action
         assert not allows(execution_policy, action, FUNCTION_ROLE), action
-    # The boundary itself cannot be changed or deleted.
-    for action in (
-        "iam:CreatePolicyVersion",
-        "iam:SetDefaultPolicyVersion",
-        "iam:DeletePolicy",
-        "iam:DeletePolicyVersion",
-    ):
-        assert not allows(execution_policy, action, boundary), action
+    # The boundary itself cannot be changed or deleted (explicit denies, whatever is allowed), nor production's.
+    (deny,) = [s for s in execution_policy[0]["Statement"] if s["Sid"] == "NeverAlterTheBoundaries"]
+    assert deny["Effect"] == "Deny"
+    for action in BOUNDARY_CHANGES:
+        for arn in (boundary, production_boundary):
+            assert not allows(execution_policy, action, arn), (action, arn)
+            assert _statement_matches(deny, action, arn, {}), (action, arn)
     # Roles outside the project, and the bootstrap's own roles (every environment's), are out of reach.
     assert not allows(execution_policy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/admin", with_boundary)
     for env, stack in stacks_rendered.items():
@@ -791,25 +822,60 @@ def test_the_execution_role_never_manages_the_artifact_bucket(base_rendered, exe
     assert not allows(execution_policy, "s3:PutObject", f"{artifact_bucket}/artifacts/staging/{SHA}.zip")
 
 
-def test_the_boundary_allows_own_logs_and_queues_only(base_rendered):
-    policy = [base_rendered["AppPermissionsBoundary"]["Properties"]["PolicyDocument"]]
-    stream = f"{log_group('staging')}:log-stream:2026/01/01/[$LATEST]0123"
-    assert allows(policy, "logs:PutLogEvents", stream)
-    assert allows(policy, "logs:CreateLogStream", stream)
-    assert allows(policy, "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PROJECT}-staging-FailureQueue-X1")
-    assert not allows(
-        policy, "logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/other:log-stream:x"
+def queue(env: str, project: str = PROJECT) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{project}-{env}-FailureQueue-Xy12AbCd34Ef"
+
+
+BOUNDARY_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+
+
+def check_boundaries_isolated(documents: dict[str, dict[str, Any]], project: str = PROJECT) -> None:
+    """Each environment's boundary allows writes to its own function's log group and failure queue, nothing else."""
+    for env, document in documents.items():
+        policy = [document]
+        # Nothing but Allows of the function role's three actions (a boundary only ever limits).
+        statements = _as_list(document["Statement"])
+        assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements), env
+        assert {a for s in statements for a in _as_list(s["Action"])} == BOUNDARY_ACTIONS, env
+        for other in documents:
+            stream = f"{stack_resources(other, project)['log group']}:log-stream:2026/01/01/[$LATEST]0123"
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+                assert allows(policy, action, stream) == (other == env), (env, other, action)
+            assert allows(policy, "sqs:SendMessage", queue(other, project)) == (other == env), (env, other)
+        own = stack_resources(env, project)
+        for action, resource in [
+            ("logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/other:log-stream:x"),
+            ("logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{project}-{env}-x:*"),
+            ("logs:PutLogEvents", f"{own['log group']}-evil:log-stream:x"),
+            ("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:other-queue"),
+            ("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{project}-{env}-OtherQueue-X1"),
+            ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{project}-x"),
+            ("iam:PassRole", own["role"]),
+            ("s3:GetObject", f"{own['bucket']}/key"),
+            ("s3:PutObject", f"{own['bucket']}/key"),
+            ("sqs:ReceiveMessage", own["queue"]),
+            ("sqs:DeleteMessage", own["queue"]),
+            ("logs:DeleteLogGroup", own["log group"]),
+            ("logs:CreateLogGroup", own["log group"]),
+            ("logs:GetLogEvents", own["log group streams"]),
+            ("lambda:InvokeFunction", own["function"]),
+        ]:
+            assert not allows(policy, action, resource), (env, action, resource)
+
+
+@pytest.mark.parametrize(
+    "environments", [DEFAULT_ENVIRONMENTS, FIVE_ENVIRONMENTS, ["prod", "prod-eu", "prod.eu", "prod-eu-2", "p"]]
+)
+def test_each_boundary_allows_its_own_log_group_and_queue_only(environments):
+    stacks = rendered_environments(environments)
+    check_boundaries_isolated(
+        {env: stack["AppPermissionsBoundary"]["Properties"]["PolicyDocument"] for env, stack in stacks.items()}
     )
-    assert not allows(policy, "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:other-queue")
-    for action, resource in [
-        ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-x"),
-        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}-x"),
-        ("s3:GetObject", f"{uploads_bucket('staging')}/key"),
-        ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PROJECT}-staging-FailureQueue-X1"),
-        ("logs:DeleteLogGroup", log_group("staging")),
-        ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PROJECT}-staging-handler"),
-    ]:
-        assert not allows(policy, action, resource), action
+    for env, stack in stacks.items():
+        # Exactly these resources, named from its own stack's names.
+        document = stack["AppPermissionsBoundary"]["Properties"]["PolicyDocument"]
+        resources = {r for s in document["Statement"] for r in _as_list(s["Resource"])}
+        assert resources == {log_group(env), f"{log_group(env)}:*", queue(env).replace("Xy12AbCd34Ef", "*")}
 
 
 # --- deployed to the local cloud -----------------------------------------------------------------------------
@@ -874,7 +940,6 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
                     "DeployBranch": "main" if i == 0 else "",
                     "OidcProviderArn": outputs["OidcProviderArn"],
                     "ArtifactBucketName": outputs["ArtifactBucketName"],
-                    "PermissionsBoundaryArn": outputs["PermissionsBoundaryArn"],
                 },
             )
     except BaseException:
@@ -891,6 +956,11 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         ]
         return found
 
+    def boundary(arn: str) -> dict[str, Any]:
+        """A managed policy's default version, as IAM holds it."""
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        return _document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
+
     return {
         "stack": stack,
         "stacks": stacks,
@@ -900,6 +970,7 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
         "environment_outputs": environment_outputs,
         "roles": {env: role(out["DeployRoleArn"]) for env, out in environment_outputs.items()},
         "execution_roles": {env: role(out["ExecutionRoleArn"]) for env, out in environment_outputs.items()},
+        "boundaries": {env: boundary(out["PermissionsBoundaryArn"]) for env, out in environment_outputs.items()},
     }
 
 
@@ -983,23 +1054,23 @@ def _document(value: Any) -> dict[str, Any]:
 
 def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
     outputs = deployed["outputs"]
-    assert set(outputs) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
-    assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", outputs["PermissionsBoundaryArn"])
-    client("iam").get_policy(PolicyArn=outputs["PermissionsBoundaryArn"])
+    assert set(outputs) == {"ArtifactBucketName", "OidcProviderArn"}
     assert outputs["ArtifactBucketName"] == f"{deployed['project']}-artifacts-{ACCOUNT}-{REGION}"
     assert outputs["OidcProviderArn"] == deployed["provider"]
     client("s3").head_bucket(Bucket=outputs["ArtifactBucketName"])
-    # One stack per environment, each with its own deploy and execution role.
+    # One stack per environment, each with its own deploy and execution role and its own boundary.
     assert list(deployed["environment_outputs"]) == DEFAULT_ENVIRONMENTS
     arns = set()
     for env, env_outputs in deployed["environment_outputs"].items():
-        assert set(env_outputs) == {"DeployRoleArn", "ExecutionRoleArn"}, env
-        for arn in env_outputs.values():
-            assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", arn)
+        assert set(env_outputs) == {"DeployRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}, env
+        for name in ("DeployRoleArn", "ExecutionRoleArn"):
+            assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", env_outputs[name])
+        assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", env_outputs["PermissionsBoundaryArn"])
+        client("iam").get_policy(PolicyArn=env_outputs["PermissionsBoundaryArn"])
         assert deployed["roles"][env]["Arn"] == env_outputs["DeployRoleArn"]
         assert deployed["execution_roles"][env]["Arn"] == env_outputs["ExecutionRoleArn"]
         arns |= set(env_outputs.values())
-    assert len(arns) == 2 * len(DEFAULT_ENVIRONMENTS)
+    assert len(arns) == 3 * len(DEFAULT_ENVIRONMENTS)
     for role in deployed["execution_roles"].values():
         (trust,) = _document(role["AssumeRolePolicyDocument"])["Statement"]
         assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
@@ -1071,15 +1142,21 @@ def test_deployed_roles_act_on_their_own_stack_only(deployed):
         to_cfn = {"iam:PassedToService": "cloudformation.amazonaws.com"}
         for other, execution_role in deployed["execution_roles"].items():
             assert allows(policy, "iam:PassRole", execution_role["Arn"], to_cfn) == (other == env), (env, other)
-    boundary = deployed["outputs"]["PermissionsBoundaryArn"]
+    boundaries = {env: out["PermissionsBoundaryArn"] for env, out in deployed["environment_outputs"].items()}
     for env, role in deployed["execution_roles"].items():
         execution = [_document(d) for d in role["Policies"]]
         function_role = f"arn:aws:iam::{ACCOUNT}:role/{project}-{env}-FunctionRole-1"
-        assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundary})
+        assert allows(execution, "iam:CreateRole", function_role, {"iam:PermissionsBoundary": boundaries[env]})
         assert not allows(execution, "iam:CreateRole", function_role)
-    # Each execution role, as IAM holds it: its own environment's stack resources and code, no other's.
+    # Each execution role, as IAM holds it: its own environment's stack resources and code and its own boundary,
+    # no other's.
     check_execution_roles_isolated(
         {env: [_document(d) for d in role["Policies"]] for env, role in deployed["execution_roles"].items()},
-        boundary,
+        boundaries,
         project,
     )
+
+
+def test_deployed_boundaries_allow_their_own_log_group_and_queue_only(deployed):
+    """Each environment's boundary, as IAM holds it: its own function's log group and failure queue only."""
+    check_boundaries_isolated(deployed["boundaries"], deployed["project"])

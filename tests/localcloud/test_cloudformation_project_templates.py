@@ -2,9 +2,9 @@
 
 cloudformation/app.yaml (bucket DependsOn a Lambda permission built from the bucket-name string, LoggingConfig on
 its own log group, EventInvokeConfig with an SQS OnFailure destination): CREATE change set, then an UPDATE change
-set that changes the function code. cloudformation/bootstrap.yaml (OIDC provider, artifact bucket, permissions
-boundary) then cloudformation/bootstrap-environment.yaml once per environment, fed its outputs (deploy role with
-an Fn::If trust condition, execution role): CREATE change sets.
+set that changes the function code. cloudformation/bootstrap.yaml (OIDC provider, artifact bucket) then
+cloudformation/bootstrap-environment.yaml once per environment, fed its outputs (deploy role with an Fn::If trust
+condition, execution role, the environment's own permissions boundary): CREATE change sets.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
     )
     assert base["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in base["Outputs"]}
-    assert set(outputs) == {"ArtifactBucketName", "PermissionsBoundaryArn", "OidcProviderArn"}
+    assert set(outputs) == {"ArtifactBucketName", "OidcProviderArn"}
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     assert outputs["OidcProviderArn"] in providers
 
@@ -109,7 +109,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
             "EnvironmentName": env,
             "GitHubRepository": "octo/repo",
             "DeployBranch": branch,
-            **{name: outputs[name] for name in ("OidcProviderArn", "ArtifactBucketName", "PermissionsBoundaryArn")},
+            **{name: outputs[name] for name in ("OidcProviderArn", "ArtifactBucketName")},
         }
         stacks.append(f"{project}-bootstrap-{env}")
         created = _deploy(
@@ -122,7 +122,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
         )
         assert created["StackStatus"] == "CREATE_COMPLETE", env
         roles[env] = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
-        assert set(roles[env]) == {"DeployRoleArn", "ExecutionRoleArn"}
+        assert set(roles[env]) == {"DeployRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}
 
     def trust(arn: str) -> dict:
         return _document(iam.get_role(RoleName=arn.split("/")[-1])["Role"]["AssumeRolePolicyDocument"])
@@ -137,11 +137,18 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
         ["repo:octo/repo:environment:production"],
         "repo:octo/repo:environment:production",
     )
-    # One CloudFormation execution role per environment too, trusted by CloudFormation only.
-    assert len({arn for pair in roles.values() for arn in pair.values()}) == 4
-    for pair in roles.values():
+    # One CloudFormation execution role per environment too, trusted by CloudFormation only, and one boundary.
+    assert len({arn for pair in roles.values() for arn in pair.values()}) == 6
+    for env, pair in roles.items():
         (statement,) = trust(pair["ExecutionRoleArn"])["Statement"]
         assert statement["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+        policy = iam.get_policy(PolicyArn=pair["PermissionsBoundaryArn"])["Policy"]
+        assert policy["AttachmentCount"] == 0  # a boundary only, attached to no role
+        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+        resources = json.dumps(_document(version["PolicyVersion"]["Document"]))
+        assert f"{project}-{env}-handler" in resources and f"{project}-{env}-FailureQueue-" in resources
+        (other,) = {"staging", "production"} - {env}
+        assert f"{project}-{other}-" not in resources
 
     # The session's local cloud is shared and an account holds one GitHub OIDC provider: remove ours.
     for stack in reversed(stacks):
