@@ -7,7 +7,8 @@ failing resource fails the stack: it goes ``ROLLBACK_IN_PROGRESS``, deletes what
 ends ``ROLLBACK_COMPLETE``; it is never ``CREATE_COMPLETE``. An unsupported resource type fails its resource.
 DeleteStack deletes in reverse dependency order with ``DELETE_*`` events, honours ``DeletionPolicy: Retain``,
 refuses while termination protection is on, and a stack whose resources could not all be deleted stays
-``DELETE_FAILED``.
+``DELETE_FAILED``: the resource that failed keeps its place in the stack, and so does everything it depends on
+(those are never attempted); a later DeleteStack retries them.
 
 moto gap: moto creates resources lazily, records no resource events, swallows an unknown type (with a warning)
 and ends ``CREATE_COMPLETE`` even when a resource raised, and ignores termination protection.
@@ -26,7 +27,7 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
 
-from localcloud.fixes.cfn_order import creation_order
+from localcloud.fixes.cfn_order import creation_order, dependencies
 from localcloud.fixes.cfn_stack_events import resource_event, stack_event
 
 
@@ -176,7 +177,15 @@ def delete(self: Any) -> None:
     stack_event(self, "DELETE_IN_PROGRESS", "User Initiated")
     bodies = self.resource_map._resource_json_map
     order = [lid for lid in reversed(creation_order(bodies)) if lid in self.resource_map._parsed_resources]
-    failed = delete_resources(self, order, bodies)
+    failed: list[str] = []
+    kept: set[str] = set()  # failed, or needed by something that failed
+    for logical_id in order:
+        if any(logical_id in dependencies(bodies, other) for other in kept):
+            kept.add(logical_id)
+            continue
+        if delete_resources(self, [logical_id], bodies):
+            failed.append(logical_id)
+            kept.add(logical_id)
     if failed:
         stack_event(self, "DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}]. ")
         return

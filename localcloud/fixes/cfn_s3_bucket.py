@@ -6,13 +6,16 @@ PublicAccessBlockConfiguration, LifecycleConfiguration, OwnershipControls, Bucke
 force once the resource completes, and an update in place re-applies them (a removed block is removed). S3
 checks every notification destination: a Lambda function whose resource policy does not let
 ``s3.amazonaws.com`` invoke it fails the resource with "Unable to validate the following destination
-configurations".
+configurations". Deleting the resource fails with "The bucket you tried to delete is not empty" while the
+bucket holds any object, object version or delete marker; a bucket that is already gone counts as deleted.
 
 moto gap: moto's FakeBucket applies only BucketEncryption and Tags on create; its update ignores everything else
-(and needs an explicit BucketName to re-tag).
+(and needs an explicit BucketName to re-tag); its CloudFormation delete ignores ``delete_bucket`` returning None
+for a non-empty bucket, so the stack reports DELETE_COMPLETE and the bucket silently stays.
 
 Patches: wraps ``FakeBucket.create_from_cloudformation_json``; replaces ``FakeBucket.update_from_cloudformation_json``
-(in-place updates only: a BucketName change is a replacement, done by ``cfn_update``).
+(in-place updates only: a BucketName change is a replacement, done by ``cfn_update``) and
+``FakeBucket.delete_from_cloudformation_json``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 from moto.s3.cloud_formation import cfn_to_api_encryption
-from moto.s3.exceptions import InvalidArgumentError
+from moto.s3.exceptions import BucketNotEmpty, InvalidArgumentError, MissingBucket
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.tagging_service import TaggingService
 from moto.utilities.utils import get_partition
@@ -120,6 +123,19 @@ def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
     return original_resource
 
 
+def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+    """Replacement for ``FakeBucket.delete_from_cloudformation_json``: S3 refuses a bucket that is not empty."""
+    backend = s3_backends[account_id][get_partition(region_name)]
+    try:
+        bucket = backend.get_bucket(resource_name)
+    except MissingBucket:
+        return  # already gone: CloudFormation counts that as deleted
+    if bucket.keys:  # current objects, older versions and delete markers all live here
+        raise BucketNotEmpty(resource_name)
+    backend.delete_bucket(resource_name)
+
+
 def apply() -> None:
     FakeBucket.create_from_cloudformation_json = _create(FakeBucket.create_from_cloudformation_json)
     FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    FakeBucket.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
