@@ -1,10 +1,11 @@
 """Lambda's asynchronous invocation: an event queue, retries, and OnSuccess/OnFailure destinations.
 
 As in Lambda, the caller (S3 notifications, ``Invoke`` with ``InvocationType=Event``) only queues the event and
-returns at once. Dispatcher threads run it; a failed run (function error, timeout, crash) is retried
-``MaximumRetryAttempts`` times (from the function's event invoke config, default 2) with the same request id,
-then an invocation record goes to the OnFailure destination if one is set. Lambda waits about a minute and then
-two between attempts; locally the delays are a fraction of a second.
+returns at once. Each function has its own queue and dispatcher threads (up to the local concurrency, or its
+reserved concurrency), so a slow function only delays its own events. A failed run (function error, timeout,
+crash) is retried ``MaximumRetryAttempts`` times (from the function's event invoke config, default 2) with the
+same request id, then an invocation record goes to the OnFailure destination if one is set. Lambda waits about
+a minute and then two between attempts; locally the delays are a fraction of a second.
 
 An event whose function no longer exists is dropped with a line on the ``localcloud`` logger.
 """
@@ -48,16 +49,32 @@ class _Queued:
     event: AsyncEvent = field(compare=False)
 
 
+@dataclass
+class _FunctionQueue:
+    """One function's events and the dispatcher threads serving them (started on demand, gone when idle)."""
+
+    limit: int
+    heap: list[_Queued] = field(default_factory=list)
+    threads: int = 0
+    waiting: int = 0  # threads idle in wait(): a new event needs no new thread
+
+
 class AsyncInvoker:
+    """Per-function queues: a slow or busy function only delays its own events, as in Lambda.
+
+    Each function gets up to ``threads`` dispatchers (its reserved concurrency when lower); a dispatcher exits
+    once its function has nothing queued, so idle functions cost no threads.
+    """
+
     def __init__(self, runtime: LambdaRuntime, threads: int, retry_delays: tuple[float, ...]) -> None:
         self._runtime = runtime
         self._threads_wanted = threads
         self._delays = retry_delays or (0.0,)
-        self._heap: list[_Queued] = []
+        self._queues: dict[str, _FunctionQueue] = {}
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stopping = False
-        self._threads: list[threading.Thread] = []
+        self._threads: set[threading.Thread] = set()
 
     def submit(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
         request_id = str(uuid.uuid4())
@@ -65,45 +82,66 @@ class AsyncInvoker:
         return request_id
 
     def start(self) -> None:
-        self._stopping = False
-        for number in range(self._threads_wanted):
-            thread = threading.Thread(target=self._loop, name=f"lambda-async-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        with self._cond:
+            self._stopping = False
 
     def close(self) -> None:
         """Stop taking events and drop the queued ones; running invocations finish (or are killed) on their own."""
         with self._cond:
             self._stopping = True
-            dropped = len(self._heap)
-            self._heap.clear()
+            dropped = sum(len(q.heap) for q in self._queues.values())
+            for queue in self._queues.values():
+                queue.heap.clear()
             self._cond.notify_all()
         if dropped:
             log.info("local cloud stopping: %d queued async invocation(s) dropped", dropped)
 
     def join(self) -> None:
-        for thread in self._threads:
+        with self._cond:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=5)
-        self._threads = []
 
     def _schedule(self, event: AsyncEvent, delay: float) -> None:
+        key = _unqualified_key(event.function_arn)
         with self._cond:
             if self._stopping:
                 return
-            heapq.heappush(self._heap, _Queued(time.monotonic() + delay, next(self._seq), event))
-            self._cond.notify()
+            queue = self._queues.get(key)
+            if queue is None:
+                queue = self._queues[key] = _FunctionQueue(self._limit_for(event))
+            heapq.heappush(queue.heap, _Queued(time.monotonic() + delay, next(self._seq), event))
+            if queue.waiting == 0 and queue.threads < queue.limit:
+                queue.threads += 1
+                thread = threading.Thread(target=self._loop, args=(key, queue), name=f"lambda-async-{key}", daemon=True)
+                self._threads.add(thread)
+                thread.start()
+            else:
+                self._cond.notify_all()
 
-    def _next(self) -> AsyncEvent | None:
+    def _limit_for(self, event: AsyncEvent) -> int:
+        fn = _lookup(event)
+        reserved = getattr(fn, "reserved_concurrency", None) if fn is not None else None
+        return max(1, min(self._threads_wanted, int(reserved))) if reserved else self._threads_wanted
+
+    def _next(self, key: str, queue: _FunctionQueue) -> AsyncEvent | None:
+        """The function's next due event; None (and this thread ends) when it has none queued or we stop."""
         with self._cond:
-            while not self._stopping:
+            while not self._stopping and queue.heap:
                 now = time.monotonic()
-                if self._heap and self._heap[0].due <= now:
-                    return heapq.heappop(self._heap).event
-                self._cond.wait(self._heap[0].due - now if self._heap else None)
+                if queue.heap[0].due <= now:
+                    return heapq.heappop(queue.heap).event
+                queue.waiting += 1
+                self._cond.wait(queue.heap[0].due - now)
+                queue.waiting -= 1
+            queue.threads -= 1
+            self._threads.discard(threading.current_thread())
+            if queue.threads == 0 and not queue.heap and self._queues.get(key) is queue:
+                del self._queues[key]
             return None
 
-    def _loop(self) -> None:
-        while (event := self._next()) is not None:
+    def _loop(self, key: str, queue: _FunctionQueue) -> None:
+        while (event := self._next(key, queue)) is not None:
             try:
                 self._run(event)
             except Exception:  # a bug here must not take the dispatcher (and every later event) down
@@ -190,6 +228,10 @@ def _json_or_text(data: bytes) -> Any:
 
 def _unqualified(arn: str) -> str:
     return ":".join(arn.split(":")[:7])
+
+
+def _unqualified_key(arn: str) -> str:
+    return _unqualified(arn) if arn.startswith("arn:") else arn
 
 
 def _lookup(event: AsyncEvent) -> Any | None:
