@@ -22,7 +22,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -95,8 +94,8 @@ class LambdaRuntime:
         """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""
         request_id = request_id or str(uuid.uuid4())
         self._warn_runtime_mismatch(fn)
-        deadline_ms = int((time.time() + float(fn.timeout)) * 1000)
-        invocation = Invocation(request_id, payload, deadline_ms, fn.function_arn)
+        # The deadline is set by the worker at hand-off: init and waiting for a worker do not eat the timeout.
+        invocation = Invocation(request_id, payload, 0, fn.function_arn)
         for _ in range(3):
             pool = self._pool_for(fn)
             worker = pool.acquire()

@@ -33,7 +33,7 @@ class Invocation:
 
     request_id: str
     payload: bytes
-    deadline_ms: int
+    deadline_ms: int  # epoch ms; set by the worker when it hands the event over
     function_arn: str
 
 

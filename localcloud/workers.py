@@ -11,6 +11,7 @@ sees the handler's output, the runtime's result, the process's exit and the dead
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import select
@@ -174,7 +175,9 @@ class Worker:
             init_ms = self._init_ms
         sink.started(init_ms, self._output.take())
         started = time.monotonic()
-        self._channel.inbox.put(invocation)
+        # As in Lambda, the function gets its whole timeout from the moment the request is handed over.
+        deadline_ms = int((time.time() + self.spec.timeout_s) * 1000)
+        self._channel.inbox.put(dataclasses.replace(invocation, deadline_ms=deadline_ms))
         posted = self._wait_for(("response", "error"), started + self.spec.timeout_s, sink.output)
         outcome = self._outcome(posted, started)
         outcome.init_ms = init_ms
