@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -72,3 +74,81 @@ def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -
     assert "Unable to validate the following destination configurations" in failed[0]["ResourceStatusReason"]
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
     assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == buckets_before
+
+
+PERMISSION_CONDITIONS = """
+Parameters:
+  SourceArn: {Type: String, Default: ""}
+  SourceAccount: {Type: String, Default: ""}
+Conditions:
+  HasArn: !Not [!Equals [!Ref SourceArn, ""]]
+  HasAccount: !Not [!Equals [!Ref SourceAccount, ""]]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: "def handler(event, context):\\n    return None\\n"
+  Permission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      FunctionName: !GetAtt Function.Arn
+      Action: lambda:InvokeFunction
+      Principal: s3.amazonaws.com
+      SourceArn: !If [HasArn, !Ref SourceArn, !Ref AWS::NoValue]
+      SourceAccount: !If [HasAccount, !Ref SourceAccount, !Ref AWS::NoValue]
+  Bucket:
+    Type: AWS::S3::Bucket
+    DependsOn: Permission
+    Properties:
+      BucketName: !Sub "${AWS::StackName}-uploads"
+      NotificationConfiguration:
+        LambdaConfigurations:
+          - Event: s3:ObjectCreated:*
+            Function: !GetAtt Function.Arn
+"""
+
+
+@pytest.mark.parametrize(
+    ("source_arn", "source_account", "outcome"),
+    [
+        ("arn:aws:s3:::some-other-bucket", "", "ROLLBACK_COMPLETE"),
+        ("arn:aws:s3:::{stack}-uploads", "999999999999", "ROLLBACK_COMPLETE"),
+        ("", "999999999999", "ROLLBACK_COMPLETE"),
+        ("arn:aws:s3:::{stack}-uploads", "{account}", "CREATE_COMPLETE"),
+        ("arn:aws:s3:::{stack}-*", "", "CREATE_COMPLETE"),
+        ("", "{account}", "CREATE_COMPLETE"),
+        ("", "", "CREATE_COMPLETE"),
+    ],
+)
+def test_only_a_permission_whose_conditions_match_this_bucket_counts(
+    client, source_arn: str, source_account: str, outcome: str
+) -> None:
+    cf, sts = client("cloudformation"), client("sts")
+    stack = f"cfn-perm-{uuid.uuid4().hex[:8]}"
+    account = sts.get_caller_identity()["Account"]
+    values = {"SourceArn": source_arn, "SourceAccount": source_account}
+    params = [
+        {"ParameterKey": key, "ParameterValue": value.format(stack=stack, account=account)}
+        for key, value in values.items()
+    ]
+
+    cf.create_stack(StackName=stack, TemplateBody=PERMISSION_CONDITIONS, Parameters=params)
+
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == outcome
+    if outcome == "ROLLBACK_COMPLETE":
+        events = cf.describe_stack_events(StackName=stack)["StackEvents"]
+        (failed,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+        assert failed["LogicalResourceId"] == "Bucket"
+        assert "Unable to validate the following destination configurations" in failed["ResourceStatusReason"]
+    cf.delete_stack(StackName=stack)
