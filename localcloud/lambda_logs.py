@@ -21,7 +21,8 @@ from typing import Any
 
 from moto.logs.models import logs_backends
 
-_write_lock = threading.Lock()  # moto's log streams are not thread-safe
+# moto's logs backend is not thread-safe: writes here and its reads (localcloud.fixes.logs_locking) take this.
+LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _json_report(rep: Report, billed: int) -> dict[str, Any]:
 def write(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     """Append events (timestamp ms, message) to the stream, creating group and stream when missing."""
     backend = logs_backends[fn.account_id][fn.region]
-    with _write_lock:
+    with LOCK:
         backend.ensure_log_group(group)
         backend.ensure_log_stream(group, stream)
         backend.put_log_events(group, stream, [{"timestamp": ts, "message": msg} for ts, msg in events])

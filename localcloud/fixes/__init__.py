@@ -11,6 +11,7 @@ import importlib
 # Lambda execution and S3 events (the runtime side).
 RUNTIME_FIXES: tuple[str, ...] = (
     "lambda_logging_config",
+    "logs_locking",
     "lambda_invoke",
     "s3_events",
     "s3_bucket_policy",

@@ -1,0 +1,57 @@
+"""CloudWatch Logs reads are consistent while Lambda writes; moto 5.2.5's logs backend is not thread-safe.
+
+AWS behaviour: DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents (and the rest) answer while
+functions keep logging; a read never fails because a write happened at the same time.
+
+moto gap: ``LogsBackend`` keeps groups, streams and events in plain dicts and lists and iterates them while
+building answers. The local Lambda runtime writes from its invoking threads (``localcloud.lambda_logs``) while
+moto's server threads read, so polling describe-log-streams or filter-log-events while workers start failed
+with ``RuntimeError: dictionary changed size during iteration`` (HTTP 500).
+
+This fix runs every ``LogsBackend`` method that reads or changes groups, streams or events under
+``localcloud.lambda_logs.LOCK`` (re-entrant), the lock the runtime's writes already take.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.logs.models import LogsBackend
+
+from localcloud.lambda_logs import LOCK
+
+METHODS = (
+    "create_log_group",
+    "ensure_log_group",
+    "delete_log_group",
+    "describe_log_groups",
+    "create_log_stream",
+    "ensure_log_stream",
+    "delete_log_stream",
+    "describe_log_streams",
+    "put_log_events",
+    "get_log_events",
+    "filter_log_events",
+    "start_query",
+    "get_query_results",
+    "put_retention_policy",
+    "delete_retention_policy",
+)
+
+
+def _locked(method: Any) -> Any:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with LOCK:
+            return method(*args, **kwargs)
+
+    locked.__localcloud_locked__ = True
+    return locked
+
+
+def apply() -> None:
+    for name in METHODS:
+        method = getattr(LogsBackend, name, None)
+        if method is not None and not getattr(method, "__localcloud_locked__", False):
+            setattr(LogsBackend, name, _locked(method))

@@ -1,0 +1,39 @@
+"""CloudWatch Logs reads stay consistent while Lambda workers write: AWS never answers a read with a 500."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from types import SimpleNamespace
+
+from localcloud import lambda_logs
+
+
+def test_reading_logs_while_workers_write_them_never_fails(client):
+    group = f"/aws/lambda/race-{os.urandom(4).hex()}"
+    fn = SimpleNamespace(account_id="123456789012", region="us-east-1")
+    lambda_logs.write(fn, group, "first", [(int(time.time() * 1000), "hello\n")])
+    stop = threading.Event()
+
+    def writer() -> None:  # what starting workers do: new streams, new events
+        number = 0
+        while not stop.is_set():
+            number += 1
+            now = int(time.time() * 1000)
+            lambda_logs.write(fn, group, f"stream-{number}", [(now, f"line {n}\n") for n in range(20)])
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    logs = client("logs")
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True, limit=5)
+            logs.filter_log_events(logGroupName=group, limit=5)
+            logs.get_log_events(logGroupName=group, logStreamName="first")
+            logs.describe_log_groups(logGroupNamePrefix=group)
+    finally:
+        stop.set()
+        thread.join()
