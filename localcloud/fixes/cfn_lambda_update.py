@@ -8,7 +8,9 @@ configuration from creation and is returned by GetFunction/GetFunctionConfigurat
 
 moto gap: moto's CloudFormation create drops every property outside a short list (LoggingConfig, Architectures,
 TracingConfig, EphemeralStorage, Tags); its update passes CloudFormation's ``Environment`` and plaintext
-``ZipFile`` straight through and cannot reset removed properties.
+``ZipFile`` straight through and cannot reset removed properties. Both accept Code naming an S3 object that does
+not exist (moto's ``get_object`` returns None) and deploy empty code; Lambda fails the resource with "Error
+occurred while GetObject. S3 Error Code: NoSuchKey".
 
 Patches: wraps ``LambdaFunction.create_from_cloudformation_json``; replaces
 ``LambdaFunction.update_from_cloudformation_json``. LoggingConfig is stored as ``fn.logging_config``, the attribute
@@ -57,11 +59,11 @@ def _code_changed(function: Any, code: dict[str, Any]) -> bool:
     return any(function.code.get(key) != code.get(key) for key in keys)
 
 
-def _require_s3_code(function: Any, code: dict[str, Any]) -> None:
-    # moto's update path treats a missing object as empty code; Lambda refuses it.
+def _require_s3_code(code: dict[str, Any], account_id: str, region: str) -> None:
+    # moto treats a missing object as empty code (its get_object returns None); Lambda refuses it.
     if "S3Bucket" not in code:
         return
-    backend = s3_backends[function.account_id][get_partition(function.region)]
+    backend = s3_backends[account_id][get_partition(region)]
     bucket = backend.buckets.get(code["S3Bucket"])
     if bucket is None or backend.get_object(code["S3Bucket"], code["S3Key"]) is None:
         error = (
@@ -74,6 +76,7 @@ def _require_s3_code(function: Any, code: dict[str, Any]) -> None:
 
 def _create(original: Any) -> Any:
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kw):  # type: ignore[no-untyped-def]
+        _require_s3_code((cloudformation_json.get("Properties") or {}).get("Code") or {}, account_id, region_name)
         function = original.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
         _set_extras(function, cloudformation_json.get("Properties") or {})
         return function
@@ -91,7 +94,7 @@ def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
     function.update_configuration(updates)
     function.environment_vars = (props.get("Environment") or {}).get("Variables") or {}
     if _code_changed(function, props["Code"]):
-        _require_s3_code(function, props["Code"])
+        _require_s3_code(props["Code"], function.account_id, function.region)
         function.update_function_code(_code_spec(props["Code"]))
     _set_extras(function, props)
     return function

@@ -37,14 +37,19 @@ def _error(raised: pytest.ExceptionInfo) -> tuple[str, str]:
 
 
 def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
-    cf, sqs = client("cloudformation"), client("sqs")
+    cf, sqs, s3 = client("cloudformation"), client("sqs"), client("s3")
     stack = f"cfn-fail-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=f"{stack}-code")
+    params = [{"ParameterKey": "CodeBucket", "ParameterValue": f"{stack}-code"}]
 
-    cf.create_stack(StackName=stack, TemplateBody=_template("unknown_type.yaml"))
+    cf.create_stack(StackName=stack, TemplateBody=_template("missing_code.yaml"), Parameters=params)
 
     assert _status(cf, stack) == "ROLLBACK_COMPLETE"
     assert _statuses(cf, stack, stack) == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
     assert _statuses(cf, stack, "Broken") == ["CREATE_IN_PROGRESS", "CREATE_FAILED"]
+    events = cf.describe_stack_events(StackName=stack)["StackEvents"]
+    (failed,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["ResourceStatusReason"].startswith("Error occurred while GetObject. S3 Error Code: NoSuchKey")
     assert _statuses(cf, stack, "Queue")[-1] == "DELETE_COMPLETE"
     assert not sqs.list_queues(QueueNamePrefix=f"{stack}-queue").get("QueueUrls")
     with pytest.raises(ClientError) as raised:
