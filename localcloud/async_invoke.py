@@ -244,7 +244,7 @@ def _lookup(event: AsyncEvent) -> Any | None:
 
 
 def _event_config(fn: Any) -> dict[str, Any]:
-    # moto appends on every Put/UpdateFunctionEventInvokeConfig; the latest one is what AWS would apply.
+    # One merged config per function object (localcloud.fixes.lambda_event_invoke_config keeps it single).
     configs = getattr(fn, "event_invoke_config", None) or []
     return configs[-1].config if configs else {}
 

@@ -26,3 +26,39 @@ def test_a_slow_function_only_delays_its_own_events(client):
     messages = wait_for_logs(client, group_of(quick["FunctionName"]), lambda m: count(m, "REPORT") >= 1, timeout=10)
     assert count(messages, "REPORT") == 1
     assert time.monotonic() - started < 3  # not after the slow function's 4 s
+
+
+def test_update_merges_into_the_one_event_invoke_config_that_get_and_the_runtime_use(client):
+    fn = create_function(client, "fails_always")
+    name = fn["FunctionName"]
+    lam = client("lambda")
+    queue_arn = client("sqs").get_queue_attributes(
+        QueueUrl=client("sqs").create_queue(QueueName=f"{name}-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    lam.update_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnFailure": {"Destination": queue_arn}}
+    )
+
+    config = lam.get_function_event_invoke_config(FunctionName=name)
+    assert config["MaximumRetryAttempts"] == 0  # kept: Update changes only what it is given
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    assert len(lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]) == 1
+
+    invoke(client, name, InvocationType="Event")
+    messages = wait_for_logs(client, group_of(name), lambda m: count(m, "REPORT") >= 1)
+    time.sleep(1.5)  # room for the retries a replaced config would make
+    messages = wait_for_logs(client, group_of(name), lambda m: False, timeout=0)
+    assert count(messages, "START RequestId: ") == 1
+
+
+def test_put_replaces_the_whole_event_invoke_config(client):
+    fn = create_function(client, "silent")
+    lam = client("lambda")
+    lam.put_function_event_invoke_config(FunctionName=fn["FunctionName"], MaximumRetryAttempts=1)
+    lam.put_function_event_invoke_config(FunctionName=fn["FunctionName"], MaximumEventAgeInSeconds=120)
+
+    config = lam.get_function_event_invoke_config(FunctionName=fn["FunctionName"])
+    assert config["MaximumEventAgeInSeconds"] == 120
+    assert "MaximumRetryAttempts" not in config
+    assert config["FunctionArn"] == f"{fn['FunctionArn']}:$LATEST"
