@@ -13,6 +13,7 @@ RUNTIME_FIXES: tuple[str, ...] = (
     "lambda_logging_config",
     "logs_locking",
     "lambda_invoke",
+    "lambda_invoke_qualifier",
     "lambda_event_invoke_config",
     "s3_events",
     "s3_bucket_policy",
