@@ -37,6 +37,7 @@ CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_list_change_sets",
     "cfn_parameter_constraints",
     "cfn_template_size",
+    "cfn_template_types",
 )
 
 _applied = False

@@ -4,7 +4,8 @@ failed create rolled back.
 AWS behaviour: CreateStack (or executing a CREATE change set) creates each resource after its dependencies,
 recording ``CREATE_IN_PROGRESS`` / ``CREATE_COMPLETE`` / ``CREATE_FAILED`` (with the reason) per resource. One
 failing resource fails the stack: it goes ``ROLLBACK_IN_PROGRESS``, deletes what it created (newest first) and
-ends ``ROLLBACK_COMPLETE``; it is never ``CREATE_COMPLETE``. An unsupported resource type fails its resource.
+ends ``ROLLBACK_COMPLETE``; it is never ``CREATE_COMPLETE``. (An unknown resource type is refused before anything
+is created, by ``cfn_template_types``; one that still reaches a deploy fails its resource.)
 DeleteStack deletes in reverse dependency order with ``DELETE_*`` events, honours ``DeletionPolicy: Retain``,
 refuses while termination protection is on, and a stack whose resources could not all be deleted stays
 ``DELETE_FAILED``: the resource that failed keeps its place in the stack, and so does everything it depends on

@@ -78,3 +78,58 @@ def test_an_inline_template_over_51200_bytes_is_refused(client):
             StackName="too-big", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=body,
             Parameters=[{"ParameterKey": "Key", "ParameterValue": "artifacts/abc.zip"}],
         )  # fmt: skip
+
+
+UNKNOWN_TYPE = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Broken:
+    Type: AWS::Nope::Nothing
+  AlsoBroken:
+    Type: AWS::Local::DoesNotExist
+  Again:
+    Type: AWS::Nope::Nothing
+"""
+UNRECOGNIZED = "Template format error: Unrecognized resource types: [AWS::Nope::Nothing, AWS::Local::DoesNotExist]"
+QUEUE_ONLY = "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
+
+
+def _refused(call, **kwargs) -> str:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call(**kwargs)
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    return caught.value.response["Error"]["Message"]
+
+
+def test_an_unknown_resource_type_is_refused_before_a_stack_exists(client):
+    cfn = client("cloudformation")
+    assert _refused(cfn.create_stack, StackName="unknown-type", TemplateBody=UNKNOWN_TYPE) == UNRECOGNIZED
+    kwargs = {"StackName": "unknown-type", "ChangeSetName": "c1", "ChangeSetType": "CREATE"}
+    assert _refused(cfn.create_change_set, TemplateBody=UNKNOWN_TYPE, **kwargs) == UNRECOGNIZED
+    with pytest.raises(botocore.exceptions.ClientError, match="does not exist"):  # not even REVIEW_IN_PROGRESS
+        cfn.describe_stacks(StackName="unknown-type")
+
+
+def test_an_unknown_resource_type_is_refused_on_update(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="unknown-type-update", TemplateBody=QUEUE_ONLY)
+    assert _refused(cfn.update_stack, StackName="unknown-type-update", TemplateBody=UNKNOWN_TYPE) == UNRECOGNIZED
+    kwargs = {"StackName": "unknown-type-update", "ChangeSetName": "c1", "TemplateBody": UNKNOWN_TYPE}
+    assert _refused(cfn.create_change_set, **kwargs) == UNRECOGNIZED
+    stack = cfn.describe_stacks(StackName="unknown-type-update")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert cfn.list_change_sets(StackName="unknown-type-update")["Summaries"] == []
+    cfn.delete_stack(StackName="unknown-type-update")
+
+
+def test_custom_and_wait_condition_types_are_recognized(client):
+    cfn = client("cloudformation")
+    body = QUEUE_ONLY + (
+        "  Custom:\n    Type: Custom::Thing\n"
+        "    Properties: {ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:x}\n"
+        "  Handle:\n    Type: AWS::CloudFormation::WaitConditionHandle\n"
+    )
+    cfn.create_change_set(StackName="known-types", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=body)
+    assert cfn.describe_change_set(StackName="known-types", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName="known-types")
