@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -59,6 +60,48 @@ def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
     assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["Expiration"]["Days"] == 3
     ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
     assert ownership == [{"ObjectOwnership": "ObjectWriter"}]
+
+
+def _without_blocks(template: str, *names: str) -> str:
+    """The template with the named bucket property blocks (and everything nested in them) left out."""
+    kept, skipping = [], None
+    for line in template.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if skipping is not None and (indent > skipping or not line.strip()):
+            continue
+        skipping = None
+        if line.strip().rstrip(":") in names:
+            skipping = indent
+            continue
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def test_removed_public_access_block_and_encryption_are_removed_on_update(client) -> None:
+    cf, s3 = client("cloudformation"), client("s3")
+    stack = f"cfn-unblock-{uuid.uuid4().hex[:8]}"
+    template = _template("bucket.yaml").replace("SSEAlgorithm: AES256", "SSEAlgorithm: aws:kms")
+    cf.create_stack(StackName=stack, TemplateBody=template)
+    bucket = f"{stack}-uploads"
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+    reduced = _without_blocks(template, "PublicAccessBlockConfiguration", "BucketEncryption")
+    assert "PublicAccessBlockConfiguration" not in reduced and "BucketEncryption" not in reduced
+    cf.update_stack(StackName=stack, TemplateBody=reduced)
+
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    with pytest.raises(ClientError) as raised:
+        s3.get_public_access_block(Bucket=bucket)
+    assert raised.value.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    except ClientError as error:  # moto: no configuration at all
+        assert error.response["Error"]["Code"] == "ServerSideEncryptionConfigurationNotFoundError"
+    else:  # AWS: back to the SSE-S3 default every bucket has
+        assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    cf.delete_stack(StackName=stack)
 
 
 def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -> None:

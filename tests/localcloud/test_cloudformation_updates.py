@@ -9,6 +9,7 @@ and creates a second function on a code change.)
 from __future__ import annotations
 
 import io
+import json
 import uuid
 import zipfile
 from pathlib import Path
@@ -33,7 +34,8 @@ def _zip(source: str) -> bytes:
 def _upload_code(s3, bucket: str) -> None:
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="v1.zip", Body=_zip("def handler(event, context):\n    return 1\n"))
-    s3.put_object(Bucket=bucket, Key="v2.zip", Body=_zip("def handler(event, context):\n    return 2\n"))
+    v2 = "def handler(event, context):\n    return 2\n\n\ndef main(event, context):\n    return {'version': 2}\n"
+    s3.put_object(Bucket=bucket, Key="v2.zip", Body=_zip(v2))
 
 
 def _params(**values: str) -> list[dict[str, str]]:
@@ -52,7 +54,27 @@ def test_update_with_nothing_to_change_is_refused(client) -> None:
     assert raised.value.response["Error"]["Message"] == "No updates are to be performed."
 
 
-def test_function_is_updated_in_place(client) -> None:
+def _invoke(lam, name: str) -> object:
+    response = lam.invoke(FunctionName=name, Payload=b"{}")
+    assert "FunctionError" not in response, response["Payload"].read()
+    return json.loads(response["Payload"].read())
+
+
+def _update(cf, stack: str, how: str, params: list[dict[str, str]]) -> None:
+    if how == "UpdateStack":
+        cf.update_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=params)
+        return
+    cf.create_change_set(
+        StackName=stack, ChangeSetName="code", TemplateBody=_template("function.yaml"), Parameters=params
+    )
+    changes = cf.describe_change_set(StackName=stack, ChangeSetName="code")["Changes"]
+    by_id = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
+    assert (by_id["Function"]["Action"], by_id["Function"]["Replacement"]) == ("Modify", "False")
+    cf.execute_change_set(StackName=stack, ChangeSetName="code")
+
+
+@pytest.mark.parametrize("how", ["UpdateStack", "change set"])
+def test_function_is_updated_in_place(client, how: str) -> None:
     cf, s3, lam = client("cloudformation"), client("s3"), client("lambda")
     stack = f"cfn-fn-{uuid.uuid4().hex[:8]}"
     code_bucket = f"{stack}-code"
@@ -70,6 +92,7 @@ def test_function_is_updated_in_place(client) -> None:
         "LogGroup": f"/aws/lambda/{stack}-fn",
     }
     functions_before = len(lam.list_functions()["Functions"])
+    assert _invoke(lam, f"{stack}-fn") == 1
 
     changed = _params(
         CodeBucket=code_bucket,
@@ -80,7 +103,7 @@ def test_function_is_updated_in_place(client) -> None:
         Greeting="hi",
         LogFormat="Text",
     )
-    cf.update_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=changed)
+    _update(cf, stack, how, changed)
 
     after = lam.get_function_configuration(FunctionName=f"{stack}-fn")
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
@@ -90,3 +113,4 @@ def test_function_is_updated_in_place(client) -> None:
     assert after["Environment"]["Variables"] == {"GREETING": "hi"}
     assert after["LoggingConfig"]["LogFormat"] == "Text"
     assert len(lam.list_functions()["Functions"]) == functions_before
+    assert _invoke(lam, f"{stack}-fn") == {"version": 2}  # the new code and handler run, not the old worker
