@@ -10,7 +10,9 @@ sees the handler's output, the runtime's result, the process's exit and the dead
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import ctypes
 import dataclasses
 import os
 import queue
@@ -134,7 +136,7 @@ class Worker:
         self._api.start()
         env = {**self.spec.env, "AWS_LAMBDA_RUNTIME_API": self._api.address}
         self._started = time.monotonic()
-        self._proc = subprocess.Popen(
+        self._proc = _spawn(
             [sys.executable, "-m", "awslambdaric", self.spec.handler],
             cwd=self.spec.code_dir,
             env=env,
@@ -301,6 +303,44 @@ class Worker:
         os.close(self._status_fd)
         self._channel.close()
         self._api.stop()
+
+
+# Orphans: a worker must die with the local cloud even when it is killed (kill -9) and cannot stop them. On Linux
+# each worker asks the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG). The kernel means the parent
+# *thread*, so every worker is started from one long-lived thread, never from a request or dispatcher thread that
+# may end while the worker is still warm.
+
+_PR_SET_PDEATHSIG = 1
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:  # runs in the child between fork and exec: no imports, no locks
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    global _spawner
+    preexec = _die_with_parent()
+    if preexec is None:
+        return subprocess.Popen(args, **kwargs)
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-spawner")
+    return _spawner.submit(subprocess.Popen, args, preexec_fn=preexec, **kwargs).result()
 
 
 class WorkerPool:

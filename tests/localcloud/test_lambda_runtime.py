@@ -382,3 +382,42 @@ def test_ctrl_c_of_the_process_ends_every_worker():
         assert proc.wait(timeout=20) != 0  # KeyboardInterrupt, after the cleanup
     _wait_gone(pids["pid"])
     _wait_gone(pids["child"])
+
+
+KILL_9_SCRIPT = textwrap.dedent(
+    """
+    import sys, time, boto3, localcloud
+    sys.path.insert(0, sys.argv[1])
+    from fixtures_lambda.functions import create_function, invoke, wait_for_logs, zip_of
+
+    BUSY = "import os, time\\ndef handler(event, context):\\n    print(f'PID {os.getpid()}')\\n    time.sleep(60)\\n"
+    with localcloud.start() as endpoint:
+        clients = {}
+        def client(service):
+            return clients.setdefault(service, boto3.client(service, endpoint_url=endpoint))
+        idle = create_function(client, "pids")
+        print(invoke(client, idle["FunctionName"])["Body"].decode(), flush=True)
+        busy = create_function(client, "handler", code=zip_of({"app.py": BUSY}), Timeout=60)
+        invoke(client, busy["FunctionName"], InvocationType="Event")  # a dispatcher thread that then waits
+        group = "/aws/lambda/" + busy["FunctionName"]
+        lines = wait_for_logs(client, group, lambda m: any(line.startswith("PID ") for line in m))
+        print([line.split()[1] for line in lines if line.startswith("PID ")][0], flush=True)
+        time.sleep(60)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux-only")
+def test_kill_9_of_the_process_ends_its_workers():
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    here = os.path.dirname(__file__)
+    with subprocess.Popen(
+        [sys.executable, "-c", KILL_9_SCRIPT, here], stdout=subprocess.PIPE, env=env, text=True
+    ) as proc:
+        idle = json.loads(proc.stdout.readline())["pid"]
+        busy = int(proc.stdout.readline())
+        assert _alive(idle) and _alive(busy)
+        proc.kill()  # no cleanup can run: only the kernel can end the workers now
+        proc.wait(timeout=10)
+    _wait_gone(idle)
+    _wait_gone(busy)
