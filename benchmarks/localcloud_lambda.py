@@ -108,6 +108,13 @@ def upload_burst(clients: dict, endpoint: str, function_arn: str, name: str, upl
     """
     bucket = f"bench-{uuid.uuid4().hex[:12]}"
     clients["s3"].create_bucket(Bucket=bucket)
+    clients["lambda"].add_permission(  # S3 refuses a destination that does not let it invoke the function
+        FunctionName=function_arn,
+        StatementId=f"s3-{bucket}",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=f"arn:aws:s3:::{bucket}",
+    )
     config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}]}
     clients["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     command = [sys.executable, __file__, "--upload-to", endpoint, bucket, str(uploads)]

@@ -16,6 +16,7 @@ RUNTIME_FIXES: tuple[str, ...] = (
     "lambda_invoke_qualifier",
     "lambda_event_invoke_config",
     "s3_events",
+    "s3_notification_validation",
     "s3_bucket_policy",
     "request_dispatch",
 )

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fixtures_lambda.functions import create_function, wait_for_logs
+from fixtures_lambda.functions import allow_s3, create_function, wait_for_logs
 
 import localcloud
 
@@ -34,6 +34,7 @@ def test_aws_s3_cp_triggers_the_function_and_aws_logs_finds_its_line(client, end
     fn = create_function(client, "s3_record")
     bucket = f"cli-{os.urandom(6).hex()}"
     client("s3").create_bucket(Bucket=bucket)
+    allow_s3(client, fn["FunctionArn"], bucket)
     client("s3").put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={

@@ -9,7 +9,9 @@ import logging
 import os
 import time
 
-from fixtures_lambda.functions import count, create_function, wait_for_logs
+import pytest
+from botocore.exceptions import ClientError
+from fixtures_lambda.functions import allow_s3, count, create_function, wait_for_logs
 
 
 def group_of(name: str) -> str:
@@ -19,6 +21,7 @@ def group_of(name: str) -> str:
 def notified_bucket(client, function_arn: str, events: list[str] | None = None, rules=None) -> str:
     bucket = f"events-{os.urandom(6).hex()}"
     client("s3").create_bucket(Bucket=bucket)
+    allow_s3(client, function_arn, bucket)
     config = {"Id": "to-lambda", "LambdaFunctionArn": function_arn, "Events": events or ["s3:ObjectCreated:*"]}
     if rules:
         config["Filter"] = {"Key": {"FilterRules": rules}}
@@ -185,3 +188,75 @@ def test_event_for_a_deleted_function_is_dropped_and_the_cloud_keeps_serving(cli
 
 def _dropped(caplog, name: str) -> bool:
     return any("does not exist" in r.getMessage() and name in r.getMessage() for r in caplog.records)
+
+
+def _put_lambda_notification(client, bucket: str, *configs: dict) -> None:
+    client("s3").put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": list(configs)}
+    )
+
+
+def _config(function_arn: str, events: list[str], prefix: str = "", suffix: str = "") -> dict:
+    rules = [{"Name": name, "Value": value} for name, value in (("prefix", prefix), ("suffix", suffix)) if value]
+    config = {"LambdaFunctionArn": function_arn, "Events": events}
+    if rules:
+        config["Filter"] = {"Key": {"FilterRules": rules}}
+    return config
+
+
+def test_notification_to_a_function_that_does_not_let_s3_invoke_it_is_refused(client):
+    fn = create_function(client, "s3_record")
+    bucket, other = f"events-{os.urandom(6).hex()}", f"events-{os.urandom(6).hex()}"
+    client("s3").create_bucket(Bucket=bucket)
+    config = _config(fn["FunctionArn"], ["s3:ObjectCreated:*"])
+
+    with pytest.raises(ClientError) as no_permission:
+        _put_lambda_notification(client, bucket, config)
+    assert no_permission.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "Unable to validate the following destination configurations" in str(no_permission.value)
+
+    allow_s3(client, fn["FunctionArn"], other)  # another bucket's permission does not count
+    client("lambda").add_permission(  # nor does one for another account
+        FunctionName=fn["FunctionName"],
+        StatementId="other-account",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=f"arn:aws:s3:::{bucket}",
+        SourceAccount="999999999999",
+    )
+    with pytest.raises(ClientError, match="Unable to validate"):
+        _put_lambda_notification(client, bucket, config)
+    assert "LambdaFunctionConfigurations" not in client("s3").get_bucket_notification_configuration(Bucket=bucket)
+
+    allow_s3(client, fn["FunctionArn"], bucket)
+    _put_lambda_notification(client, bucket, config)
+    stored = client("s3").get_bucket_notification_configuration(Bucket=bucket)
+    assert [c["LambdaFunctionArn"] for c in stored["LambdaFunctionConfigurations"]] == [fn["FunctionArn"]]
+
+
+def test_overlapping_notification_configurations_are_refused(client):
+    fn = create_function(client, "s3_record")
+    bucket = f"events-{os.urandom(6).hex()}"
+    client("s3").create_bucket(Bucket=bucket)
+    allow_s3(client, fn["FunctionArn"], bucket)
+    arn = fn["FunctionArn"]
+
+    with pytest.raises(ClientError) as overlap:
+        _put_lambda_notification(
+            client,
+            bucket,
+            _config(arn, ["s3:ObjectCreated:*"], prefix="in/"),
+            _config(arn, ["s3:ObjectCreated:Put"], prefix="in/reports/", suffix=".csv"),
+        )
+    assert overlap.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "Configurations overlap. Configurations on the same bucket cannot share a common event type." in str(
+        overlap.value
+    )
+    # Disjoint prefixes, or different event types, do not overlap.
+    _put_lambda_notification(
+        client,
+        bucket,
+        _config(arn, ["s3:ObjectCreated:*"], prefix="in/"),
+        _config(arn, ["s3:ObjectCreated:*"], prefix="out/"),
+        _config(arn, ["s3:ObjectRemoved:*"], prefix="in/"),
+    )

@@ -86,3 +86,15 @@ def wait_for_logs(
 
 def count(messages: list[str], prefix: str) -> int:
     return sum(1 for message in messages if message.startswith(prefix))
+
+
+def allow_s3(client: Callable[[str], Any], function: str, bucket: str, account: str = "123456789012") -> None:
+    """What a real user does before pointing a bucket's notifications at a function: let S3 invoke it."""
+    client("lambda").add_permission(
+        FunctionName=function,
+        StatementId=f"s3-{bucket}",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=f"arn:aws:s3:::{bucket}",
+        SourceAccount=account,
+    )
