@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -27,3 +28,23 @@ def count_calls(client, operation: str) -> Iterator[CallCount]:
         yield counter
     finally:
         client.meta.events.unregister(event, seen)
+
+
+BROKEN_RESOURCE = """
+  Broken:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.13
+      Handler: handler.handler
+      Role: !GetAtt FunctionRole.Arn
+      Code:
+        S3Bucket: !Ref ArtifactBucket
+        S3Key: artifacts/missing/0000000000000000000000000000000000000000000000000000000000000000.zip
+"""
+
+
+def broken_template(settings, directory: Path) -> Path:
+    """The app template plus a function whose code does not exist: CloudFormation fails it, as AWS would."""
+    path = directory / "broken.yaml"
+    path.write_text(settings.template.read_text().replace("\nResources:\n", "\nResources:" + BROKEN_RESOURCE, 1))
+    return path

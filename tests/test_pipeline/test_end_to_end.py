@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from pipeline_helpers import count_calls
+from pipeline_helpers import broken_template, count_calls
 
 from pipeline import commands
 from pipeline.errors import StackFailed, UserError
@@ -114,12 +114,7 @@ def test_verify_fails_with_a_diagnosis(make_settings, handler_code, reason, show
 def test_failed_update_rolls_back_and_the_previous_version_keeps_working(make_settings, client, tmp_path):
     settings = make_settings()
     commands.deploy(settings)
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(
-        settings.template.read_text().replace(
-            "\nResources:\n", "\nResources:\n  Broken:\n    Type: AWS::Nope::Nothing\n    Properties: {}\n", 1
-        )
-    )
+    broken = broken_template(settings, tmp_path)
     with pytest.raises(StackFailed, match=r"Broken .*previous version is still deployed"):
         commands.deploy(replace(settings, template=broken))
     assert commands.cfn.describe_stack(client("cloudformation"), settings.stack_name)["StackStatus"] == (
@@ -130,12 +125,7 @@ def test_failed_update_rolls_back_and_the_previous_version_keeps_working(make_se
 
 def test_a_stack_in_rollback_complete_is_recovered(make_settings, client, tmp_path, capsys):
     settings = make_settings()
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(
-        settings.template.read_text().replace(
-            "\nResources:\n", "\nResources:\n  Broken:\n    Type: AWS::Nope::Nothing\n    Properties: {}\n", 1
-        )
-    )
+    broken = broken_template(settings, tmp_path)
     with pytest.raises(StackFailed, match="next `invoke deploy` deletes the failed stack"):
         commands.deploy(replace(settings, template=broken))
     cfn = client("cloudformation")

@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import replace
 
 import pytest
+from pipeline_helpers import broken_template
 
 from pipeline import bootstrap, cfn, commands, package
 from pipeline.errors import StackFailed
@@ -77,12 +78,7 @@ def test_job_summary_records_a_failure(make_settings, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     settings = make_settings()
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(
-        settings.template.read_text().replace(
-            "\nResources:\n", "\nResources:\n  Broken:\n    Type: AWS::Nope::Nothing\n    Properties: {}\n", 1
-        )
-    )
+    broken = broken_template(settings, tmp_path)
     with pytest.raises(StackFailed):
         commands.deploy(replace(settings, template=broken))
     assert "**Result: failed.** Deploy of stack" in summary.read_text()
