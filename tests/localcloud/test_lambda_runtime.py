@@ -390,12 +390,13 @@ KILL_9_SCRIPT = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     from fixtures_lambda.functions import create_function, invoke, wait_for_logs, zip_of
 
+    IDLE = "import os\\ndef handler(event, context):\\n    return {'pid': os.getpid()}\\n"
     BUSY = "import os, time\\ndef handler(event, context):\\n    print(f'PID {os.getpid()}')\\n    time.sleep(60)\\n"
     with localcloud.start() as endpoint:
         clients = {}
         def client(service):
             return clients.setdefault(service, boto3.client(service, endpoint_url=endpoint))
-        idle = create_function(client, "pids")
+        idle = create_function(client, "handler", code=zip_of({"app.py": IDLE}))
         print(invoke(client, idle["FunctionName"])["Body"].decode(), flush=True)
         busy = create_function(client, "handler", code=zip_of({"app.py": BUSY}), Timeout=60)
         invoke(client, busy["FunctionName"], InvocationType="Event")  # a dispatcher thread that then waits
