@@ -16,6 +16,8 @@ update ignores everything else (and needs an explicit BucketName to re-tag); its
 ``delete_bucket`` returning None for a non-empty bucket, so the stack reports DELETE_COMPLETE and the bucket
 silently stays.
 
+The permission and overlap checks are ``localcloud.s3_permissions``'s, shared with the S3 API path.
+
 Patches: wraps ``FakeBucket.create_from_cloudformation_json``; replaces ``FakeBucket.update_from_cloudformation_json``
 (in-place updates only: a BucketName change is a replacement, done by ``cfn_update``) and
 ``FakeBucket.delete_from_cloudformation_json``.
@@ -23,82 +25,22 @@ Patches: wraps ``FakeBucket.create_from_cloudformation_json``; replaces ``FakeBu
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
-from moto.awslambda.models import lambda_backends
 from moto.s3.cloud_formation import cfn_to_api_encryption
-from moto.s3.exceptions import BucketNotEmpty, InvalidArgumentError, MissingBucket
+from moto.s3.exceptions import BucketNotEmpty, MissingBucket
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.tagging_service import TaggingService
 from moto.utilities.utils import get_partition
 
 from localcloud.fixes.cfn_s3_config import lifecycle_rules, notification_config
-
-DESTINATIONS_INVALID = "Unable to validate the following destination configurations"
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(operator: str, patterns: Any, actual: str) -> bool:
-    """One condition operator applied to one request value (IAM: any listed value may match)."""
-    op = operator.removesuffix("IfExists")
-    for pattern in _listed(patterns):
-        pattern = str(pattern)
-        if op in ("StringEquals", "ArnEquals") and pattern == actual:
-            return True
-        if op in ("StringLike", "ArnLike") and fnmatch.fnmatchcase(actual, pattern):
-            return True
-        if op == "StringEqualsIgnoreCase" and pattern.lower() == actual.lower():
-            return True
-    return False
-
-
-def _conditions_hold(conditions: dict[str, Any], context: dict[str, str]) -> bool:
-    """Whether every condition of a statement holds for S3's request (only aws:SourceArn/SourceAccount are set)."""
-    for operator, keys in (conditions or {}).items():
-        for key, patterns in (keys or {}).items():
-            actual = context.get(key.lower())
-            if actual is None or not _matches(operator, patterns, actual):
-                return False
-    return True
-
-
-def s3_may_invoke(statement: dict[str, Any], bucket: str, account_id: str, partition: str) -> bool:
-    """Whether a resource-policy statement lets S3 invoke the function for notifications of ``bucket``.
-
-    S3 asks Lambda as principal ``s3.amazonaws.com`` with ``aws:SourceArn`` = the bucket's ARN and
-    ``aws:SourceAccount`` = the bucket owner's account; a statement counts only if its conditions hold for those.
-    """
-    principal = statement.get("Principal")
-    service = principal.get("Service") if isinstance(principal, dict) else principal
-    actions = _listed(statement.get("Action"))
-    allowed = any(action in ("lambda:InvokeFunction", "lambda:*", "*") for action in actions)
-    if statement.get("Effect", "Allow") != "Allow" or "s3.amazonaws.com" not in _listed(service) or not allowed:
-        return False
-    context = {"aws:sourcearn": f"arn:{partition}:s3:::{bucket}", "aws:sourceaccount": account_id}
-    return _conditions_hold(statement.get("Condition") or {}, context)
-
-
-def check_lambda_destinations(config: dict[str, Any], bucket: str, region: str, account_id: str) -> None:
-    """Raise S3's InvalidArgument unless every Lambda destination lets S3 invoke it for ``bucket``."""
-    partition = get_partition(region)
-    for function_config in config.get("CloudFunctionConfiguration", []):
-        arn = function_config["CloudFunction"]
-        try:
-            function = lambda_backends[arn.split(":")[4] or account_id][region].get_function(arn)
-        except Exception:  # an unknown function is as invalid as one without permission
-            function = None
-        statements = function.policy.statements if function is not None else []
-        if not any(s3_may_invoke(s, bucket, account_id, partition) for s in statements):
-            raise InvalidArgumentError(DESTINATIONS_INVALID, "NotificationConfiguration", arn)
+from localcloud.s3_permissions import check_notification_configuration
 
 
 def _apply_notifications(backend: Any, name: str, props: dict[str, Any], region: str, account_id: str) -> None:
     config = notification_config(props.get("NotificationConfiguration") or {})
-    check_lambda_destinations(config, name, region, account_id)
+    # The same checks S3 makes on PutBucketNotificationConfiguration: overlap, then each Lambda's permission.
+    check_notification_configuration(config, name, account_id, region)
     backend.put_bucket_notification_configuration(name, config)
 
 
