@@ -38,8 +38,8 @@ def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
     )
 
 
-def package_function(settings: Settings, cloud: Cloud) -> Packaged:
-    target = destination.resolve(settings, cloud)
+def package_function(settings: Settings, cloud: Cloud, target: destination.Destination | None = None) -> Packaged:
+    target = target or destination.resolve(settings, cloud)
     artifact = package.build(settings.lambda_dir, settings.artifact_key_prefix)
     upload = package.upload(cloud.client("s3"), target.artifact_bucket, artifact)
     verb = "uploaded" if upload.uploaded else "already there, upload skipped"
@@ -63,8 +63,8 @@ def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None
     banner(settings, cloud, "Preview of" if preview else "Deploying")
     tpl = template.load(settings.template)
     template.check_parameters(tpl, dict(settings.parameters))
-    packaged = package_function(settings, cloud)
     target = destination.resolve(settings, cloud)
+    packaged = package_function(settings, cloud, target)
     parameters = {**settings.parameters, "ArtifactBucket": target.artifact_bucket, "ArtifactKey": packaged.upload.key}
     if target.permissions_boundary_arn and "PermissionsBoundaryArn" in tpl.parameter_names():
         parameters["PermissionsBoundaryArn"] = target.permissions_boundary_arn
