@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import lambda_logs
+from localcloud import lambda_logs, runtime_packages
 from localcloud.async_invoke import AsyncInvoker
 from localcloud.invocation_log import InvocationLog
 from localcloud.lambda_logs import LogSettings
@@ -68,11 +68,13 @@ class LambdaRuntime:
         self._extract_lock = threading.Lock()
         self._warned_runtimes: set[str] = set()
         self._tmp: str | None = None
+        self._packages_dir: str | None = None
         self._stopped = False
         self.async_invoker = AsyncInvoker(self, threads=self._concurrency, retry_delays=retry_delays)
 
     def start(self) -> None:
         self._tmp = tempfile.mkdtemp(prefix="localcloud-lambda-")
+        self._packages()  # now rather than in the first cold start
         self.async_invoker.start()
         atexit.register(self.stop)  # an interpreter exiting without stop() must not leave workers behind
 
@@ -87,8 +89,8 @@ class LambdaRuntime:
             pool.stop_all()
         self.async_invoker.join()  # after the kills, so no dispatcher is still waiting on a slow function
         if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
+            shutil.rmtree(self._tmp, ignore_errors=True)  # the package links go, never what they point to
+            self._tmp = self._packages_dir = None
 
     def invoke(self, fn: Any, payload: bytes, request_id: str | None = None) -> InvokeResult:
         """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""
@@ -156,8 +158,16 @@ class LambdaRuntime:
         stream = lambda_logs.new_stream_name(str(fn.version))
         code_dir = self._code_dir(fn)
         env = self._worker_env(fn, settings, stream, code_dir)
-        spec = WorkerSpec(fn.handler or "", code_dir, env, float(fn.timeout), stream, settings)
+        spec = WorkerSpec(fn.handler or "", code_dir, self._packages(), env, float(fn.timeout), stream, settings)
         return Worker(spec, nodelay=self.nodelay)
+
+    def _packages(self) -> str:
+        """The directory of what the AWS Python runtime provides besides the stdlib (``runtime_packages``)."""
+        with self._extract_lock:
+            if self._packages_dir is None:
+                parent = self._tmp or tempfile.mkdtemp(prefix="localcloud-lambda-")
+                self._packages_dir = runtime_packages.build(os.path.join(parent, "runtime-packages"))
+            return self._packages_dir
 
     def _code_dir(self, fn: Any) -> str:
         """The function's zip, extracted once per CodeSha256."""

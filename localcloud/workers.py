@@ -1,4 +1,4 @@
-"""Worker processes: ``python -m awslambdaric <handler>`` behind a local Runtime API, and pools of them.
+"""Worker processes: awslambdaric (``runtime_packages.command``) behind a local Runtime API, and pools of them.
 
 A ``Worker`` is one execution environment: one process (in its own process group, so stopping it ends any
 children too), one Runtime API endpoint, one log stream. Its state (the invocation being served, what the
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from localcloud import runtime_packages
 from localcloud.runtime_api import Invocation, RuntimeApiServer
 from localcloud.worker_output import OutputCollector
 
@@ -36,6 +37,7 @@ INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of an on-demand funct
 class WorkerSpec:
     handler: str
     code_dir: str
+    packages_dir: str  # what the runtime provides besides the stdlib (``localcloud.runtime_packages.build``)
     env: dict[str, str]
     timeout_s: float
     log_stream: str
@@ -137,7 +139,7 @@ class Worker:
         env = {**self.spec.env, "AWS_LAMBDA_RUNTIME_API": self._api.address}
         self._started = time.monotonic()
         self._proc = _spawn(
-            [sys.executable, "-m", "awslambdaric", self.spec.handler],
+            runtime_packages.command(self.spec.handler, self.spec.code_dir, self.spec.packages_dir),
             cwd=self.spec.code_dir,
             env=env,
             stdin=subprocess.DEVNULL,
