@@ -50,23 +50,26 @@ def tail(
         sleep(interval)
 
 
-def _since(logs, group: str, start_ms: int, seen: dict[str, int]) -> list[dict[str, Any]]:
+def filter_all(logs, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every page of FilterLogEvents: CloudWatch may return empty or partial pages along with a nextToken."""
     events, token = [], None
     while True:
-        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
-        if token:
-            kwargs["nextToken"] = token
-        try:
-            page = logs.filter_log_events(**kwargs)
-        except botocore.exceptions.ClientError as exc:
-            if cfn.error_code(exc) == "ResourceNotFoundException":
-                raise UserError(
-                    f"Log group {group} does not exist yet. It is created with the stack; run `invoke deploy`."
-                ) from exc
-            raise
-        events.extend(e for e in page.get("events", []) if e["eventId"] not in seen)
+        page = logs.filter_log_events(**kwargs, **({"nextToken": token} if token else {}))
+        events.extend(page.get("events", []))
         token = page.get("nextToken")
         if not token:
-            break
-    events.sort(key=lambda e: (e["timestamp"], e["eventId"]))
-    return events
+            return events
+
+
+def _since(logs, group: str, start_ms: int, seen: dict[str, int]) -> list[dict[str, Any]]:
+    try:
+        events = filter_all(logs, logGroupName=group, startTime=start_ms)
+    except botocore.exceptions.ClientError as exc:
+        if cfn.error_code(exc) == "ResourceNotFoundException":
+            raise UserError(
+                f"Log group {group} does not exist yet. It is created with the stack; run `invoke deploy`."
+            ) from exc
+        raise
+    fresh = [e for e in events if e["eventId"] not in seen]
+    fresh.sort(key=lambda e: (e["timestamp"], e["eventId"]))
+    return fresh

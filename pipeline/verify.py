@@ -18,6 +18,7 @@ import botocore.exceptions
 
 from pipeline import cfn
 from pipeline.errors import UserError
+from pipeline.logs import filter_all
 
 REQUIRED_OUTPUTS = ("BucketName", "LogGroupName", "FunctionArn")
 CLOCK_SKEW_MS = 5_000  # our clock and CloudWatch's may differ a little; the uuid filter keeps this safe
@@ -82,17 +83,6 @@ def request_id_of(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _filter_pages(logs, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every page: CloudWatch may return empty or partial pages along with a nextToken."""
-    events, token = [], None
-    while True:
-        page = logs.filter_log_events(**kwargs, **({"nextToken": token} if token else {}))
-        events.extend(page.get("events", []))
-        token = page.get("nextToken")
-        if not token:
-            return events
-
-
 # What an invocation's failure looks like in its log lines (JSON and text formats, handler and platform lines).
 ERROR_MARKERS = (
     '"errorMessage"',
@@ -132,7 +122,7 @@ class Proof:
 
 def _events(logs, group: str, start_ms: int, term: str) -> list[dict[str, Any]]:
     try:
-        events = _filter_pages(logs, logGroupName=group, startTime=start_ms, filterPattern=f'"{term}"')
+        events = filter_all(logs, logGroupName=group, startTime=start_ms, filterPattern=f'"{term}"')
     except botocore.exceptions.ClientError as exc:
         # The group appears with the first invocation if the template doesn't own it; throttling: next poll.
         if cfn.error_code(exc) == "ResourceNotFoundException" or cfn.is_throttling(exc):
@@ -199,7 +189,7 @@ def _notification_targets(s3, bucket: str) -> list[str]:
 
 def _last_lines(logs, group: str, since_ms: int, count: int = 20) -> list[str]:
     try:
-        events = _filter_pages(logs, logGroupName=group, startTime=since_ms)
+        events = filter_all(logs, logGroupName=group, startTime=since_ms)
     except botocore.exceptions.ClientError:
         return []
     events.sort(key=lambda e: (e["timestamp"], e.get("eventId", "")))
