@@ -99,11 +99,17 @@ def destroy(c, target=None, environment=None, region=None, profile=None, yes=Fal
         commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
 
 
-@task(help={**WHERE, "skip_lint": "skip the lint step"})
-def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False):
-    """lint -> package -> deploy -> verify; on local, starts an embedded local cloud when none is running."""
+@task(
+    help={
+        **WHERE,
+        "skip_lint": "skip the lint step",
+        "rollback": "on a failed verify, redeploy the last verified version (default; --no-rollback turns it off)",
+    }
+)
+def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False, rollback=True):
+    """lint -> package -> deploy -> verify; a failed verify rolls back to the last verified version."""
     with boundary():
-        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint)
+        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint, rollback=rollback)
 
 
 @task(

@@ -222,7 +222,14 @@ def test_function(app):
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": log_group_name}
     assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-handler"}
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert "Environment" not in props  # nothing to encrypt, and no secret ever goes there
+    # The only variable is the artifact's public digest, taken from its key (no secret ever goes there).
+    assert props["Environment"] == {
+        "Variables": {
+            "ARTIFACT_SHA256": {
+                "Fn::Select": [0, {"Fn::Split": [".", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "ArtifactKey"}]}]}]}]
+            }
+        }
+    }
 
 
 def test_failed_invocations_go_to_an_encrypted_queue(app):
