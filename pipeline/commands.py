@@ -276,7 +276,8 @@ def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | 
             raise
         from pipeline import restore
 
-        restore.restore(settings, cloud, restore.Failure(str(failure), packaged.artifact.sha256, deployed_at), last)
+        failed = restore.Failure(str(failure), packaged.artifact.sha256, deployed_at, time.monotonic())
+        restore.restore(settings, cloud, failed, last)
 
 
 def serve_localcloud(port: int, region: str) -> None:

@@ -18,8 +18,9 @@ from typing import Any
 REQUEST_ID = re.compile(r"RequestId:?\s*\"?([0-9a-f-]{36})", re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 ARTIFACT = re.compile(r"\bartifact=([0-9a-f]{64}|unknown)\b")
-# An invocation must have started no earlier than this before the upload to count as "after the upload".
-START_SLACK_MS = 1_000
+# An attempt must have started no earlier than this before the upload to count as "after the upload": the upload
+# time is read before PutObject, so only clock skew between us and CloudWatch needs room.
+START_SLACK_MS = 250
 
 # What an invocation's failure looks like in its log lines (JSON and text formats, handler and platform lines).
 ERROR_MARKERS = (
@@ -176,12 +177,18 @@ def _follow(events: list[dict[str, Any]], first: dict[str, Any], token: str, exp
     return proof
 
 
+def is_start(message: str) -> bool:
+    return message.startswith("START RequestId:") or '"type":"platform.start"' in message
+
+
 def _failed_after_upload(by_request: dict[str, list[dict[str, Any]]], uploaded_ms: int, proof: Proof) -> Proof:
     for rid, lines in by_request.items():
-        if lines[0]["timestamp"] < uploaded_ms - START_SLACK_MS:
-            continue  # it was already running before the marker existed
-        errors = [_text(e) for e in lines if is_error_line(e["message"])]
-        if errors:
+        # The marker's event gets a fresh request id; Lambda retries an older event under its old id, so an
+        # invocation whose first attempt began before the upload is never the marker's, whenever it fails again.
+        started = next((e["timestamp"] for e in lines if is_start(e["message"])), lines[0]["timestamp"])
+        if started < uploaded_ms - START_SLACK_MS:
+            continue
+        if any(is_error_line(e["message"]) for e in lines):
             proof.failure_lines = [_text(e) for e in lines]
             proof.failed_request_id = rid
             return proof

@@ -30,6 +30,7 @@ class Failure:
     message: str  # the verify failure, as the user saw it
     sha256: str  # the artifact that failed
     deployed_at: float  # time.monotonic() when its deploy finished
+    failed_at: float  # time.monotonic() when verify failed
 
 
 def _summary(settings: Settings, lines: list[str]) -> None:
@@ -60,19 +61,21 @@ def restore(settings: Settings, cloud: Cloud, failure: Failure, last: rollback_s
             f"{failure.message} Rolling back to the last verified version, {last.label}, failed too: {exc} "
             f"The environment may be on neither version: look at stack {settings.stack_name} now."
         ) from exc
-    seconds = time.monotonic() - failure.deployed_at
+    now = time.monotonic()
+    seconds, restore_seconds = now - failure.deployed_at, now - failure.failed_at
     _summary(
         settings,
         [
             failed + f" {failure.message}",
-            f"Restored: {last.label}, deployed again and verified.",
+            f"Restored: {last.label}, deployed again and verified {restore_seconds:.1f} s after verify failed.",
             f"The environment ran the failing version for {seconds:.1f} s.",
         ],
     )
     raise RolledBack(
         f"{failure.message} Rolled back: {settings.stack_name} runs the last verified version again, {last.label}, "
-        f"and verify passed on it. The environment ran the failing version {failure.sha256[:12]} for "
-        f"{seconds:.1f} s. Fix the code and deploy again (--no-rollback keeps a failing version deployed)."
+        f"and verify passed on it {restore_seconds:.1f} s after the failure. The environment ran the failing "
+        f"version {failure.sha256[:12]} for {seconds:.1f} s. Fix the code and deploy again (--no-rollback keeps "
+        "a failing version deployed)."
     )
 
 
