@@ -195,18 +195,52 @@ def _tag_list(tags: dict) -> list[dict]:
 
 
 _LAMBDA = frozenset(
-    "FunctionName Description Runtime Handler Role Timeout MemorySize PackageType Environment LoggingConfig "
-    "TracingConfig EphemeralStorage DeadLetterConfig Architectures KmsKeyArn Layers VpcConfig "
-    "ReservedConcurrentExecutions Tags".split()
+    [
+        "FunctionName",
+        "Description",
+        "Runtime",
+        "Handler",
+        "Role",
+        "Timeout",
+        "MemorySize",
+        "PackageType",
+        "Environment",
+        "LoggingConfig",
+        "TracingConfig",
+        "EphemeralStorage",
+        "DeadLetterConfig",
+        "Architectures",
+        "KmsKeyArn",
+        "Layers",
+        "VpcConfig",
+        "ReservedConcurrentExecutions",
+        "Tags",
+    ]
 )
 _QUEUE = frozenset(("QueueName", "Tags", *_QUEUE_INTEGERS, *_QUEUE_BOOLEANS, *_QUEUE_STRINGS, *_QUEUE_JSON))
 _ROLE = frozenset(
-    "RoleName Path AssumeRolePolicyDocument MaxSessionDuration Description PermissionsBoundary ManagedPolicyArns "
-    "Policies Tags".split()
+    [
+        "RoleName",
+        "Path",
+        "AssumeRolePolicyDocument",
+        "MaxSessionDuration",
+        "Description",
+        "PermissionsBoundary",
+        "ManagedPolicyArns",
+        "Policies",
+        "Tags",
+    ]
 )
 _BUCKET = frozenset(
-    "BucketName NotificationConfiguration VersioningConfiguration PublicAccessBlockConfiguration BucketEncryption "
-    "OwnershipControls Tags".split()
+    [
+        "BucketName",
+        "NotificationConfiguration",
+        "VersioningConfiguration",
+        "PublicAccessBlockConfiguration",
+        "BucketEncryption",
+        "OwnershipControls",
+        "Tags",
+    ]
 )
 READERS: dict[str, tuple[frozenset[str], Callable[[Clients, str], dict | None]]] = {
     "AWS::Lambda::Function": (_LAMBDA, _lambda_function),
