@@ -161,7 +161,7 @@ def problems(patches: Iterable[Patch], installed_moto: str) -> list[str]:
         except (ImportError, AttributeError):
             found.append(f"{patch.target} (patched by {patch.fix}) does not exist in this moto.")
             continue
-        actual = parameters(getattr(owner, name))
+        actual = parameters(_ORIGINALS.get((id(owner), name), getattr(owner, name)))
         if actual != patch.signature:
             found.append(
                 f"{patch.target} (patched by {patch.fix}) now takes {actual}; the patch was written for "
@@ -193,6 +193,7 @@ class Installer:
         if key not in self._declared:
             self.undeclared.append(f"{getattr(owner, '__name__', owner)}.{name}")
             return
+        _ORIGINALS.setdefault(key, getattr(owner, name))
         setattr(owner, name, value)
         self._installed[key] = value
 
@@ -213,6 +214,7 @@ def _resolve_key(target: str) -> tuple[int, str]:
 
 
 _installer: Installer | None = None
+_ORIGINALS: dict[tuple[int, str], Any] = {}  # moto's own attribute, by (id(owner), name), once patched
 
 
 def install(owner: Any, name: str, value: Any) -> None:
