@@ -1,6 +1,9 @@
 """The invoke tasks: a table of contents. Each task parses its flags and calls ``pipeline.commands``.
 
 Run ``invoke --list`` for the list and ``invoke --help TASK`` for a task's flags.
+
+Collecting the tasks must stay instant (``invoke --list`` in well under 0.3 s), so this module imports nothing
+heavy: each task imports ``pipeline.commands`` inside its body, within the error boundary. New tasks do the same.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ import sys
 
 from invoke import Collection, task
 
-from pipeline import commands
 from pipeline.boundary import boundary
 from pipeline.config import LOCAL_PORT, resolve
 
@@ -40,14 +42,18 @@ def _settings(c, target=None, environment=None, region=None, profile=None):
 def localcloud(c, port=LOCAL_PORT, region=None):
     """Run the embedded local cloud in the foreground (Ctrl-C stops it); prints the exports to paste."""
     with boundary():
+        from pipeline import commands
+
         commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
 
 
-@task
-def lint(c):
-    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor; one summary table, non-zero on any finding."""
+@task(help={"no_cache": "run every check even when its inputs and tools are unchanged since it last ran"})
+def lint(c, no_cache=False):
+    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor (cached, side by side); non-zero on any finding."""
     with boundary():
-        commands.lint()
+        from pipeline import commands
+
+        commands.lint(use_cache=not no_cache)
 
 
 @task(help={"k": "only tests matching this pytest -k expression"})
@@ -60,6 +66,8 @@ def test(c, k=None):
 def package(c, target=None, environment=None, region=None, profile=None):
     """Build the reproducible function zip and upload it as <sha256>.zip unless it is already there."""
     with boundary():
+        from pipeline import commands
+
         settings = _settings(c, target, environment, region, profile)
         commands.package_function(settings, commands.aws.connect(settings))
 
@@ -68,6 +76,8 @@ def package(c, target=None, environment=None, region=None, profile=None):
 def deploy(c, target=None, environment=None, region=None, profile=None, preview=False):
     """Package, then deploy the app stack through a change set, streaming its events; prints the outputs."""
     with boundary():
+        from pipeline import commands
+
         commands.deploy(_settings(c, target, environment, region, profile), preview=preview)
 
 
@@ -75,6 +85,8 @@ def deploy(c, target=None, environment=None, region=None, profile=None, preview=
 def verify(c, target=None, environment=None, region=None, profile=None, keep=False, timeout=None):
     """Upload a marker object and prove from CloudWatch Logs that the function processed it."""
     with boundary():
+        from pipeline import commands
+
         commands.verify(_settings(c, target, environment, region, profile), keep=keep, timeout=timeout)
 
 
@@ -82,6 +94,8 @@ def verify(c, target=None, environment=None, region=None, profile=None, keep=Fal
 def logs(c, target=None, environment=None, region=None, profile=None, follow=False, since="10m"):
     """Print the function's log lines, each once; --follow keeps tailing."""
     with boundary():
+        from pipeline import commands
+
         commands.logs(_settings(c, target, environment, region, profile), follow=follow, since=since)
 
 
@@ -89,6 +103,8 @@ def logs(c, target=None, environment=None, region=None, profile=None, follow=Fal
 def outputs(c, target=None, environment=None, region=None, profile=None, json=False):
     """Print the app stack's outputs."""
     with boundary():
+        from pipeline import commands
+
         commands.outputs(_settings(c, target, environment, region, profile), as_json=json)
 
 
@@ -96,6 +112,8 @@ def outputs(c, target=None, environment=None, region=None, profile=None, json=Fa
 def destroy(c, target=None, environment=None, region=None, profile=None, yes=False):
     """Empty the uploads bucket (every version) and delete the app stack."""
     with boundary():
+        from pipeline import commands
+
         commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
 
 
@@ -103,13 +121,23 @@ def destroy(c, target=None, environment=None, region=None, profile=None, yes=Fal
     help={
         **WHERE,
         "skip_lint": "skip the lint step",
+        "no_cache": "lint without the lint cache",
         "rollback": "on a failed verify, redeploy the last verified version (default; --no-rollback turns it off)",
     }
 )
-def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False, rollback=True):
+def pipeline(
+    c, target=None, environment=None, region=None, profile=None, skip_lint=False, no_cache=False, rollback=True
+):
     """lint -> package -> deploy -> verify; a failed verify rolls back to the last verified version."""
     with boundary():
-        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint, rollback=rollback)
+        from pipeline import commands
+
+        commands.pipeline(
+            _settings(c, target, environment, region, profile),
+            skip_lint=skip_lint,
+            use_cache=not no_cache,
+            rollback=rollback,
+        )
 
 
 @task(
@@ -117,24 +145,49 @@ def pipeline(c, target=None, environment=None, region=None, profile=None, skip_l
     help={
         "repo": "GitHub OWNER/REPO allowed to assume the deploy role (required)",
         "environment": "GitHub environment allowed to deploy (repeatable; default: deploy_environments)",
-        "branch": "branch allowed to deploy without an environment ('' for none)",
+        "branch": "the deploy branch: the only one whose deploy workflow the roles trust (default main)",
+        "repo_id": "numeric id of --repo (default: read with gh; required without gh)",
+        "trust_branch_without_environment": "also trust the first environment's role to jobs without an environment",
         "target": WHERE["target"],
         "region": WHERE["region"],
         "profile": WHERE["profile"],
-        "yes": "set the GitHub variables with gh without asking",
+        "yes": "create the GitHub environments and variables with gh without asking",
     },
 )
-def bootstrap(c, repo=None, environment=None, branch="main", target=None, region=None, profile=None, yes=False):
+def bootstrap(
+    c,
+    repo=None,
+    environment=None,
+    branch="main",
+    target=None,
+    region=None,
+    profile=None,
+    yes=False,
+    repo_id=None,
+    trust_branch_without_environment=False,
+):
     """Once per AWS account: OIDC provider, deploy + execution roles, artifact bucket; prints the GitHub variables."""
     with boundary():
+        from pipeline import commands
+
         settings = _settings(c, target, None, region, profile)
-        commands.bootstrap(settings, repo, list(environment or []), branch, yes=yes)
+        commands.bootstrap(
+            settings,
+            repo,
+            list(environment or []),
+            branch,
+            repo_id=repo_id,
+            without_environment=trust_branch_without_environment,
+            yes=yes,
+        )
 
 
 @task(help={"json": "print a JSON list"})
 def environments(c, json=False):
     """List the environments the deploy workflow deploys, in order."""
     with boundary():
+        from pipeline import commands
+
         commands.environments(_plain(c.config.get("pipeline", {})), as_json=json)
 
 
