@@ -135,7 +135,7 @@ def verify(
     found = proof.match
     latency = (found.timestamp_ms - marker.uploaded_ms) / 1000
     report.emit(
-        f"Verified: artifact {expected[:12]} logged the upload {latency:.2f} s after it "
+        f"Verified: the function logged the upload {latency:.2f} s after it, running artifact {expected[:12]} "
         f"(request id {found.request_id})."
     )
     report.emit(f"  {found.message}")
