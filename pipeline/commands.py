@@ -297,6 +297,10 @@ def serve_localcloud(port: int, region: str) -> None:
     # set too, because a shell starts background jobs with it ignored and Python would then keep ignoring it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        localcloud.check_port(port)
+    except localcloud.PortInUse as taken:
+        raise UserError(str(taken)) from None
     with localcloud.start(port=port, region=region) as endpoint:
         report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
         report.emit(f"export AWS_ENDPOINT_URL={endpoint}")
