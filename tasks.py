@@ -182,6 +182,21 @@ def bootstrap(
         )
 
 
+@task(
+    help={
+        **WHERE,
+        "dry_run": "list the events that would be replayed; invoke and delete nothing",
+        "max": "replay at most this many messages",
+    }
+)
+def redrive(c, target=None, environment=None, region=None, profile=None, dry_run=False, max=None):
+    """Replay the events in the failure queue through the function; a message is deleted once its replay succeeded."""
+    with boundary():
+        from pipeline import commands
+
+        commands.redrive(_settings(c, target, environment, region, profile), dry_run=dry_run, limit=max)
+
+
 @task(help={"json": "print a JSON list"})
 def environments(c, json=False):
     """List the environments the deploy workflow deploys, in order."""
@@ -194,3 +209,4 @@ def environments(c, json=False):
 ns = Collection(
     localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments
 )
+ns.add_task(redrive)

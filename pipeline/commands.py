@@ -15,9 +15,9 @@ from pipeline import aws, cfn, destination, package, report, template
 from pipeline import rollback as rollback_step
 from pipeline import verify as verify_step
 from pipeline.aws import Cloud
-from pipeline.config import Settings, parse_seconds
+from pipeline.config import Settings, parse_count, parse_seconds
 from pipeline.deploy import Deployer, DeployRequest, DeployResult
-from pipeline.errors import UserError
+from pipeline.errors import Interrupted, UserError
 from pipeline.proof import LogMatch
 
 
@@ -285,6 +285,41 @@ def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | 
 
         failed = restore.Failure(str(failure), packaged.artifact.sha256, deployed_at, time.monotonic())
         restore.restore(settings, cloud, failed, last)
+
+
+def redrive(settings: Settings, dry_run: bool = False, limit: int | str | None = None, say=report.emit):
+    """Replay the failure queue's events through the function; a message goes only once its replay is proven."""
+    from pipeline import redrive as redrive_step
+
+    most = None if limit is None else parse_count("--max", limit)
+    cloud = aws.connect(settings)
+    outputs = verify_step.stack_targets(cloud.client("cloudformation"), settings.stack_name, settings.region)
+    run = redrive_step.Redrive(
+        cloud.client("sqs"),
+        cloud.client("lambda"),
+        cloud.client("logs"),
+        outputs["FailureQueueUrl"],
+        outputs["FunctionArn"],
+        outputs["LogGroupName"],
+        settings.verify_timeout,
+        say=say,
+    )
+    say(f"Redrive{' (dry run)' if dry_run else ''}: {outputs['FailureQueueUrl']} -> {outputs['FunctionArn']}.")
+    try:
+        counts = run.run(most, dry_run=dry_run)
+    except KeyboardInterrupt as exc:
+        raise Interrupted(
+            f"Interrupted: {run.counts.line()}; every message not deleted was put back on the queue at once (one "
+            "already replayed may run again). Run `invoke redrive` again to carry on."
+        ) from exc
+    say(f"Redrive: {counts.line()}." + (" Nothing was invoked or deleted." if dry_run else ""))
+    report.write_step_summary(f"### Redrive `{settings.stack_name}`\n\n{counts.line()}.\n")
+    if counts.failed:
+        raise UserError(
+            f"Redrive: {counts.failed} event(s) failed again and were kept on the queue. Read the function's log "
+            "(`invoke logs`), fix the handler, deploy, and run `invoke redrive` again."
+        )
+    return counts
 
 
 def serve_localcloud(port: int, region: str) -> None:

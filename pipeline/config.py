@@ -139,6 +139,16 @@ def parse_seconds(flag: str, value: Any) -> float:
     return number
 
 
+def parse_count(flag: str, value: Any) -> int:
+    """A flag's whole number of at least 1, checked before a task does anything."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise UserError(
+            f"{flag} must be a whole number of at least 1, such as {flag} 10, not {value!r}. Nothing was done."
+        )
+    return int(text)
+
+
 def _environment_settings(merged: Mapping[str, Any], environment: str) -> Mapping[str, Any]:
     environments = merged.get("environments") or {}
     if not ENVIRONMENT_NAME.match(str(environment)):

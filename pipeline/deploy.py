@@ -28,8 +28,20 @@ SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 class Recovery(enum.Enum):
     CREATE = "create"
     UPDATE = "update"
-    WAIT = "wait"
+    BUSY = "busy"  # someone else's operation is running: refuse, change nothing
     DELETE_AND_CREATE = "delete and create"
+
+
+class StackBusy(UserError):
+    """Another operation is running on the stack; retrying later is the fix (EX_TEMPFAIL)."""
+
+    exit_code = 75
+
+
+class ChangeSetObsolete(UserError):
+    """Another deploy executed first and made this deploy's change set OBSOLETE."""
+
+    exit_code = 75
 
 
 def recovery_for(status: str | None, stack_name: str) -> Recovery:
@@ -39,7 +51,7 @@ def recovery_for(status: str | None, stack_name: str) -> Recovery:
     if status == "ROLLBACK_COMPLETE":
         return Recovery.DELETE_AND_CREATE
     if status.endswith("_IN_PROGRESS"):
-        return Recovery.WAIT
+        return Recovery.BUSY
     if status == "UPDATE_ROLLBACK_FAILED":
         raise UserError(
             f"Stack {stack_name} is in UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback. Fix the "
@@ -140,10 +152,8 @@ class Deployer:
             stack = cfn.describe_stack(self.cfn, stack_name)
             status = stack["StackStatus"] if stack else None
             recovery = recovery_for(status, stack_name)
-            if recovery is Recovery.WAIT:
-                self.progress.message(f"Stack {stack_name} is busy ({status}); waiting for that to finish.")
-                self._follow(stack["StackId"], self._stream(stack["StackId"]))
-                continue
+            if recovery is Recovery.BUSY:
+                raise StackBusy(busy_message(stack))
             if recovery is Recovery.DELETE_AND_CREATE:
                 self.progress.message(
                     f"Stack {stack_name} is in ROLLBACK_COMPLETE (its first create failed), which can only be "
@@ -231,6 +241,11 @@ class Deployer:
                 )
         return changes
 
+    def _drop_obsolete(self, stack_name: str, name: str) -> None:
+        """An OBSOLETE change set can never run: delete it so they don't pile up (tidying only, never fatal)."""
+        with contextlib.suppress(botocore.exceptions.ClientError):
+            self.cfn.delete_change_set(StackName=stack_name, ChangeSetName=name)
+
     def _discard(self, stack_name: str, name: str, change_set_type: str) -> None:
         self.cfn.delete_change_set(StackName=stack_name, ChangeSetName=name)
         if change_set_type == "CREATE":  # a never-executed CREATE change set leaves an empty REVIEW stack
@@ -255,7 +270,7 @@ class Deployer:
         return Interrupted(
             f"Interrupted while waiting for stack {stack_name}. CloudFormation carries on with whatever it was doing; "
             f"watch it with `aws cloudformation describe-stack-events --stack-name {stack_name}`, or run "
-            "`invoke deploy` again, which waits for it to finish first."
+            "`invoke deploy` again once it has finished."
         )
 
     def _deploy(self, request: DeployRequest, preview: bool) -> DeployResult:
@@ -281,6 +296,10 @@ class Deployer:
                 f"CloudFormation rejected the change set for {request.stack_name}: "
                 f"{description.get('StatusReason')}. Fix the template or parameters and deploy again."
             )
+        if description.get("ExecutionStatus") == "OBSOLETE":
+            self._pending = None
+            self._drop_obsolete(request.stack_name, name)
+            raise ChangeSetObsolete(obsolete_message(request.stack_name))
         result.changes = self.changes = self._changes(request.stack_name, name, description)
         self.progress.changes(result.changes)
         if preview:
@@ -298,15 +317,20 @@ class Deployer:
         stack_ref = cfn.describe_stack(self.cfn, request.stack_name)["StackId"]
         stream = self._stream(stack_ref)
         try:
-            with _busy_is_a_user_error(request.stack_name):
-                self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
+            try:
+                with _busy_is_a_user_error(request.stack_name):
+                    self.cfn.execute_change_set(StackName=request.stack_name, ChangeSetName=name)
+            except ChangeSetObsolete:
+                self._pending = None
+                self._drop_obsolete(request.stack_name, name)
+                raise
             self._pending = None
             status, events = self._follow(stack_ref, stream, expect_new_events=True)
         except KeyboardInterrupt as exc:
             raise Interrupted(
                 f"Interrupted. CloudFormation carries on with stack {request.stack_name} without us; nothing is "
                 f"rolled back by stopping here. Watch it with `aws cloudformation describe-stack-events "
-                f"--stack-name {request.stack_name}`, or run `invoke deploy` again, which waits for it to finish."
+                f"--stack-name {request.stack_name}`, and run `invoke deploy` again once it has finished."
             ) from exc
         result.status, result.outcome = status, "deployed"
         if status not in SUCCESS:
@@ -323,11 +347,22 @@ def _busy_is_a_user_error(stack_name: str) -> Iterator[None]:
     except botocore.exceptions.ClientError as exc:
         message = cfn.error_message(exc)
         if cfn.error_code(exc) == "ValidationError" and "_IN_PROGRESS state" in message:
-            raise UserError(
+            raise StackBusy(
                 f"Stack {stack_name}: another operation started meanwhile ({message}). Nothing was changed by this "
-                "deploy; run `invoke deploy` again, which waits for the running operation to finish first."
+                "deploy; wait for that operation to finish, then run `invoke deploy` again."
             ) from exc
+        if cfn.error_code(exc) in ("InvalidChangeSetStatus", "InvalidChangeSetStatusException"):
+            raise ChangeSetObsolete(obsolete_message(stack_name, message)) from exc
         raise
+
+
+def obsolete_message(stack_name: str, detail: str = "") -> str:
+    shown = f" ({detail})" if detail else ""
+    return (
+        f"This deploy's change set for stack {stack_name} is OBSOLETE{shown}: another deploy executed its own change "
+        "set first, so this one ran nothing and the other deploy's version is what runs. Deploy again from the "
+        "tree you mean to run, after the other deploy has finished."
+    )
 
 
 @contextlib.contextmanager
@@ -342,6 +377,20 @@ def _rejection_is_a_user_error(stack_name: str) -> Iterator[None]:
             f"CloudFormation rejected the change set for {stack_name}: {cfn.error_message(exc)} Nothing was changed. "
             "Fix the template or the parameters (invoke.yaml) and deploy again."
         ) from exc
+
+
+def busy_message(stack: Mapping[str, Any]) -> str:
+    """Name the operation in progress on someone else's behalf, and say to wait or retry."""
+    name, status = stack.get("StackName", "?"), stack["StackStatus"]
+    since = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    when = f" since {since:%H:%M:%S} UTC" if hasattr(since, "strftime") else ""
+    change_set = stack.get("ChangeSetId", "")
+    by = f", executing change set {change_set.rsplit('/', 2)[-2]}" if change_set.count("/") >= 2 else ""
+    return (
+        f"Stack {name} is busy: {status}{when}{by}. Another deploy (or someone in the console) is changing it, "
+        "and one deploy at a time is the rule, so this one changed nothing. Wait for it to finish (`aws "
+        f"cloudformation describe-stack-events --stack-name {name}`), then run `invoke deploy` again."
+    )
 
 
 def _failure_message(stack_name: str, status: str, events: list[dict[str, Any]], change_set_type: str) -> str:

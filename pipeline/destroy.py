@@ -17,8 +17,8 @@ def check_deletable(stack: dict[str, Any]) -> None:
     status = stack["StackStatus"]
     if status.endswith("_IN_PROGRESS") and status not in ("REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
         raise UserError(
-            f"Stack {stack['StackName']} is busy ({status}); nothing was deleted. Wait for it to finish (`invoke "
-            "deploy` waits and shows its events), then run `invoke destroy` again."
+            f"Stack {stack['StackName']} is busy ({status}); nothing was deleted. Wait for it to finish (`aws "
+            f"cloudformation describe-stack-events --stack-name {stack['StackName']}`), then `invoke destroy` again."
         )
     if stack.get("EnableTerminationProtection"):
         name = stack["StackName"]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from pipeline.deploy import Deployer, DeployRequest
+from pipeline.deploy import ChangeSetObsolete, Deployer, DeployRequest, StackBusy
 from pipeline.errors import Interrupted, UserError
 from pipeline.template import Template
 
@@ -81,35 +81,50 @@ def test_throttling_while_polling_backs_off_and_carries_on(cfn):
     assert sleeps[0] == 1.0 and sleeps[1] > sleeps[0] * 2 and len(sleeps) == 3
 
 
-def test_an_update_in_progress_is_waited_for_with_progress(cfn):
+def test_a_deploy_refuses_to_start_while_someone_else_updates_the_stack(cfn):
+    """One deploy at a time: name the operation in progress, change nothing, say to wait and retry."""
     client, stubber = cfn
-    messages = []
+    busy = _stack("UPDATE_IN_PROGRESS")
+    busy["Stacks"][0]["LastUpdatedTime"] = NOW
+    busy["Stacks"][0]["ChangeSetId"] = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/deploy-other/1a2b"
+    stubber.add_response("describe_stacks", busy, {"StackName": "app-dev"})
+    with pytest.raises(StackBusy) as refused:
+        Deployer(client, sleep=lambda s: None).deploy(REQUEST)
+    message = str(refused.value)
+    assert "Stack app-dev is busy: UPDATE_IN_PROGRESS since 00:00:00 UTC, executing change set deploy-other" in message
+    assert "this one changed nothing" in message and "run `invoke deploy` again" in message
+    assert refused.value.exit_code == 75  # EX_TEMPFAIL: a retry later is the fix
 
-    from pipeline.deploy import Progress
 
-    class Capture(Progress):
-        def message(self, text):
-            messages.append(text)
-
-        def event(self, event):
-            messages.append(f"{event['LogicalResourceId']} {event['ResourceStatus']}")
-
-    history = _event("e1", "UPDATE_IN_PROGRESS", reason="User Initiated")  # before we started waiting
-    e2, e3 = _event("e2", "UPDATE_COMPLETE", "Q"), _event("e3", "UPDATE_COMPLETE")
-    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": "app-dev"})
-    stubber.add_response("describe_stack_events", {"StackEvents": [history]}, None)  # the starting mark
-    stubber.add_response("describe_stack_events", {"StackEvents": [e2, history]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [e3, e2, history]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [e3, e2, history]}, None)
+def test_a_change_set_made_obsolete_by_another_deploy_is_reported_not_success(cfn):
+    client, stubber = cfn
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
-    stubber.add_response("get_template", {"TemplateBody": BODY}, None)
-    result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
-    assert result.outcome == "no changes"
-    assert "busy (UPDATE_IN_PROGRESS)" in messages[0]
-    # only what happened while we waited, each event once, oldest first; no replay of history
-    assert messages[1:] == ["Q UPDATE_COMPLETE", "app-dev UPDATE_COMPLETE"]
+    stubber.add_response("get_template", {"TemplateBody": "old"}, None)
+    stubber.add_response("create_change_set", {"Id": "cs"}, None)
+    stubber.add_response("describe_change_set", _change_set(), None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("describe_stack_events", {"StackEvents": [_event("e1", "UPDATE_COMPLETE")]}, None)
+    stubber.add_client_error(
+        "execute_change_set",
+        "InvalidChangeSetStatus",
+        "ChangeSet [arn:aws:cloudformation:us-east-1:123456789012:changeSet/deploy-x/1] cannot be executed in its "
+        "current status of [OBSOLETE]",
+        400,
+    )
+    stubber.add_response("delete_change_set", {}, None)  # an obsolete change set can never run: tidied away
+    with pytest.raises(ChangeSetObsolete, match=r"OBSOLETE.*another deploy executed its own change set first"):
+        Deployer(client, sleep=lambda s: None).deploy(REQUEST)
+
+
+def test_a_change_set_already_obsolete_when_described_is_never_executed(cfn):
+    client, stubber = cfn
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
+    stubber.add_response("get_template", {"TemplateBody": "old"}, None)
+    stubber.add_response("create_change_set", {"Id": "cs"}, None)
+    stubber.add_response("describe_change_set", {**_change_set(), "ExecutionStatus": "OBSOLETE"}, None)
+    stubber.add_response("delete_change_set", {}, None)
+    with pytest.raises(ChangeSetObsolete, match="ran nothing"):
+        Deployer(client, sleep=lambda s: None).deploy(REQUEST)
 
 
 def test_a_concurrent_update_racing_the_change_set_is_a_clear_error(cfn):
