@@ -219,15 +219,18 @@ def lint(use_cache: bool = True) -> None:
 
 def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True) -> None:
     """lint -> package -> deploy -> verify; on the local target, with an embedded local cloud if none is running."""
-    if not skip_lint:
-        lint(use_cache)
     if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
-        import localcloud
+        from pipeline import embedded
 
         report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
-        with localcloud.start(region=settings.region) as endpoint:
-            _deploy_and_verify(replace(settings, endpoint_url=endpoint))
+        with embedded.start(settings.region) as child:  # it starts while lint runs
+            if not skip_lint:
+                lint(use_cache)
+            template.load(settings.template)  # imports the template reader while the cloud may still be starting
+            _deploy_and_verify(replace(settings, endpoint_url=child.endpoint()))
         return
+    if not skip_lint:
+        lint(use_cache)
     _deploy_and_verify(settings)
 
 
