@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
+
+from pipeline import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "cloudformation"
@@ -83,7 +84,16 @@ def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
         if "PolicyDocument" in props:
             yield name, props["PolicyDocument"]
         if "AssumeRolePolicyDocument" in props:
-            yield f"{name}/trust", props["AssumeRolePolicyDocument"]
+            yield f"{name}/trust", _both_branches(props["AssumeRolePolicyDocument"])
+
+
+def _both_branches(document: dict[str, Any]) -> dict[str, Any]:
+    """A document whose statements may sit in Fn::If: every statement either branch can produce."""
+    statements = []
+    for statement in as_list(document["Statement"]):
+        branches = statement["Fn::If"][1:] if isinstance(statement, dict) and "Fn::If" in statement else [statement]
+        statements += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
+    return {**document, "Statement": statements}
 
 
 # --- linters -------------------------------------------------------------------------------------------------
@@ -96,36 +106,38 @@ def test_every_template_fits_an_inline_template_body():
         assert size <= TEMPLATE_BODY_LIMIT, f"{path.name} is {size} bytes, over CloudFormation's inline limit"
 
 
-@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda p: p.name)
-def test_cfn_lint_reports_nothing(template: Path):
-    result = subprocess.run(
-        [tool("cfn-lint"), str(template.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+def _project_check(name: str) -> lint.Check:
+    return next(check for check in lint.checks() if check.name == name)
+
+
+def test_cfn_lint_reports_nothing():
+    """`invoke lint`'s own cfn-lint check, through its runner: served from the lint cache when neither the
+    templates nor cfn-lint changed since it last ran (after `invoke lint`, say), else run now."""
+    check = _project_check("cfn-lint")
+    assert {str(p.relative_to(ROOT)) for p in ALL_TEMPLATES} <= set(check.command)
+    (result,) = lint.run_all([check])
+    assert result.ok and not result.output.strip(), result.output
 
 
 @pytest.fixture(scope="module")
-def checkov_report() -> tuple[int, dict[str, Any]]:
-    result = subprocess.run(
-        [tool("checkov"), "-d", "cloudformation", "--framework", "cloudformation", "--compact", "-o", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    report = json.loads(result.stdout)
+def checkov_report() -> tuple[bool, dict[str, Any]]:
+    # A JSON report of the same scan as `invoke lint`'s checkov check, cached the same way (same inputs, same tool).
+    project = _project_check("checkov")
+    command = (tool("checkov"), "-d", "cloudformation", "--framework", "cloudformation", "--compact", "-o", "json")
+    (result,) = lint.run_all([lint.Check("checkov json report", command, project.inputs, project.tools)])
+    report, _ = json.JSONDecoder().raw_decode(result.output.lstrip())  # stdout (the report) comes first
     # One framework gives one report object; several give a list of them.
     report = report if isinstance(report, dict) else next(r for r in report if r["check_type"] == "cloudformation")
-    return result.returncode, report
+    return result.ok, report
 
 
 def test_checkov_passes(checkov_report):
-    returncode, report = checkov_report
+    passed, report = checkov_report
     failed = [(c["check_id"], c["resource"], c["file_path"]) for c in report["results"]["failed_checks"]]
     assert failed == []
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["resource_count"] >= 13
-    assert returncode == 0
+    assert passed
 
 
 def test_every_checkov_skip_is_justified_inline(checkov_report):
@@ -222,7 +234,10 @@ def test_function(app):
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": log_group_name}
     assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-handler"}
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert "Environment" not in props  # nothing to encrypt, and no secret ever goes there
+    # The only variable is the artifact's public digest, taken from its key (no secret ever goes there).
+    file_name = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "ArtifactKey"}]}]}
+    digest = {"Fn::Select": [0, {"Fn::Split": [".", file_name]}]}
+    assert props["Environment"] == {"Variables": {"ARTIFACT_SHA256": digest}}
 
 
 def test_failed_invocations_go_to_an_encrypted_queue(app):
@@ -436,11 +451,14 @@ def test_environment_parameters(environment):
         "ProjectName",
         "EnvironmentName",
         "GitHubRepository",
+        "GitHubRepositoryId",
         "DeployBranch",
+        "DeployWorkflow",
+        "TrustBranchWithoutEnvironment",
         "OidcProviderArn",
         "ArtifactBucketName",
     }  # no PermissionsBoundaryArn: the environment's boundary is its own resource
-    for name in ("EnvironmentName", "GitHubRepository", "OidcProviderArn", "ArtifactBucketName"):
+    for name in ("EnvironmentName", "GitHubRepository", "GitHubRepositoryId", "OidcProviderArn", "ArtifactBucketName"):
         assert "Default" not in params[name], name  # passed by the pipeline, never guessed
     assert params["ProjectName"]["Default"] == PROJECT
     repo = params["GitHubRepository"]["AllowedPattern"]
@@ -453,10 +471,18 @@ def test_environment_parameters(environment):
     # bootstrap...: its app stack PROJECT-NAME would be the account's bootstrap stack or an environment's.
     for bad in ("", "*", "staging/x", "sta ging", "bootstrap", "bootstrap-staging", "bootstrapx", "a" * 101):
         assert not re.fullmatch(env, bad), bad
-    assert params["DeployBranch"]["Default"] == ""  # the environment's sub only
+    assert params["DeployBranch"]["Default"] == "main"
     branch = params["DeployBranch"]["AllowedPattern"]
-    assert re.fullmatch(branch, "") and re.fullmatch(branch, "main") and re.fullmatch(branch, "release/1.x")
-    assert not re.fullmatch(branch, "*") and not re.fullmatch(branch, "main*")
+    assert re.fullmatch(branch, "main") and re.fullmatch(branch, "release/1.x")
+    assert not re.fullmatch(branch, "") and not re.fullmatch(branch, "*") and not re.fullmatch(branch, "main*")
+    assert params["TrustBranchWithoutEnvironment"]["Default"] == "false"  # off unless asked for
+    repo_id = params["GitHubRepositoryId"]["AllowedPattern"]
+    assert re.fullmatch(repo_id, "123456789") and not re.fullmatch(repo_id, "") and not re.fullmatch(repo_id, "1*")
+    workflow = params["DeployWorkflow"]["AllowedPattern"]
+    assert params["DeployWorkflow"]["Default"] == ".github/workflows/deploy-environment.yml"
+    assert re.fullmatch(workflow, params["DeployWorkflow"]["Default"])
+    for bad in ("*", ".github/workflows/*.yml", "deploy.yml", ".github/workflows/x.yml@main"):
+        assert not re.fullmatch(workflow, bad), bad
     provider = params["OidcProviderArn"]["AllowedPattern"]
     assert re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com")
     assert not re.fullmatch(provider, "") and not re.fullmatch(provider, "*")
@@ -499,27 +525,38 @@ def test_environment_resources_and_outputs(environment):
 def test_deploy_role_trust_is_this_repository_and_environment_only(environment):
     role = environment["Resources"]["DeployRole"]
     assert role["Properties"]["MaxSessionDuration"] == 3600
-    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {"Federated": {"Ref": "OidcProviderArn"}}
-    conditions = statement["Condition"]
-    assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
-    assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    text = json.dumps(conditions)
-    assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
-    assert conditions["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
-        {"Fn::Sub": "repo:${GitHubRepository}:environment:${EnvironmentName}"},
-        # The branch only when given (the pipeline gives it to the first environment only).
-        {
-            "Fn::If": [
-                "HasBranch",
-                {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"},
-                {"Ref": "AWS::NoValue"},
-            ]
-        },
-    ]
-    assert environment["Conditions"]["HasBranch"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DeployBranch"}, ""]}]}
+    first, optional = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # The one without an environment only when asked for (TrustBranchWithoutEnvironment, off by default).
+    assert optional["Fn::If"][0] == "TrustBranch" and optional["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert environment["Conditions"]["TrustBranch"] == {
+        "Fn::Equals": [{"Ref": "TrustBranchWithoutEnvironment"}, "true"]
+    }
+    key = "token.actions.githubusercontent.com:"
+    pinned = {
+        "aud": "sts.amazonaws.com",
+        "repository": {"Ref": "GitHubRepository"},
+        "repository_id": {"Ref": "GitHubRepositoryId"},
+        "ref": {"Fn::Sub": "refs/heads/${DeployBranch}"},
+        "job_workflow_ref": {"Fn::Sub": "${GitHubRepository}/${DeployWorkflow}@refs/heads/${DeployBranch}"},
+    }
+    for statement, extra in (
+        (
+            first,
+            {
+                "sub": {"Fn::Sub": "repo:${GitHubRepository}:environment:${EnvironmentName}"},
+                "environment": {"Ref": "EnvironmentName"},
+            },
+        ),
+        (optional["Fn::If"][1], {"sub": {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"}}),
+    ):
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"] == {"Federated": {"Ref": "OidcProviderArn"}}
+        conditions = statement["Condition"]
+        assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
+        assert conditions["StringEquals"] == {key + claim: value for claim, value in {**pinned, **extra}.items()}
+        text = json.dumps(conditions)
+        assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
 
 
 def test_deploy_role_passes_only_its_own_execution_role(environment):
@@ -627,6 +664,7 @@ ENVIRONMENT_BOOTSTRAP_STACK = (
 ARTIFACTS = "arn:aws:s3:::s3-lambda-gitops-artifacts-123456789012-us-east-1"
 UPLOADS = "arn:aws:s3:::s3-lambda-gitops-{env}-123456789012-us-east-1"
 LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/s3-lambda-gitops-{env}-handler"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:s3-lambda-gitops-{env}-handler"
 PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]]]] = {
     # aws.Cloud.identity (the banner)
     ("sts", "get_caller_identity"): [("sts:GetCallerIdentity", "*", {})],
@@ -672,6 +710,13 @@ PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]
         ("s3:DeleteObjectVersion", UPLOADS + "/verify/marker.txt", {}),
     ],
     ("logs", "filter_log_events"): [("logs:FilterLogEvents", LOG_GROUP, {})],
+    # verify.check_running: the function's CodeSha256 against the zip this checkout built
+    ("lambda", "get_function_configuration"): [("lambda:GetFunctionConfiguration", FUNCTION, {})],
+    # rollback.read and rollback.load_template: the last verified record and its template
+    ("s3", "get_object"): [
+        ("s3:GetObject", ARTIFACTS + "/artifacts/{env}/last-verified.json", {}),
+        ("s3:GetObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
+    ],
 }
 # Calls in those modules that never run from the deploy workflow with a deploy role.
 NOT_CALLED_BY_A_DEPLOY_ROLE = {
@@ -680,7 +725,10 @@ NOT_CALLED_BY_A_DEPLOY_ROLE = {
     ("s3", "create_bucket"): "destination.py: the local artifact bucket (--target local only)",
     ("s3", "put_public_access_block"): "destination.py: the local artifact bucket (--target local only)",
 }
-PIPELINE_MODULES = ["package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"]
+PIPELINE_MODULES = [
+    *("package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"),
+    *("proof", "rollback", "restore", "codecheck"),
+]
 
 
 def _boto3_calls_in(modules: list[str]) -> set[tuple[str, str]]:
