@@ -15,6 +15,24 @@ from invoke import Collection, task
 from pipeline.boundary import boundary
 from pipeline.config import LOCAL_PORT, resolve
 
+
+def _preflight() -> None:
+    """invoke reads invoke.yaml and the INVOKE_* variables before any task's boundary: check them first."""
+    import os
+    from pathlib import Path
+
+    from pipeline import settings_schema
+    from pipeline.errors import UserError
+
+    try:
+        settings_schema.preflight(Path(__file__).resolve().parent, os.environ)
+    except UserError as exc:
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+_preflight()
+
 WHERE = {
     "target": "local (default: the embedded local cloud) or aws; also PIPELINE_TARGET",
     "environment": "environment from invoke.yaml (default dev); also PIPELINE_ENVIRONMENT",
@@ -39,12 +57,14 @@ def _settings(c, target=None, environment=None, region=None, profile=None):
 
 
 @task(help={"port": f"port on 127.0.0.1 (default {LOCAL_PORT})", "region": "region the clients should use"})
-def localcloud(c, port=LOCAL_PORT, region=None):
+def localcloud(c, port=None, region=None):
     """Run the embedded local cloud in the foreground (Ctrl-C stops it); prints the exports to paste."""
     with boundary():
         from pipeline import commands
+        from pipeline.config import parse_port
 
-        commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
+        chosen = LOCAL_PORT if port is None else parse_port(port)
+        commands.serve_localcloud(chosen, region or _settings(c, target="local").region)
 
 
 @task(help={"no_cache": "run every check even when its inputs and tools are unchanged since it last ran"})
@@ -81,13 +101,21 @@ def deploy(c, target=None, environment=None, region=None, profile=None, preview=
         commands.deploy(_settings(c, target, environment, region, profile), preview=preview)
 
 
-@task(help={**WHERE, "keep": "keep the marker object", "timeout": "seconds to wait for the log line"})
-def verify(c, target=None, environment=None, region=None, profile=None, keep=False, timeout=None):
-    """Upload a marker object and prove from CloudWatch Logs that the function processed it."""
+@task(
+    help={
+        **WHERE,
+        "keep": "keep the marker object",
+        "timeout": "seconds to wait for the log line",
+        "rollback": "on failure, redeploy the environment's last verified version (the deploy workflow's step)",
+    }
+)
+def verify(c, target=None, environment=None, region=None, profile=None, keep=False, timeout=None, rollback=False):
+    """Prove from CloudWatch Logs that the function runs this checkout's code and processed a marker upload."""
     with boundary():
         from pipeline import commands
 
-        commands.verify(_settings(c, target, environment, region, profile), keep=keep, timeout=timeout)
+        settings = _settings(c, target, environment, region, profile)
+        commands.verify(settings, keep=keep, timeout=timeout, rollback=rollback)
 
 
 @task(help={**WHERE, "follow": "keep polling for new lines", "since": "how far back to start, e.g. 30s, 10m, 2h"})
@@ -197,6 +225,15 @@ def redrive(c, target=None, environment=None, region=None, profile=None, dry_run
         commands.redrive(_settings(c, target, environment, region, profile), dry_run=dry_run, limit=max)
 
 
+@task(help={**WHERE, "reconcile": "on drift, deploy git's state over it (drift-aware change set) and verify"})
+def drift(c, target=None, environment=None, region=None, profile=None, reconcile=False):
+    """Run CloudFormation drift detection on the stack: each drifted property, git's value and the live one."""
+    with boundary():
+        from pipeline import commands
+
+        commands.drift(_settings(c, target, environment, region, profile), reconcile=reconcile)
+
+
 @task(help={"json": "print a JSON list"})
 def environments(c, json=False):
     """List the environments the deploy workflow deploys, in order."""
@@ -219,3 +256,4 @@ ns = Collection(
     localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments, plan
 )
 ns.add_task(redrive)
+ns.add_task(drift)

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from pipeline.config import Settings
 from pipeline.errors import UserError
@@ -77,8 +78,27 @@ def local_cloud_running(endpoint_url: str, timeout: float = 0.5) -> bool:
         return False
 
 
+def local_regions() -> set[str]:
+    """Every region botocore knows, in every partition: the ones the local cloud serves."""
+    session = botocore.session.get_session()
+    return {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("s3", partition_name=partition)
+    }
+
+
+def check_local_region(region: str) -> None:
+    if region not in local_regions():
+        raise UserError(
+            f"Region {region!r} is not an AWS region, so the local cloud does not serve it. Use a real region "
+            "name such as us-east-1 or eu-west-1 (--region, or `region` in invoke.yaml)."
+        )
+
+
 def _connect_local(settings: Settings) -> Cloud:
     assert settings.endpoint_url
+    check_local_region(settings.region)
     if not local_cloud_running(settings.endpoint_url):
         raise UserError(
             f"No local cloud is answering at {settings.endpoint_url}. Start one in another terminal with "

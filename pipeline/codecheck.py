@@ -26,7 +26,8 @@ def check(lambda_dir: Path) -> int:
             source = path.read_bytes()
             compile(source, str(path), "exec", dont_inherit=True)
         except SyntaxError as exc:  # IndentationError and TabError are SyntaxErrors too
-            where = f"{path}, line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+            where = str(path) + (f", line {exc.lineno}" if exc.lineno else "")
+            where += f", column {exc.offset}" if exc.lineno and exc.offset else ""
             shown = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
             raise UserError(
                 f"{where}: {type(exc).__name__}: {exc.msg}{shown}. The function's code does not compile, so nothing "

@@ -63,7 +63,7 @@ def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None
 
 
 def deploy_packaged(
-    settings: Settings, preview: bool = False, cloud: Cloud | None = None
+    settings: Settings, preview: bool = False, cloud: Cloud | None = None, revert_drift: bool = False
 ) -> tuple[DeployResult, Packaged]:
     """Package and deploy; returns the deploy's result and what was packaged (verify proves that artifact)."""
     cloud = cloud or aws.connect(settings)
@@ -82,6 +82,7 @@ def deploy_packaged(
         tags=settings.tags,
         role_arn=target.execution_role_arn,
         template_url=template_url(settings, cloud, target.artifact_bucket, tpl),
+        revert_drift=revert_drift,
     )
     return run_deploy(Deployer(cloud.client("cloudformation"), report.TerminalProgress()), request, preview), packaged
 
@@ -113,13 +114,31 @@ def verify(
     timeout: float | str | None = None,
     cloud: Cloud | None = None,
     expected: str | None = None,
+    rollback: bool = False,
 ) -> LogMatch:
-    """Prove that the function runs this checkout's artifact and that it processed a fresh marker."""
+    """Prove that the function runs this checkout's artifact and that it processed a fresh marker.
+
+    With ``rollback``, a failed verify redeploys the environment's last verified version (``pipeline.restore``).
+    """
     limit = settings.verify_timeout if timeout is None else parse_seconds("--timeout", timeout)
     cloud = cloud or aws.connect(settings)
+    expected = expected or build_artifact(settings).sha256
+    if not rollback:
+        return _verify(settings, keep, limit, cloud, expected)
+    try:
+        return _verify(settings, keep, limit, cloud, expected)
+    except verify_step.WrongVersion:
+        raise  # another deploy's version runs: rolling it back would fight that deploy
+    except verify_step.VerifyFailed as failure:
+        from pipeline import restore
+
+        restore.after_failed_verify(settings, cloud, str(failure), expected)
+        raise  # after_failed_verify always raises; this keeps type checkers sure
+
+
+def _verify(settings: Settings, keep: bool, limit: float, cloud: Cloud, expected: str) -> LogMatch:
     s3, logs = cloud.client("s3"), cloud.client("logs")
     outputs = verify_step.stack_targets(cloud.client("cloudformation"), settings.stack_name, settings.region)
-    expected = expected or build_artifact(settings).sha256
     verify_step.check_running(cloud.client("lambda"), outputs["FunctionArn"], expected)
     marker = verify_step.upload_marker(s3, outputs["BucketName"])
     report.emit(
@@ -205,9 +224,9 @@ def outputs(settings: Settings, as_json: bool = False) -> dict[str, str]:
 def logs(settings: Settings, follow: bool = False, since: str = "10m") -> None:
     from pipeline import logs as logs_step
 
+    start_ms = int((time.time() - logs_step.parse_since(since)) * 1000)  # a bad --since fails before any call
     cloud = aws.connect(settings)
     found = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))
-    start_ms = int((time.time() - logs_step.parse_since(since)) * 1000)
     try:
         for event in logs_step.tail(cloud.client("logs"), found["LogGroupName"], start_ms, follow=follow):
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
@@ -275,19 +294,8 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
 def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:
     """Deploy and verify; when verify fails, put the last verified version back (unless ``rollback`` is off)."""
     cloud = cloud or aws.connect(settings)
-    bucket = destination.resolve(settings, cloud).artifact_bucket
-    last = rollback_step.read(cloud.client("s3"), bucket, settings.artifact_key_prefix) if rollback else None
     _, packaged = deploy_packaged(settings, cloud=cloud)
-    deployed_at = time.monotonic()
-    try:
-        verify(settings, cloud=cloud, expected=packaged.artifact.sha256)
-    except verify_step.VerifyFailed as failure:
-        if not rollback:
-            raise
-        from pipeline import restore
-
-        failed = restore.Failure(str(failure), packaged.artifact.sha256, deployed_at, time.monotonic())
-        restore.restore(settings, cloud, failed, last)
+    verify(settings, cloud=cloud, expected=packaged.artifact.sha256, rollback=rollback)
 
 
 def redrive(settings: Settings, dry_run: bool = False, limit: int | str | None = None, say=report.emit):
@@ -325,12 +333,58 @@ def redrive(settings: Settings, dry_run: bool = False, limit: int | str | None =
     return counts
 
 
+def drift(settings: Settings, reconcile: bool = False, cloud: Cloud | None = None):
+    """Detect drift on the environment's stack; with ``reconcile``, deploy git's state over it and verify."""
+    from pipeline import drift as drift_step
+
+    cloud = cloud or aws.connect(settings)
+    banner(settings, cloud, "Drift check of")
+    cfn_client = cloud.client("cloudformation")
+    cfn.require_stack(cfn_client, settings.stack_name, settings.region)
+    found = _show_drift(settings, drift_step.detect(cfn_client, settings.stack_name))
+    if not found.drifted:
+        return found
+    if not reconcile:
+        raise drift_step.failure(settings.stack_name, found)
+    report.emit("Reconciling: deploying git's state with a drift-aware change set (DeploymentMode REVERT_DRIFT).")
+    _, packaged = deploy_packaged(settings, cloud=cloud, revert_drift=True)
+    verify(settings, cloud=cloud, expected=packaged.artifact.sha256)
+    after = _show_drift(settings, drift_step.detect(cfn_client, settings.stack_name))
+    if after.drifted:
+        raise UserError(
+            f"Stack {settings.stack_name} still differs from git after the reconcile deploy (table above): "
+            "CloudFormation could not revert those properties. Change them back by hand or in git, then run "
+            "`invoke drift` again."
+        )
+    report.emit(f"Reconciled: stack {settings.stack_name} matches git again, and verify passed.")
+    return after
+
+
+def _show_drift(settings: Settings, found):
+    from pipeline import drift as drift_step
+
+    headers = ("Resource", "Status", "Property", "Expected (git)", "Actual")
+    line = drift_step.summary(settings.stack_name, found)
+    report.emit(line)
+    rows = drift_step.rows(found)
+    if rows:
+        report.emit(report.table(headers, rows))
+    if found.reason:
+        report.emit(f"Not everything could be checked: {found.reason}")
+    markdown = f"### Drift `{settings.stack_name}`\n\n**{line}**\n"
+    if rows:
+        markdown += "\n" + report.markdown_table(headers, rows) + "\n"
+    report.write_step_summary(markdown)
+    return found
+
+
 def serve_localcloud(port: int, region: str) -> None:
     """Run a local cloud in the foreground until Ctrl-C, printing what to paste into other shells."""
     import threading
 
     import localcloud
 
+    aws.check_local_region(region)
     # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: the context manager then ends every Lambda worker. SIGINT is
     # set too, because a shell starts background jobs with it ignored and Python would then keep ignoring it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -105,6 +105,19 @@ def _check_stack_name(name: str) -> str:
     return name
 
 
+# AWS region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7, cn-north-1.
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def _check_region(region: str, where: str) -> str:
+    if not isinstance(region, str) or not REGION.match(region):
+        raise UserError(
+            f"Invalid region {region!r} ({where}). A region is written like us-east-1 or eu-west-1; fix "
+            "--region, AWS_REGION / INVOKE_PIPELINE_REGION, or `region` in invoke.yaml."
+        )
+    return region
+
+
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # GitHub environment names, and no wildcards
 
 
@@ -137,6 +150,15 @@ def parse_seconds(flag: str, value: Any) -> float:
             f"{flag} must be a positive number of seconds, such as {flag} 30, not {value!r}. Nothing was done."
         )
     return number
+
+
+def parse_port(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise UserError(
+            f"--port must be a TCP port number from 1 to 65535, such as --port {LOCAL_PORT}, not {value!r}."
+        )
+    return int(text)
 
 
 def parse_count(flag: str, value: Any) -> int:
@@ -175,6 +197,9 @@ def resolve(
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build the settings from invoke's ``pipeline`` config section, the task flags and the environment."""
+    from pipeline import settings_schema
+
+    settings_schema.check(config)
     env = os.environ if env is None else env
     merged = _merged(config)
     chosen_target = _pick(target, env.get("PIPELINE_TARGET"), merged["target"])
@@ -196,8 +221,9 @@ def resolve(
         environment=chosen_env,
         stack_name=stack_name,
         # An explicit INVOKE_PIPELINE_REGION beats the ambient region; invoke.yaml's value does not.
-        region=_pick(
-            region, env.get("INVOKE_PIPELINE_REGION"), env_cfg.get("region"), ambient_region, merged["region"]
+        region=_check_region(
+            _pick(region, env.get("INVOKE_PIPELINE_REGION"), env_cfg.get("region"), ambient_region, merged["region"]),
+            "from the flag, the environment or invoke.yaml",
         ),
         profile=_pick(profile, env.get("AWS_PROFILE")) if chosen_target == "aws" else None,
         endpoint_url=local_endpoint if chosen_target == "local" else None,

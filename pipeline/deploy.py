@@ -109,6 +109,7 @@ class DeployRequest:
     tags: Mapping[str, str] = field(default_factory=dict)
     role_arn: str | None = None
     template_url: str | None = None  # set when the body is too big to send inline
+    revert_drift: bool = False  # a drift-aware change set (DeploymentMode REVERT_DRIFT): `invoke drift --reconcile`
 
 
 @dataclass
@@ -203,6 +204,8 @@ class Deployer:
             kwargs["TemplateBody"] = request.template.body
         if request.role_arn:
             kwargs["RoleARN"] = request.role_arn
+        if request.revert_drift:
+            kwargs["DeploymentMode"] = "REVERT_DRIFT"
         with _busy_is_a_user_error(request.stack_name), _rejection_is_a_user_error(request.stack_name):
             self.cfn.create_change_set(**kwargs)
         return name
@@ -278,7 +281,8 @@ class Deployer:
         stack = self._settle(request.stack_name)
         change_set_type = "UPDATE" if stack else "CREATE"
         result = DeployResult(request.stack_name, "no changes", change_set_type=change_set_type)
-        if stack and self._unchanged(stack, request):
+        # Unchanged against the last deploy says nothing about live state: a drift revert always asks CloudFormation.
+        if stack and not request.revert_drift and self._unchanged(stack, request):
             result.status, result.outputs = stack["StackStatus"], cfn.outputs(stack)
             return result
         name = self._create_change_set(request, change_set_type)

@@ -39,23 +39,41 @@ def stack_buckets(cfn_client, stack_name: str) -> list[str]:
 
 
 def empty_bucket(s3, bucket: str) -> int:
-    """Delete every object version and delete marker; returns how many. A missing bucket counts as empty."""
+    """Delete every object version and delete marker; returns how many. A missing bucket counts as empty.
+
+    Each round lists from the start again and deletes what it saw, until a listing comes back empty: the listing
+    shrinks as it goes, so no version/key marker is needed (and a store whose markers misbehave is emptied too).
+    """
     deleted = 0
-    paginator = s3.get_paginator("list_object_versions")
     try:
-        for page in paginator.paginate(Bucket=bucket):
+        while True:
+            page = s3.list_object_versions(Bucket=bucket, MaxKeys=1000)
             batch = [
                 {"Key": item["Key"], "VersionId": item["VersionId"]}
                 for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
+            if not batch:
+                return deleted
             for start in range(0, len(batch), 1000):  # DeleteObjects takes at most 1000 keys
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True})
+                answer = s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": batch[start : start + 1000], "Quiet": True}
+                )
+                _refuse_errors(bucket, answer.get("Errors", []))
             deleted += len(batch)
     except botocore.exceptions.ClientError as exc:
         if cfn.error_code(exc) == "NoSuchBucket":
             return deleted
         raise
-    return deleted
+
+
+def _refuse_errors(bucket: str, errors: list[dict[str, Any]]) -> None:
+    if errors:
+        first = errors[0]
+        raise UserError(
+            f"Emptying bucket {bucket} failed for {len(errors)} object version(s), first {first.get('Key')}: "
+            f"{first.get('Code')} {first.get('Message')}. Nothing else was deleted and the stack is untouched; fix "
+            "the cause (permissions, object lock) and run `invoke destroy` again."
+        )
 
 
 def destroy(cfn_client, s3, stack_name: str, progress: Progress, sleep=time.sleep) -> str | None:

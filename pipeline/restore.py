@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from pipeline import commands, destination, report
+from pipeline import cfn, commands, destination, report
 from pipeline import rollback as rollback_step
 from pipeline.aws import Cloud
 from pipeline.config import Settings
@@ -29,8 +29,19 @@ class RollbackFailed(UserError):
 class Failure:
     message: str  # the verify failure, as the user saw it
     sha256: str  # the artifact that failed
-    deployed_at: float  # time.monotonic() when its deploy finished
+    deployed_at: float  # time.time() when CloudFormation last updated the stack (the bad version's start)
     failed_at: float  # time.monotonic() when verify failed
+
+
+def after_failed_verify(settings: Settings, cloud: Cloud, message: str, sha256: str) -> None:
+    """Gather what a rollback needs (the record, when the stack last changed) and restore; always raises."""
+    failed_at = time.monotonic()
+    bucket = destination.resolve(settings, cloud).artifact_bucket
+    last = rollback_step.read(cloud.client("s3"), bucket, settings.artifact_key_prefix)
+    stack = cfn.describe_stack(cloud.client("cloudformation"), settings.stack_name) or {}
+    changed = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    deployed_at = changed.timestamp() if hasattr(changed, "timestamp") else time.time()
+    restore(settings, cloud, Failure(message, sha256, deployed_at, failed_at), last)
 
 
 def _summary(settings: Settings, lines: list[str]) -> None:
@@ -61,8 +72,7 @@ def restore(settings: Settings, cloud: Cloud, failure: Failure, last: rollback_s
             f"{failure.message} Rolling back to the last verified version, {last.label}, failed too: {exc} "
             f"The environment may be on neither version: look at stack {settings.stack_name} now."
         ) from exc
-    now = time.monotonic()
-    seconds, restore_seconds = now - failure.deployed_at, now - failure.failed_at
+    seconds, restore_seconds = time.time() - failure.deployed_at, time.monotonic() - failure.failed_at
     _summary(
         settings,
         [

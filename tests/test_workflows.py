@@ -264,7 +264,7 @@ def test_the_reusable_deploy_job(reusable):
     (install,) = [s for s in steps if s.get("run", "").startswith("uv pip install")]
     assert steps.index(install) < position
     (work,) = [s for s in steps[position + 1 :] if "run" in s]
-    assert work["run"].strip() == "invoke package deploy verify"
+    assert work["run"].strip() == "invoke package deploy verify --rollback"
     assert work["env"] == {"PIPELINE_TARGET": "aws", "PIPELINE_ENVIRONMENT": "${{ inputs.environment }}"}
 
 

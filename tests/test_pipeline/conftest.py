@@ -7,7 +7,9 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from pipeline.config import ROOT, resolve
 
@@ -31,3 +33,12 @@ def make_settings(endpoint, tmp_path):
 
 def write_handler(lambda_dir: Path, body: str) -> None:
     (lambda_dir / "handler.py").write_text(body)
+
+
+@pytest.fixture
+def cfn():
+    """A CloudFormation client and its Stubber: AWS answers no emulator gives (recorded shapes, scripted)."""
+    client = boto3.client("cloudformation", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

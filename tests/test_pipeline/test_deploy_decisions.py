@@ -107,7 +107,7 @@ def test_settings_reject_bad_timeouts_and_wildcard_environment_names():
     from pipeline.config import resolve
 
     with pytest.raises(UserError, match="verify_timeout must be a positive number"):
-        resolve({"verify_timeout": "abc"}, env={})
+        resolve({"verify_timeout": -5}, env={})
     with pytest.raises(UserError, match="Invalid environment name 'prod\\*'"):
         resolve({"environments": {"prod*": {}}}, environment="prod*", env={})
 

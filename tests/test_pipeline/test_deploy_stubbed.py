@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from pipeline.deploy import ChangeSetObsolete, Deployer, DeployRequest, StackBusy
 from pipeline.errors import Interrupted, UserError
@@ -38,14 +37,6 @@ def _event(event_id, status, logical="app-dev", reason=None):
     if reason:
         event["ResourceStatusReason"] = reason
     return event
-
-
-@pytest.fixture
-def cfn():
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def test_update_rollback_failed_stops_before_touching_anything(cfn):
