@@ -1,0 +1,51 @@
+"""The one way the tasks make a rich ``Console``: styled on a terminal, plain and stable everywhere else.
+
+Plain means no colour or style codes, no live or animated output, no inserted line breaks in long messages,
+and a fixed width for tables, so GitHub Actions logs, pipes and the tests see the same text on every machine.
+Plain applies when the stream is not a TTY, or ``NO_COLOR`` (https://no-color.org) or ``CI`` is set, or
+``TERM=dumb``. Markup and highlighting are off in both modes: messages carry brackets (``[y/N]``, ARNs), and
+styling is applied explicitly with ``rich.text.Text``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from rich.console import Console
+
+PLAIN_WIDTH = 120  # wide enough for a change table with property names, narrow enough for a log viewer
+
+
+def is_styled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """True when output to ``stream`` should be coloured and may animate."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR") or env.get("CI") or env.get("TERM", "").lower() == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def make(stream: TextIO | None = None, width: int | None = None, environ: Mapping[str, str] | None = None) -> Console:
+    """A Console writing to ``stream`` (``sys.stdout`` at call time, so captured output is honoured).
+
+    ``width`` fixes the width in either mode (tests use it to simulate a narrow terminal).
+    """
+    stream = sys.stdout if stream is None else stream
+    common = {"file": stream, "markup": False, "highlight": False, "emoji": False, "legacy_windows": False}
+    if is_styled(stream, environ):
+        return Console(force_terminal=True, force_interactive=True, width=width, **common)
+    return Console(
+        force_terminal=False,
+        force_interactive=False,
+        color_system=None,
+        no_color=True,
+        width=width or PLAIN_WIDTH,
+        soft_wrap=True,  # a long message stays one line in plain mode; tables still fit the width
+        **common,
+    )

@@ -1,0 +1,103 @@
+"""pipeline.console: styled on a pseudo-terminal, plain under NO_COLOR, CI, TERM=dumb and in pipes."""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+
+import pytest
+from rich.text import Text
+
+from pipeline import console
+
+STYLED = Text("deployed", style="bold green")
+ESC = "\x1b["
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode()
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """A pseudo-terminal's writing end as a text stream, with the environment of an interactive shell."""
+    for name in ("NO_COLOR", "CI", "FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    main, side = os.openpty()
+    stream = os.fdopen(side, "w", encoding="utf-8")
+    yield stream, main
+    stream.close()
+    os.close(main)
+
+
+def test_a_terminal_gets_colour_codes(terminal):
+    stream, main = terminal
+    out = console.make(stream)
+    assert out.is_terminal and out.color_system is not None
+    out.print(STYLED)
+    stream.flush()
+    text = _read_all(main)
+    assert ESC in text and "deployed" in text
+
+
+@pytest.mark.parametrize("variable", ["NO_COLOR", "CI"])
+def test_no_color_or_ci_on_a_terminal_is_plain(terminal, monkeypatch, variable):
+    stream, main = terminal
+    monkeypatch.setenv(variable, "1")
+    out = console.make(stream)
+    out.print(STYLED)
+    stream.flush()
+    assert _read_all(main).replace("\r\n", "\n") == "deployed\n"
+    assert not out.is_terminal and not out.is_interactive
+
+
+def test_term_dumb_is_plain(terminal, monkeypatch):
+    stream, main = terminal
+    monkeypatch.setenv("TERM", "dumb")
+    console.make(stream).print(STYLED)
+    stream.flush()
+    assert ESC not in _read_all(main)
+
+
+def test_a_pipe_is_plain_with_a_fixed_width_and_unwrapped_messages(monkeypatch):
+    for name in ("NO_COLOR", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "37")  # ignored: plain output must not depend on the caller's terminal
+    buf = io.StringIO()
+    out = console.make(buf)
+    assert out.width == console.PLAIN_WIDTH
+    long = "word " * 60 + "[y/N]"  # brackets are not markup
+    out.print(STYLED)
+    out.print(long)
+    assert buf.getvalue() == f"deployed\n{long}\n"
+
+
+def test_default_stream_is_stdout_at_call_time(capsys):
+    console.make().print("hello")
+    assert capsys.readouterr().out == "hello\n"
+
+
+def test_explicit_width_applies_in_plain_mode():
+    assert console.make(io.StringIO(), width=40).width == 40
+
+
+def test_is_styled_reads_the_given_environment():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert console.is_styled(Tty(), {})
+    assert not console.is_styled(Tty(), {"NO_COLOR": "1"})
+    assert console.is_styled(Tty(), {"NO_COLOR": ""})  # no-color.org: only a non-empty value counts
+    assert not console.is_styled(io.StringIO(), {})
