@@ -111,7 +111,9 @@ def _details(plan: Plan, logical_id: str, new_props: dict[str, Any], replaced: s
         found = []
         if raw_old.get(name) != raw_new.get(name):
             found.append(Detail(name, recreation, "Static", "DirectModification"))
-        found += [Detail(name, recreation, "Static", "ParameterReference", p) for p in sorted(refs & plan.changed_parameters)]
+        found += [
+            Detail(name, recreation, "Static", "ParameterReference", p) for p in sorted(refs & plan.changed_parameters)
+        ]
         found += [Detail(name, recreation, "Dynamic", "ResourceReference", r) for r in sorted(refs & replaced)]
         details += found or [Detail(name, recreation, "Dynamic", "ResourceAttribute")]
     return details
@@ -138,7 +140,11 @@ def diff(plan: Plan) -> list[ResourceChange]:
     """Every resource change deploying the template would make: Adds, then Modifies, then Removes."""
     order = list(plan.resources)
     kept = [lid for lid in order if lid in plan.active and lid in plan.deployed]
-    changes = [ResourceChange("Add", lid, plan.resources[lid]["Type"]) for lid in order if lid in plan.active - set(plan.deployed)]
+    changes = [
+        ResourceChange("Add", lid, plan.resources[lid]["Type"])
+        for lid in order
+        if lid in plan.active - set(plan.deployed)
+    ]
     replaced: set[str] = set()
     modifications: dict[str, ResourceChange] = {}
     for _ in range(len(order) + 1):  # until replacements stop cascading through references

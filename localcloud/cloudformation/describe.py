@@ -7,6 +7,7 @@ from typing import Any
 
 from localcloud.cloudformation import parameters as params_module
 from localcloud.cloudformation.stacks import ChangeSet, Event, Resource, Stack
+from localcloud.cloudformation.template import as_text
 
 NOT_CHECKED = {"StackDriftStatus": "NOT_CHECKED"}
 
@@ -155,19 +156,11 @@ def template_parameters(template: dict[str, Any], summary_shape: bool) -> list[d
     for name, slot in (template.get("Parameters") or {}).items():
         entry: dict[str, Any] = {"ParameterKey": name, "NoEcho": str(slot.get("NoEcho", "false")).lower() == "true"}
         if "Default" in slot:
-            entry["DefaultValue"] = _text(slot["Default"])
+            entry["DefaultValue"] = as_text(slot["Default"])
         if slot.get("Description"):
             entry["Description"] = slot["Description"]
         if summary_shape:
             entry["ParameterType"] = slot.get("Type", "String")
-            entry["ParameterConstraints"] = {"AllowedValues": [_text(v) for v in slot.get("AllowedValues", [])]}
+            entry["ParameterConstraints"] = {"AllowedValues": [as_text(v) for v in slot.get("AllowedValues", [])]}
         found.append(entry)
     return found
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)

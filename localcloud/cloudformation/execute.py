@@ -28,9 +28,10 @@ from typing import Any
 from localcloud.cloudformation import changes, latency, outputs, resources
 from localcloud.cloudformation.resources.base import ProgressEvent, ResourceRequest, failed
 from localcloud.cloudformation.stacks import Operation, Region, Resource, Stack, now
-from localcloud.cloudformation.template import Context, creation_order, dependencies, resolve
+from localcloud.cloudformation.template import Context, creation_order, resolve
 
 log = logging.getLogger("localcloud.cloudformation")
+SYNCHRONOUS = True  # stage 1: the request waits for the operation (the existing tests assume it)
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 
 
@@ -106,7 +107,9 @@ class Run:
     def create(self, logical_id: str, body: dict[str, Any], phase: str = "CREATE") -> Resource:
         stack, rtype = self.stack, body["Type"]
         old = stack.resources.get(logical_id)
-        stack.record(logical_id, rtype, f"{phase}_IN_PROGRESS", old.physical_id if old else "", reason=REPLACING if old else None)
+        stack.record(
+            logical_id, rtype, f"{phase}_IN_PROGRESS", old.physical_id if old else "", reason=REPLACING if old else None
+        )
         try:
             props = self.resolve_properties(body)
         except Exception as exc:
@@ -117,7 +120,9 @@ class Run:
             stack.record(logical_id, rtype, f"{phase}_FAILED", old.physical_id if old else "", reason=answer.message)
             raise ResourceFailed(logical_id, answer.message)
         resource = Resource(logical_id, rtype, body, props, answer.physical_id, answer.attributes, f"{phase}_COMPLETE")
-        stack.record(logical_id, rtype, f"{phase}_IN_PROGRESS", answer.physical_id, reason="Resource creation Initiated")
+        stack.record(
+            logical_id, rtype, f"{phase}_IN_PROGRESS", answer.physical_id, reason="Resource creation Initiated"
+        )
         stack.resources[logical_id] = resource
         stack.record(logical_id, rtype, f"{phase}_COMPLETE", answer.physical_id)
         return resource
@@ -129,8 +134,15 @@ class Run:
         if answer.status != "SUCCESS":
             stack.record(old.logical_id, old.resource_type, f"{status}_FAILED", old.physical_id, reason=answer.message)
             raise ResourceFailed(old.logical_id, answer.message)
-        resource = replace(old, body=body, properties=props, physical_id=answer.physical_id or old.physical_id,
-                           attributes=answer.attributes or old.attributes, status=f"{status}_COMPLETE", updated=now())  # fmt: skip
+        resource = replace(
+            old,
+            body=body,
+            properties=props,
+            physical_id=answer.physical_id or old.physical_id,
+            attributes=answer.attributes or old.attributes,
+            status=f"{status}_COMPLETE",
+            updated=now(),
+        )
         stack.resources[old.logical_id] = resource
         stack.record(old.logical_id, old.resource_type, f"{status}_COMPLETE", resource.physical_id)
         return resource
@@ -174,7 +186,9 @@ def start(run: Run, operation: Operation, work: Callable[[], bool], on_done: Cal
             succeeded = work()
         except Exception:  # a bug must not leave the stack IN_PROGRESS forever
             log.exception("CloudFormation operation on %s failed unexpectedly", run.stack.name)
-            run.stack.set_status(run.stack.status.replace("_IN_PROGRESS", "_FAILED"), "Internal error in the local cloud")
+            run.stack.set_status(
+                run.stack.status.replace("_IN_PROGRESS", "_FAILED"), "Internal error in the local cloud"
+            )
         finally:
             operation.ended, operation.status = now(), "SUCCEEDED" if succeeded else "FAILED"
             on_done(succeeded)
@@ -184,6 +198,8 @@ def start(run: Run, operation: Operation, work: Callable[[], bool], on_done: Cal
     run.stack.operation = operation
     run.stack.operations.append(operation)
     operation.thread.start()
+    if SYNCHRONOUS:
+        operation.thread.join()
 
 
 def needs_replacement(old: Resource, body: dict[str, Any], props: dict[str, Any]) -> bool:

@@ -23,7 +23,11 @@ from localcloud.cloudformation.template import creation_order, dependencies
 
 def _adopt(run: Run, deployment: Deployment) -> None:
     stack = run.stack
-    stack.template, stack.template_body, stack.parameters = deployment.template, deployment.template_body, deployment.parameters
+    stack.template, stack.template_body, stack.parameters = (
+        deployment.template,
+        deployment.template_body,
+        deployment.parameters,
+    )
     if deployment.tags is not None:
         stack.tags = deployment.tags
     stack.role_arn = deployment.role_arn or stack.role_arn
@@ -93,7 +97,9 @@ class _Before:
 
 def update(run: Run, deployment: Deployment) -> bool:
     stack = run.stack
-    before = _Before(stack.template, stack.template_body, stack.parameters, stack.tags, stack.outputs, dict(stack.resources))
+    before = _Before(
+        stack.template, stack.template_body, stack.parameters, stack.tags, stack.outputs, dict(stack.resources)
+    )
     stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
     stack.updated = now()
     try:
@@ -136,7 +142,9 @@ def _clean_up(run: Run, before: _Before) -> None:
         run.delete(before.resources[logical_id], policy="UpdateReplacePolicy")
     active = {lid for lid, body in stack.template["Resources"].items() if condition_holds(run.context, body)}  # type: ignore[arg-type]
     removed = [lid for lid in before.resources if lid not in active]
-    order = [lid for lid in reversed(creation_order({lid: r.body for lid, r in before.resources.items()})) if lid in removed]
+    order = [
+        lid for lid in reversed(creation_order({lid: r.body for lid, r in before.resources.items()})) if lid in removed
+    ]
     for logical_id in order:
         if not run.delete(before.resources[logical_id]):
             stack.resources.pop(logical_id, None)

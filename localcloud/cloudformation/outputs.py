@@ -17,7 +17,7 @@ from moto.utilities.utils import get_partition
 from localcloud.cloudformation.errors import ValidationError
 from localcloud.cloudformation.parameters import for_resolution
 from localcloud.cloudformation.stacks import Export, Region, Stack
-from localcloud.cloudformation.template import Context, Unknown, evaluate_conditions, resolve
+from localcloud.cloudformation.template import Context, Unknown, as_text, evaluate_conditions, resolve
 
 
 def pseudo_parameters(stack: Stack) -> dict[str, Any]:
@@ -32,7 +32,9 @@ def pseudo_parameters(stack: Stack) -> dict[str, Any]:
     }
 
 
-def context(region: Region, stack: Stack, template: dict[str, Any], values: dict[str, str], unknown: set[str] = frozenset()) -> Context:  # type: ignore[assignment]
+def context(
+    region: Region, stack: Stack, template: dict[str, Any], values: dict[str, str], unknown: set[str] = frozenset()
+) -> Context:  # type: ignore[assignment]
     """Resolution against the stack's current resources; names in ``unknown`` resolve to ``Unknown``."""
 
     def ref(name: str) -> Any:
@@ -74,21 +76,13 @@ def resolve_outputs(template: dict[str, Any], ctx: Context) -> list[dict[str, An
     for key, body in (template.get("Outputs") or {}).items():
         if body.get("Condition") and not ctx.conditions.get(body["Condition"]):
             continue
-        output: dict[str, Any] = {"OutputKey": key, "OutputValue": _text(resolve(body.get("Value"), ctx))}
+        output: dict[str, Any] = {"OutputKey": key, "OutputValue": as_text(resolve(body.get("Value"), ctx))}
         if body.get("Description"):
             output["Description"] = body["Description"]
         if (body.get("Export") or {}).get("Name") is not None:
-            output["ExportName"] = _text(resolve(body["Export"]["Name"], ctx))
+            output["ExportName"] = as_text(resolve(body["Export"]["Name"], ctx))
         found.append(output)
     return found
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return str(value).lower()
-    return "" if value is None else str(value)
 
 
 def check_exports(region: Region, stack: Stack, outputs: list[dict[str, Any]]) -> None:

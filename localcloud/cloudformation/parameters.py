@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from localcloud.cloudformation.errors import ValidationError
+from localcloud.cloudformation.template import as_text
 
 
 def _number(value: Any) -> float | None:
@@ -77,14 +78,6 @@ def is_list(slot: dict[str, Any]) -> bool:
     return kind == "CommaDelimitedList" or kind.startswith("List<")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 def given_values(requested: list[dict[str, Any]], previous: dict[str, str] | None) -> dict[str, str]:
     """The request's Parameters list as name -> text, with UsePreviousValue taken from the deployed stack."""
     values: dict[str, str] = {}
@@ -98,7 +91,7 @@ def given_values(requested: list[dict[str, Any]], previous: dict[str, str] | Non
                 )
             values[key] = previous[key]
         else:
-            values[key] = _text(entry.get("ParameterValue", ""))
+            values[key] = as_text(entry.get("ParameterValue", ""))
     return values
 
 
@@ -108,7 +101,10 @@ def effective(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]
     unknown = [name for name in given if name not in declared]
     if unknown:
         raise ValidationError(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
-    values = {name: given.get(name, _text(slot["Default"]) if "Default" in slot else None) for name, slot in declared.items()}
+    values = {
+        name: given.get(name, as_text(slot["Default"]) if "Default" in slot else None)
+        for name, slot in declared.items()
+    }
     missing = [name for name, value in values.items() if value is None]
     if missing:
         raise ValidationError(f"Parameters: [{', '.join(missing)}] must have values")
@@ -137,7 +133,10 @@ def described(template: dict[str, Any], values: dict[str, str]) -> list[dict[str
     """DescribeStacks' Parameters: NoEcho values are masked."""
     declared = template.get("Parameters") or {}
     return [
-        {"ParameterKey": name, "ParameterValue": "****" if str(declared[name].get("NoEcho")).lower() == "true" else value}
+        {
+            "ParameterKey": name,
+            "ParameterValue": "****" if str(declared[name].get("NoEcho")).lower() == "true" else value,
+        }
         for name, value in values.items()
         if name in declared
     ]

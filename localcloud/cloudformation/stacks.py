@@ -18,7 +18,7 @@ from localcloud.cloudformation.errors import ChangeSetNotFound, ValidationError
 
 
 def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 _clock_lock = threading.Lock()
@@ -136,7 +136,9 @@ class Stack:
     def busy(self) -> bool:
         return self.status.endswith("_IN_PROGRESS") and self.status != "REVIEW_IN_PROGRESS"
 
-    def record(self, logical_id: str, resource_type: str, status: str, physical_id: str | None = "", **kw: Any) -> Event:
+    def record(
+        self, logical_id: str, resource_type: str, status: str, physical_id: str | None = "", **kw: Any
+    ) -> Event:
         operation_id = self.operation.operation_id if self.operation else None
         event = Event(self.stack_id, self.name, logical_id, resource_type, status, physical_id or "", **kw)
         event.operation_id = operation_id

@@ -64,13 +64,12 @@ def _short_form(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str,
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
-    if tag == "!Ref":
-        return {"Ref": value}
-    if tag == "!Condition":
-        return {"Condition": value}
-    if tag == "!GetAtt" and isinstance(value, str):
+    tag = tag.lstrip("!")  # the multi-constructor passes what follows its "!" prefix
+    if tag in ("Ref", "Condition"):
+        return {tag: value}
+    if tag == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
-    return {f"Fn::{tag[1:]}": value}
+    return {f"Fn::{tag}": value}
 
 
 _Loader.add_multi_constructor("!", _short_form)
@@ -91,7 +90,7 @@ def load(body: str) -> dict[str, Any]:
             raise TemplateError(f"JSON not well-formed. (line {exc.lineno}, column {exc.colno})") from exc
     else:
         try:
-            parsed = yaml.load(body, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            parsed = yaml.load(body, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -141,7 +140,7 @@ def _resolve(node: Any, ctx: Context) -> Any:
     if not isinstance(node, dict):
         return node
     if len(node) == 1:
-        (key, arg), = node.items()
+        ((key, arg),) = node.items()
         function = _FUNCTIONS.get(key)
         if function is not None:
             return function(arg, ctx)
@@ -182,11 +181,12 @@ def _get_att(arg: Any, ctx: Context) -> Any:
     return ctx.get_att(name, attribute)
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A value as CloudFormation turns it into a string (lists comma-joined, booleans lower-case)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
+        return ",".join(as_text(v) for v in value)
     return str(value)
 
 
@@ -205,7 +205,7 @@ def _sub(arg: Any, ctx: Context) -> Any:
         else:
             value = _ref(name, ctx)
         pieces.append(value)
-        return _text(value)
+        return as_text(value)
 
     result = _SUB_VARIABLE.sub(replace, text)
     unknown = _first_unknown(pieces)
@@ -217,7 +217,7 @@ def _join(arg: Any, ctx: Context) -> Any:
     unknown = _first_unknown(items)
     if unknown is not None:
         return unknown
-    return delimiter.join(_text(item) for item in items)
+    return delimiter.join(as_text(item) for item in items)
 
 
 def _select(arg: Any, ctx: Context) -> Any:
@@ -259,7 +259,7 @@ def _get_azs(arg: Any, ctx: Context) -> list[str]:
 
 def _base64(arg: Any, ctx: Context) -> Any:
     text = _resolve(arg, ctx)
-    return text if isinstance(text, Unknown) else base64.b64encode(_text(text).encode()).decode()
+    return text if isinstance(text, Unknown) else base64.b64encode(as_text(text).encode()).decode()
 
 
 def _import_value(arg: Any, ctx: Context) -> Any:
@@ -269,7 +269,7 @@ def _import_value(arg: Any, ctx: Context) -> Any:
 
 def _equals(arg: Any, ctx: Context) -> bool:
     first, second = (_resolve(a, ctx) for a in arg)
-    return _text(first) == _text(second)
+    return as_text(first) == as_text(second)
 
 
 def _condition(name: Any, ctx: Context) -> bool:

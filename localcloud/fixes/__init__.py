@@ -22,26 +22,6 @@ RUNTIME_FIXES: tuple[str, ...] = (
     "request_dispatch",
 )
 
-# CloudFormation.
-CLOUDFORMATION_FIXES: tuple[str, ...] = (
-    "cfn_stack_events",
-    "cfn_deploy",
-    "cfn_update",
-    "cfn_change_plan",
-    "cfn_stack_guards",
-    "cfn_change_sets",
-    "cfn_change_set_api",
-    "cfn_intrinsics",
-    "cfn_resource_types",
-    "cfn_s3_bucket",
-    "cfn_lambda_update",
-    "cfn_in_place_updates",
-    "cfn_list_change_sets",
-    "cfn_parameter_constraints",
-    "cfn_template_size",
-    "cfn_template_types",
-)
-
 _applied = False
 
 
@@ -50,6 +30,6 @@ def apply_all() -> None:
     global _applied
     if _applied:
         return
-    for name in RUNTIME_FIXES + CLOUDFORMATION_FIXES:
+    for name in RUNTIME_FIXES:
         importlib.import_module(f"localcloud.fixes.{name}").apply()
     _applied = True

@@ -71,3 +71,21 @@ def provider(resource_type: str) -> ResourceProvider | None:
 
 def known(resource_type: str) -> bool:
     return is_custom(resource_type) or resource_type in _DIRECT or model_class(resource_type) is not None
+
+
+def name_taken(account_id: str, region: str, resource_type: str, name: str) -> bool:
+    """Whether a resource of this type and name already exists (pre-deployment validation's name check)."""
+    if resource_type == "AWS::S3::Bucket":
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        return name in s3_backends[account_id][get_partition(region)].buckets
+    if resource_type == "AWS::Lambda::Function":
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            lambda_backends[account_id][region].get_function(name)
+        except Exception:  # moto: UnknownFunctionException
+            return False
+        return True
+    return False

@@ -115,7 +115,7 @@ class MotoProvider:
             try:
                 if self.model.has_cfn_attr(name):
                     values[name] = resource.get_cfn_attribute(name)
-            except Exception:  # noqa: S112 - an attribute moto cannot compute is simply not readable
+            except Exception:
                 continue
         return values
 
@@ -158,6 +158,8 @@ class MotoProvider:
                     request.physical_id, document, request.account_id, request.region
                 )
         elif _implemented(getattr(self.model, "delete_from_cloudformation_json", None)):
-            self.model.delete_from_cloudformation_json(request.physical_id, document, request.account_id, request.region)
+            self.model.delete_from_cloudformation_json(
+                request.physical_id, document, request.account_id, request.region
+            )
         self.forget(request)
         return success(request.physical_id)

@@ -10,6 +10,7 @@ EventInvokeConfig lands in the Lambda backend (``put_function_event_invoke_confi
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -69,29 +70,31 @@ class BucketPolicyProvider(DirectProvider):
 
 
 class QueuePolicyProvider(DirectProvider):
-    def _set(self, request: ResourceRequest, props: dict[str, Any], policy: str) -> None:
+    def set_policy(self, request: ResourceRequest, props: dict[str, Any], policy: str) -> None:
         backend = sqs_backends[request.account_id][request.region]
         for url in props.get("Queues", []):
             backend.set_queue_attributes(url.rstrip("/").split("/")[-1], {"Policy": policy})
 
     def put(self, request: ResourceRequest, physical_id: str) -> str:
-        self._set(request, request.properties, _text(request.properties["PolicyDocument"]))
+        self.set_policy(request, request.properties, _text(request.properties["PolicyDocument"]))
         return physical_id
 
     def remove(self, request: ResourceRequest) -> None:
-        self._set(request, request.previous_properties or request.properties, "")
+        self.set_policy(request, request.previous_properties or request.properties, "")
 
 
 class EventInvokeConfigProvider(DirectProvider):
-    def _function(self, request: ResourceRequest, props: dict[str, Any]) -> Any:
+    def function(self, request: ResourceRequest, props: dict[str, Any]) -> Any:
         return lambda_backends[request.account_id][request.region].get_function(props["FunctionName"])
 
     def put(self, request: ResourceRequest, physical_id: str) -> str:
         props = request.properties
-        config: dict[str, Any] = {key: int(props[key]) for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in props}
+        config: dict[str, Any] = {
+            key: int(props[key]) for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in props
+        }
         if "DestinationConfig" in props:
             config["DestinationConfig"] = props["DestinationConfig"]
-        function = self._function(request, props)
+        function = self.function(request, props)
         function.event_invoke_config = []  # one config per function and qualifier: put replaces
         lambda_backends[request.account_id][request.region].put_function_event_invoke_config(
             function.function_name, config
@@ -99,10 +102,9 @@ class EventInvokeConfigProvider(DirectProvider):
         return physical_id
 
     def remove(self, request: ResourceRequest) -> None:
-        try:
-            self._function(request, request.previous_properties or request.properties).event_invoke_config = []
-        except Exception:  # noqa: S110 - the function went first: nothing left to remove
-            pass
+        # The function may have gone first: then there is nothing left to remove.
+        with contextlib.suppress(Exception):
+            self.function(request, request.previous_properties or request.properties).event_invoke_config = []
 
 
 class OIDCProviderProvider(DirectProvider):
@@ -131,13 +133,13 @@ class OIDCProviderProvider(DirectProvider):
 class PermissionProvider(DirectProvider):
     _STATEMENT_KEYS = ("Action", "Principal", "SourceArn", "SourceAccount", "PrincipalOrgID", "EventSourceToken")
 
-    def _function(self, request: ResourceRequest, props: dict[str, Any]) -> Any:
+    def function(self, request: ResourceRequest, props: dict[str, Any]) -> Any:
         return lambda_backends[request.account_id][request.region].get_function(props["FunctionName"])
 
     def put(self, request: ResourceRequest, physical_id: str) -> str:
         statement = {key: request.properties[key] for key in self._STATEMENT_KEYS if key in request.properties}
         statement["StatementId"] = physical_id
-        self._function(request, request.properties).policy.add_statement(json.dumps(statement))
+        self.function(request, request.properties).policy.add_statement(json.dumps(statement))
         return physical_id
 
     def update(self, request: ResourceRequest) -> ProgressEvent:
@@ -146,7 +148,7 @@ class PermissionProvider(DirectProvider):
 
     def remove(self, request: ResourceRequest) -> None:
         try:
-            function = self._function(request, request.previous_properties or request.properties)
+            function = self.function(request, request.previous_properties or request.properties)
         except Exception:  # the function is gone, and its policy with it
             return
         function.policy.del_statement(request.physical_id)
