@@ -47,13 +47,13 @@ def localcloud(c, port=LOCAL_PORT, region=None):
         commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
 
 
-@task
-def lint(c):
-    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor; one summary table, non-zero on any finding."""
+@task(help={"no_cache": "run every check even when its inputs and tools are unchanged since it last ran"})
+def lint(c, no_cache=False):
+    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor (cached, side by side); non-zero on any finding."""
     with boundary():
         from pipeline import commands
 
-        commands.lint()
+        commands.lint(use_cache=not no_cache)
 
 
 @task(help={"k": "only tests matching this pytest -k expression"})
@@ -117,13 +117,15 @@ def destroy(c, target=None, environment=None, region=None, profile=None, yes=Fal
         commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
 
 
-@task(help={**WHERE, "skip_lint": "skip the lint step"})
-def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False):
+@task(help={**WHERE, "skip_lint": "skip the lint step", "no_cache": "lint without the lint cache"})
+def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False, no_cache=False):
     """lint -> package -> deploy -> verify; on local, starts an embedded local cloud when none is running."""
     with boundary():
         from pipeline import commands
 
-        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint)
+        commands.pipeline(
+            _settings(c, target, environment, region, profile), skip_lint=skip_lint, use_cache=not no_cache
+        )
 
 
 @task(
@@ -131,20 +133,41 @@ def pipeline(c, target=None, environment=None, region=None, profile=None, skip_l
     help={
         "repo": "GitHub OWNER/REPO allowed to assume the deploy role (required)",
         "environment": "GitHub environment allowed to deploy (repeatable; default: deploy_environments)",
-        "branch": "branch allowed to deploy without an environment ('' for none)",
+        "branch": "the deploy branch: the only one whose deploy workflow the roles trust (default main)",
+        "repo_id": "numeric id of --repo (default: read with gh; required without gh)",
+        "trust_branch_without_environment": "also trust the first environment's role to jobs without an environment",
         "target": WHERE["target"],
         "region": WHERE["region"],
         "profile": WHERE["profile"],
-        "yes": "set the GitHub variables with gh without asking",
+        "yes": "create the GitHub environments and variables with gh without asking",
     },
 )
-def bootstrap(c, repo=None, environment=None, branch="main", target=None, region=None, profile=None, yes=False):
+def bootstrap(
+    c,
+    repo=None,
+    environment=None,
+    branch="main",
+    target=None,
+    region=None,
+    profile=None,
+    yes=False,
+    repo_id=None,
+    trust_branch_without_environment=False,
+):
     """Once per AWS account: OIDC provider, deploy + execution roles, artifact bucket; prints the GitHub variables."""
     with boundary():
         from pipeline import commands
 
         settings = _settings(c, target, None, region, profile)
-        commands.bootstrap(settings, repo, list(environment or []), branch, yes=yes)
+        commands.bootstrap(
+            settings,
+            repo,
+            list(environment or []),
+            branch,
+            repo_id=repo_id,
+            without_environment=trust_branch_without_environment,
+            yes=yes,
+        )
 
 
 @task(help={"json": "print a JSON list"})
