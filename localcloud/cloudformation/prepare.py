@@ -64,13 +64,15 @@ def validate_module() -> Any:
 
 def check_capabilities(parsed: dict[str, Any], capabilities: list[str]) -> None:
     validate = validate_module()
-    needed = validate.required_capability(parsed["Resources"]) if validate else None
-    if (
-        needed
-        and needed not in capabilities
-        and not (needed == "CAPABILITY_IAM" and "CAPABILITY_NAMED_IAM" in capabilities)
-    ):
-        raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+    missing = validate.missing_capability(parsed["Resources"], capabilities) if validate else None
+    if missing:
+        raise InsufficientCapabilities(validate.capability_message(missing))
+
+
+def refusal(found: list[Any]) -> str | None:
+    """The status reason when FAIL-mode findings stop the operation, else None."""
+    validate = validate_module()
+    return validate.status_reason(found) if validate and found else None
 
 
 def resolved_for_validation(parsed: dict[str, Any], ctx: template.Context) -> dict[str, dict[str, Any]]:
@@ -83,7 +85,8 @@ def resolved_for_validation(parsed: dict[str, Any], ctx: template.Context) -> di
                 value = template.resolve(raw, ctx)
             except Exception:
                 value = raw
-            props[name] = raw if template.contains_unknown(value) else value
+            if value is not None:  # None: !Ref AWS::NoValue, the property is left out
+                props[name] = raw if template.contains_unknown(value) else value
         found[logical_id] = {"Type": body["Type"], "Properties": props}
     return found
 

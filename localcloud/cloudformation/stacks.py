@@ -97,6 +97,7 @@ class ChangeSet:
     execution_status: str = "UNAVAILABLE"
     status_reason: str | None = None
     changes: list[Any] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # pre-deployment validation (validate.Finding)
     created: datetime.datetime = field(default_factory=now)
 
 
@@ -127,6 +128,7 @@ class Stack:
     deleted: datetime.datetime | None = None
     operation: Operation | None = None
     operations: list[Operation] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # the last CreateStack/UpdateStack's validation findings
 
     @property
     def description(self) -> str | None:

@@ -73,7 +73,7 @@ def create_stack(call: Call) -> dict[str, Any]:
     with call.region.lock:
         stack = _new_stack(call, params["StackName"])
         wanted = prepare.deployment(call.region, params, None)
-        prepare.findings(call.region, wanted, stack)
+        _refuse_on_findings(call, stack, wanted)
         wanted.tags = wanted.tags or []
         on_failure = params.get("OnFailure") or ("DO_NOTHING" if params.get("DisableRollback") else "ROLLBACK")
         wanted.on_failure = on_failure
@@ -93,7 +93,7 @@ def update_stack(call: Call) -> dict[str, Any]:
         wanted = prepare.deployment(call.region, call.params, stack)
         if prepare.is_noop(stack, wanted):
             raise ValidationError("No updates are to be performed.")
-        prepare.findings(call.region, wanted, stack)
+        _refuse_on_findings(call, stack, wanted)
         _options(stack, call.params)
         stack.status = "UPDATE_IN_PROGRESS"
         _make_obsolete(call.region, stack, None)
@@ -163,24 +163,38 @@ def create_change_set(call: Call) -> dict[str, Any]:
             stack, new = call.region.stack(params["StackName"]), False
             check_updatable(stack)
         wanted = prepare.deployment(call.region, params, None if new or stack.status == "REVIEW_IN_PROGRESS" else stack)
-        prepare.findings(call.region, wanted, stack)
+        found = prepare.findings(call.region, wanted, stack)
         change_set = ChangeSet(
             call.region.arn("changeSet", name), name, stack.stack_id, stack.name, kind, wanted.template_body,
             wanted.template, wanted.parameters, wanted.tags, params.get("Description"), wanted.capabilities,
             list(params.get("NotificationARNs") or []), wanted.role_arn, params.get("OnStackFailure"),
         )  # fmt: skip
-        change_set.changes = _plan(call, stack, wanted)
-        empty = kind == "UPDATE" and not change_set.changes and prepare.is_noop(stack, wanted)
-        change_set.status, change_set.execution_status = (
-            ("FAILED", "UNAVAILABLE") if empty else ("CREATE_COMPLETE", "AVAILABLE")
-        )
-        change_set.status_reason = NO_CHANGES if empty else None
+        change_set.changes, change_set.findings = _plan(call, stack, wanted), found
+        _settle_change_set(change_set, stack, wanted)
         if new:
             _options(stack, params)
             call.region.stacks[stack.stack_id] = stack
             stack.set_status("REVIEW_IN_PROGRESS", "User Initiated")
         call.region.change_sets[change_set.change_set_id] = change_set
     return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
+
+
+def _settle_change_set(change_set: ChangeSet, stack: Stack, wanted: Deployment) -> None:
+    """CREATE_COMPLETE and AVAILABLE, or FAILED with the reason: validation findings, or nothing to change."""
+    refused = prepare.refusal(change_set.findings)
+    empty = change_set.change_set_type == "UPDATE" and not change_set.changes and prepare.is_noop(stack, wanted)
+    if refused or empty:
+        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+        change_set.status_reason = refused or NO_CHANGES
+    else:
+        change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+
+
+def _refuse_on_findings(call: Call, stack: Stack, wanted: Deployment) -> None:
+    stack.findings = prepare.findings(call.region, wanted, stack)
+    refused = prepare.refusal(stack.findings)
+    if refused:
+        raise ValidationError(refused)
 
 
 def _make_obsolete(region: Region, stack: Stack, executed: ChangeSet | None) -> None:
