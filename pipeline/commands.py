@@ -257,15 +257,18 @@ def lint(use_cache: bool = True) -> None:
 
 def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True) -> None:
     """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs."""
-    if not skip_lint:
-        lint(use_cache)
     if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
-        import localcloud
+        from pipeline import embedded
 
         report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
-        with localcloud.start(region=settings.region) as endpoint:
-            deploy_and_verify(replace(settings, endpoint_url=endpoint), rollback=rollback)
+        with embedded.start(settings.region) as child:  # it starts while lint runs
+            if not skip_lint:
+                lint(use_cache)
+            template.load(settings.template)  # imports the template reader while the cloud may still be starting
+            deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
         return
+    if not skip_lint:
+        lint(use_cache)
     deploy_and_verify(settings, rollback=rollback)
 
 
@@ -327,3 +330,20 @@ def environments(settings_config, as_json: bool = False) -> list[str]:
     found = deploy_environments(settings_config)
     report.emit(json.dumps(found) if as_json else "\n".join(found))
     return found
+
+
+def plan(settings_config, requested: str = "all", environ: dict[str, str] | None = None) -> list[str]:
+    """The deploy workflow's plan job: the environments to deploy, checked against deploy.yml's jobs."""
+    import os
+
+    from pipeline import plan as plan_step
+    from pipeline.config import deploy_environments
+
+    configured = plan_step.check(deploy_environments(settings_config), plan_step.load_workflow())
+    chosen = plan_step.choose(configured, requested)
+    report.emit(f"Deploy environments: {', '.join(configured)}; this run deploys: {', '.join(chosen)}.")
+    path = (os.environ if environ is None else environ).get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as output:
+            output.write(plan_step.github_output(chosen))
+    return chosen
