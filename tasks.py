@@ -64,11 +64,19 @@ def package(c, target=None, environment=None, region=None, profile=None):
         commands.package_function(settings, commands.aws.connect(settings))
 
 
-@task(help={**WHERE, "preview": "stop after showing the change set's table"})
-def deploy(c, target=None, environment=None, region=None, profile=None, preview=False):
+@task(
+    help={
+        **WHERE,
+        "preview": "stop after showing the change set's table",
+        "yes": "on --target aws, execute without asking (non-interactive runs never ask)",
+        "timeline": "after the deploy, draw each resource's time as bars and as a Mermaid Gantt chart",
+    }
+)
+def deploy(c, target=None, environment=None, region=None, profile=None, preview=False, yes=False, timeline=False):
     """Package, then deploy the app stack through a change set, streaming its events; prints the outputs."""
     with boundary():
-        commands.deploy(_settings(c, target, environment, region, profile), preview=preview)
+        settings = _settings(c, target, environment, region, profile)
+        commands.deploy(settings, preview=preview, yes=yes, timeline=timeline)
 
 
 @task(help={**WHERE, "keep": "keep the marker object", "timeout": "seconds to wait for the log line"})

@@ -58,7 +58,9 @@ def _template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.T
     return f"https://{bucket}.s3.{settings.region}.amazonaws.com/{key}"
 
 
-def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None) -> DeployResult:
+def deploy(
+    settings: Settings, preview: bool = False, cloud: Cloud | None = None, yes: bool = False, timeline: bool = False
+) -> DeployResult:
     cloud = cloud or aws.connect(settings)
     banner(settings, cloud, "Preview of" if preview else "Deploying")
     tpl = template.load(settings.template)
@@ -76,19 +78,27 @@ def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None
         role_arn=target.execution_role_arn,
         template_url=_template_url(settings, cloud, target.artifact_bucket, tpl),
     )
-    return run_deploy(Deployer(cloud.client("cloudformation"), report.TerminalProgress()), request, preview)
+    ask = input if report.wants_confirmation(settings.target, yes) else None
+    with report.TerminalProgress(ask=ask) as progress:
+        result = run_deploy(Deployer(cloud.client("cloudformation"), progress), request, preview)
+    if timeline:
+        report.emit(report.timeline_block(request.stack_name, progress.events))
+    return result
 
 
 def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> DeployResult:
     """Run a deploy and report it, in the terminal and in the GitHub job summary, success or not."""
     result, failure = None, None
+    events = getattr(deployer.progress, "events", [])
+    first_event = len(events)  # one progress can serve several deploys (bootstrap)
     try:
         result = deployer.deploy(request, preview=preview)
     except UserError as exc:
         failure = str(exc)
         raise
     finally:
-        report.write_step_summary(report.deploy_markdown(request.stack_name, result, failure, deployer.changes))
+        summary = report.deploy_markdown(request.stack_name, result, failure, deployer.changes, events[first_event:])
+        report.write_step_summary(summary)
     if result.outcome == "no changes":
         report.emit(f"No changes: stack {request.stack_name} already matches (status {result.status}).")
     elif result.outcome == "preview":
@@ -190,9 +200,8 @@ def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
             answer = ""
         if answer.strip().lower() != "yes":
             raise UserError("Not confirmed, nothing was deleted. Pass --yes to skip the question.")
-    status = destroy_step.destroy(
-        cloud.client("cloudformation"), cloud.client("s3"), settings.stack_name, report.TerminalProgress()
-    )
+    with report.TerminalProgress() as progress:
+        status = destroy_step.destroy(cloud.client("cloudformation"), cloud.client("s3"), settings.stack_name, progress)
     report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
 
 
@@ -212,6 +221,7 @@ def lint() -> None:
 def pipeline(settings: Settings, skip_lint: bool = False) -> None:
     """lint -> package -> deploy -> verify; on the local target, with an embedded local cloud if none is running."""
     if not skip_lint:
+        report.stage("1/3 Lint")
         lint()
     if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
         import localcloud
@@ -225,7 +235,9 @@ def pipeline(settings: Settings, skip_lint: bool = False) -> None:
 
 def _deploy_and_verify(settings: Settings) -> None:
     cloud = aws.connect(settings)
+    report.stage("2/3 Package and deploy")
     deploy(settings, cloud=cloud)
+    report.stage("3/3 Verify")
     verify(settings, cloud=cloud)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
 from dataclasses import replace
@@ -20,7 +21,7 @@ def test_preview_of_a_new_stack_leaves_nothing_behind(make_settings, client, cap
     result = commands.deploy(settings, preview=True)
     assert result.outcome == "preview"
     assert {c.action for c in result.changes} == {"Add"}
-    assert "Add     UploadsBucket" in capsys.readouterr().out
+    assert re.search(r"^\+ Add +UploadsBucket +AWS::S3::Bucket +-$", capsys.readouterr().out, re.MULTILINE)
     assert cfn.describe_stack(client("cloudformation"), settings.stack_name) is None
 
 
@@ -69,7 +70,8 @@ def test_job_summary_records_changes_result_and_outputs(make_settings, tmp_path,
     settings = make_settings()
     commands.deploy(settings)
     written = summary.read_text()
-    assert "| Add | UploadsBucket | AWS::S3::Bucket | - |" in written
+    assert "| + Add | UploadsBucket | AWS::S3::Bucket | - |  |" in written
+    assert "```mermaid\ngantt\n" in written and " UploadsBucket (S3 Bucket) " in written
     assert "**Result: deployed** (CREATE_COMPLETE)" in written
     assert "| BucketName |" in written
 
