@@ -1,6 +1,9 @@
 """The invoke tasks: a table of contents. Each task parses its flags and calls ``pipeline.commands``.
 
 Run ``invoke --list`` for the list and ``invoke --help TASK`` for a task's flags.
+
+Collecting the tasks must stay instant (``invoke --list`` in well under 0.3 s), so this module imports nothing
+heavy: each task imports ``pipeline.commands`` inside its body, within the error boundary. New tasks do the same.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ import sys
 
 from invoke import Collection, task
 
-from pipeline import commands
 from pipeline.boundary import boundary
 from pipeline.config import LOCAL_PORT, resolve
 
@@ -40,14 +42,18 @@ def _settings(c, target=None, environment=None, region=None, profile=None):
 def localcloud(c, port=LOCAL_PORT, region=None):
     """Run the embedded local cloud in the foreground (Ctrl-C stops it); prints the exports to paste."""
     with boundary():
+        from pipeline import commands
+
         commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
 
 
-@task
-def lint(c):
-    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor; one summary table, non-zero on any finding."""
+@task(help={"no_cache": "run every check even when its inputs and tools are unchanged since it last ran"})
+def lint(c, no_cache=False):
+    """Run cfn-lint, checkov, ruff, the workflow schema and zizmor (cached, side by side); non-zero on any finding."""
     with boundary():
-        commands.lint()
+        from pipeline import commands
+
+        commands.lint(use_cache=not no_cache)
 
 
 @task(help={"k": "only tests matching this pytest -k expression"})
@@ -60,6 +66,8 @@ def test(c, k=None):
 def package(c, target=None, environment=None, region=None, profile=None):
     """Build the reproducible function zip and upload it as <sha256>.zip unless it is already there."""
     with boundary():
+        from pipeline import commands
+
         settings = _settings(c, target, environment, region, profile)
         commands.package_function(settings, commands.aws.connect(settings))
 
@@ -75,6 +83,8 @@ def package(c, target=None, environment=None, region=None, profile=None):
 def deploy(c, target=None, environment=None, region=None, profile=None, preview=False, yes=False, timeline=False):
     """Package, then deploy the app stack through a change set, streaming its events; prints the outputs."""
     with boundary():
+        from pipeline import commands
+
         settings = _settings(c, target, environment, region, profile)
         commands.deploy(settings, preview=preview, yes=yes, timeline=timeline)
 
@@ -83,6 +93,8 @@ def deploy(c, target=None, environment=None, region=None, profile=None, preview=
 def verify(c, target=None, environment=None, region=None, profile=None, keep=False, timeout=None):
     """Upload a marker object and prove from CloudWatch Logs that the function processed it."""
     with boundary():
+        from pipeline import commands
+
         commands.verify(_settings(c, target, environment, region, profile), keep=keep, timeout=timeout)
 
 
@@ -90,6 +102,8 @@ def verify(c, target=None, environment=None, region=None, profile=None, keep=Fal
 def logs(c, target=None, environment=None, region=None, profile=None, follow=False, since="10m"):
     """Print the function's log lines, each once; --follow keeps tailing."""
     with boundary():
+        from pipeline import commands
+
         commands.logs(_settings(c, target, environment, region, profile), follow=follow, since=since)
 
 
@@ -97,6 +111,8 @@ def logs(c, target=None, environment=None, region=None, profile=None, follow=Fal
 def outputs(c, target=None, environment=None, region=None, profile=None, json=False):
     """Print the app stack's outputs."""
     with boundary():
+        from pipeline import commands
+
         commands.outputs(_settings(c, target, environment, region, profile), as_json=json)
 
 
@@ -104,14 +120,20 @@ def outputs(c, target=None, environment=None, region=None, profile=None, json=Fa
 def destroy(c, target=None, environment=None, region=None, profile=None, yes=False):
     """Empty the uploads bucket (every version) and delete the app stack."""
     with boundary():
+        from pipeline import commands
+
         commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
 
 
-@task(help={**WHERE, "skip_lint": "skip the lint step"})
-def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False):
+@task(help={**WHERE, "skip_lint": "skip the lint step", "no_cache": "lint without the lint cache"})
+def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False, no_cache=False):
     """lint -> package -> deploy -> verify; on local, starts an embedded local cloud when none is running."""
     with boundary():
-        commands.pipeline(_settings(c, target, environment, region, profile), skip_lint=skip_lint)
+        from pipeline import commands
+
+        commands.pipeline(
+            _settings(c, target, environment, region, profile), skip_lint=skip_lint, use_cache=not no_cache
+        )
 
 
 @task(
@@ -129,6 +151,8 @@ def pipeline(c, target=None, environment=None, region=None, profile=None, skip_l
 def bootstrap(c, repo=None, environment=None, branch="main", target=None, region=None, profile=None, yes=False):
     """Once per AWS account: OIDC provider, deploy + execution roles, artifact bucket; prints the GitHub variables."""
     with boundary():
+        from pipeline import commands
+
         settings = _settings(c, target, None, region, profile)
         commands.bootstrap(settings, repo, list(environment or []), branch, yes=yes)
 
@@ -137,6 +161,8 @@ def bootstrap(c, repo=None, environment=None, branch="main", target=None, region
 def environments(c, json=False):
     """List the environments the deploy workflow deploys, in order."""
     with boundary():
+        from pipeline import commands
+
         commands.environments(_plain(c.config.get("pipeline", {})), as_json=json)
 
 

@@ -10,6 +10,8 @@ Usage::
 Nothing is patched at import time: the fixes in ``localcloud.fixes`` are applied by ``start()``.
 """
 
-from localcloud.server import DUMMY_CREDENTIALS, start
+__version__ = "0.2.0"  # the local cloud's own version, reported by its identity endpoint
 
-__all__ = ["DUMMY_CREDENTIALS", "start"]
+from localcloud.server import DUMMY_CREDENTIALS, PortInUse, start
+
+__all__ = ["DUMMY_CREDENTIALS", "PortInUse", "__version__", "start"]

@@ -1,10 +1,14 @@
-"""Start and stop the local cloud: moto's server in this process, bound to loopback, with the fixes applied.
+"""Start and stop the local cloud: moto's WSGI application in this process, bound to loopback, with the fixes.
 
 ``start()`` owns the order that matters:
-1. apply the fixes (idempotent; only ever done here, never at import time),
-2. start moto's threaded WSGI server on 127.0.0.1,
+1. check the moto patches and apply them (``localcloud.fixes``; only ever done here, never at import time),
+2. serve the WSGI stack (``localcloud.wsgi``) from a threaded werkzeug server on 127.0.0.1,
 3. start the Lambda runtime (Runtime API + awslambdaric workers) and make it the active one,
 and on exit stops the runtime (ending every worker process) before the server.
+
+The server is werkzeug's, run here rather than through moto's ``ThreadedMotoServer`` so that stopping it is
+immediate: ``shutdown()`` only takes effect when the accept loop wakes up (every 0.5 s), so ``_stop`` wakes it
+with a connection of its own.
 """
 
 from __future__ import annotations
@@ -13,13 +17,12 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
-from localcloud import fixes, runtime
+from localcloud import fixes, runtime, wsgi
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -55,6 +58,33 @@ def _reset_state(endpoint: str) -> None:
         pass
 
 
+def _serve(port: int):
+    """A threaded werkzeug server for the local cloud's WSGI stack, accepting connections on its own thread."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    try:
+        server = make_server(LOOPBACK, port, wsgi.application(), threaded=True, request_handler=MotoRequestHandler)
+    except OSError as exc:  # taken between the check and the bind
+        raise PortInUse(f"Port {port} on {LOOPBACK} is already in use ({exc.strerror}).") from exc
+    thread = threading.Thread(target=server.serve_forever, name="localcloud-server", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def _stop(server, thread: threading.Thread) -> None:
+    """Stop accepting at once: ask the loop to end, then wake its select() with a connection until it has."""
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    address = server.server_address[:2]
+    while stopper.is_alive():
+        with contextlib.suppress(OSError), socket.create_connection(address, timeout=0.05):
+            pass
+        stopper.join(0.005)
+    thread.join()
+    server.server_close()
+
+
 @contextlib.contextmanager
 def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
     """Run a local cloud for the duration of the ``with`` block and yield its endpoint URL.
@@ -67,11 +97,9 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
     fixes.apply_all()
     # One access-log line per request would drown the tasks' own output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     started = time.monotonic()
-    server.start()
-    host, bound_port = server.get_host_and_port()
-    endpoint = f"http://{host}:{bound_port}"
+    server, thread = _serve(port)
+    endpoint = f"http://{LOOPBACK}:{server.server_address[1]}"
     lambda_runtime = runtime.LambdaRuntime(endpoint_url=endpoint, region=region)
     try:
         _reset_state(endpoint)
@@ -82,4 +110,4 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
     finally:
         runtime.set_active(None)
         lambda_runtime.stop()
-        server.stop()
+        _stop(server, thread)

@@ -13,19 +13,12 @@ import os
 import traceback
 from collections.abc import Iterator
 
-import botocore.exceptions
 from invoke.exceptions import Exit
 
-from pipeline import report
 from pipeline.errors import UserError
 
-# Failures to *load* credentials (as opposed to AWS rejecting them), most often an expired SSO session.
-CREDENTIAL_ERRORS = (
-    botocore.exceptions.SSOError,
-    botocore.exceptions.TokenRetrievalError,
-    botocore.exceptions.CredentialRetrievalError,
-    botocore.exceptions.InvalidConfigError,
-)
+# tasks.py enters this boundary in every task, so botocore and the renderer are imported only once an error
+# needs them: collecting the tasks (`invoke --list`) stays instant.
 
 
 def debug_enabled() -> bool:
@@ -34,12 +27,21 @@ def debug_enabled() -> bool:
 
 def translate(exc: BaseException) -> UserError | None:
     """The user-facing form of an exception from boto3/botocore, or None if it is not one we know."""
+    import botocore.exceptions
+
+    # Failures to *load* credentials (as opposed to AWS rejecting them), most often an expired SSO session.
+    credential_errors = (
+        botocore.exceptions.SSOError,
+        botocore.exceptions.TokenRetrievalError,
+        botocore.exceptions.CredentialRetrievalError,
+        botocore.exceptions.InvalidConfigError,
+    )
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return UserError(
             "No AWS credentials were found. Set --profile / AWS_PROFILE, or export credentials; in GitHub "
             "Actions the OIDC step provides them."
         )
-    if isinstance(exc, CREDENTIAL_ERRORS):
+    if isinstance(exc, credential_errors):
         return UserError(
             f"Loading AWS credentials failed: {exc} If the profile uses IAM Identity Center, run `aws sso login "
             "--profile NAME`; for a credential_process or web identity profile, check that it works on its own "
@@ -75,9 +77,13 @@ def boundary() -> Iterator[None]:
     except Exit:
         raise
     except KeyboardInterrupt:
+        from pipeline import report
+
         report.error("Interrupted.")
         raise Exit(code=130) from None
     except Exception as exc:
+        from pipeline import report
+
         known = exc if isinstance(exc, UserError) else translate(exc)
         if debug_enabled():
             traceback.print_exc()

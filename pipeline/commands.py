@@ -205,24 +205,32 @@ def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
     report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
 
 
-def lint() -> None:
+def lint(use_cache: bool = True) -> None:
+    """Each check shown as it runs (cached ones at once), then the failures' findings; non-zero on any."""
+    from pipeline import console, lint_view
     from pipeline import lint as lint_step
 
-    results = lint_step.run_all()
+    started = time.monotonic()
+    checks = lint_step.checks()
+    out = console.make()
+    with lint_view.show(out, checks) as progress:
+        results = lint_step.run_all(checks, use_cache=use_cache, progress=progress)
     for result in results:
         if not result.ok:
             report.emit(f"--- {result.check.name} ---\n{result.output.strip()}\n")
-    report.emit(report.lint_table(results))
+    cached = sum(r.cached for r in results)
     failed = [r.check.name for r in results if not r.ok]
+    verdict = f"{len(failed)} failed" if failed else "all clean"
+    report.emit(f"Lint: {len(results)} checks, {verdict}, {cached} from the cache, {time.monotonic() - started:.1f} s.")
     if failed:
         raise UserError(f"Lint failed: {', '.join(failed)}. The findings are printed above; fix them and run again.")
 
 
-def pipeline(settings: Settings, skip_lint: bool = False) -> None:
+def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True) -> None:
     """lint -> package -> deploy -> verify; on the local target, with an embedded local cloud if none is running."""
     if not skip_lint:
         report.stage("1/3 Lint")
-        lint()
+        lint(use_cache)
     if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
         import localcloud
 

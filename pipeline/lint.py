@@ -2,6 +2,11 @@
 
 Each check is a command; a check passes only when its command exits 0. The same tools run from pre-commit
 (``.pre-commit-config.yaml``); actionlint is there too but is left out here, because it cannot install offline.
+
+A result is cached under a digest of the check's inputs and tools (``pipeline.lint_cache``), so a check runs
+once per change, whichever task asked for it. The checks that are not cached run at the same time, each in its
+own process. To add a check, add one ``Check`` line to ``checks()``: its command, the files it reads and the
+distributions it runs.
 """
 
 from __future__ import annotations
@@ -13,22 +18,30 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from pipeline import lint_cache
 from pipeline.config import ROOT
+
+CACHE_DIR = Path(".cache") / "lint"  # in the checkout, ignored by git
+TIMEOUT = 600  # seconds one check may take
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
     command: tuple[str, ...]
+    inputs: tuple[str, ...] = ()  # patterns of the files it reads (``*`` crosses folders); they key its cache
+    tools: tuple[str, ...] = ()  # the distributions whose version decides its result
 
 
 @dataclass(frozen=True)
 class CheckResult:
     check: Check
     ok: bool
-    seconds: float
+    seconds: float  # how long the check took when it ran (for a cached result, when it last ran)
     output: str
+    cached: bool = False
 
     @property
     def summary(self) -> str:
@@ -36,6 +49,22 @@ class CheckResult:
         if self.ok:
             return "clean"
         return lines[-1][:100] if lines else "failed with no output"
+
+
+class Progress(Protocol):
+    """What a view of the lint run is told; ``started`` and ``finished`` come from worker threads."""
+
+    def started(self, check: Check) -> None: ...
+
+    def finished(self, result: CheckResult) -> None: ...
+
+
+class _Silent:
+    def started(self, check: Check) -> None:
+        pass
+
+    def finished(self, result: CheckResult) -> None:
+        pass
 
 
 def _tool(name: str) -> str:
@@ -47,42 +76,81 @@ def _tool(name: str) -> str:
 def checks(root: Path = ROOT) -> list[Check]:
     templates = sorted(str(p.relative_to(root)) for p in (root / "cloudformation").glob("*.yaml"))
     workflows = sorted(str(p.relative_to(root)) for p in (root / ".github" / "workflows").glob("*.y*ml"))
+    python = ("*.py", "*.pyi", "*.ipynb", "pyproject.toml", "ruff.toml", ".ruff.toml")
+    checkov = ("-d", "cloudformation", "--framework", "cloudformation", "--quiet", "--compact", "--skip-download")
+    schema = ("--builtin-schema", "vendor.github-workflows")
     return [
-        Check("cfn-lint", (_tool("cfn-lint"), *templates)),
+        Check("cfn-lint", (_tool("cfn-lint"), *templates), ("cloudformation/*", ".cfnlintrc*"), ("cfn-lint",)),
+        Check("checkov", (_tool("checkov"), *checkov), ("cloudformation/*", ".checkov.y*ml"), ("checkov",)),
+        Check("ruff check", (_tool("ruff"), "check", "."), python, ("ruff",)),
+        Check("ruff format", (_tool("ruff"), "format", "--check", "."), python, ("ruff",)),
+        Check("workflow schema", (_tool("check-jsonschema"), *schema, *workflows), workflows, ("check-jsonschema",)),
         Check(
-            "checkov",
-            (
-                _tool("checkov"),
-                "-d",
-                "cloudformation",
-                "--framework",
-                "cloudformation",
-                "--quiet",
-                "--compact",
-                "--skip-download",
-            ),
+            "zizmor",
+            (_tool("zizmor"), "--offline", "--no-progress", ".github/workflows"),
+            (".github/workflows/*", "zizmor.y*ml", ".github/zizmor.y*ml"),
+            ("zizmor",),
         ),
-        Check("ruff check", (_tool("ruff"), "check", ".")),
-        Check("ruff format", (_tool("ruff"), "format", "--check", ".")),
-        Check(
-            "workflow schema", (_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows)
-        ),
-        Check("zizmor", (_tool("zizmor"), "--offline", "--no-progress", ".github/workflows")),
     ]
 
 
 def run_check(check: Check, root: Path = ROOT) -> CheckResult:
+    """Run one check now, uncached."""
+    return _execute(check, root)[0]
+
+
+def _execute(check: Check, root: Path) -> tuple[CheckResult, bool]:
+    """The result, and whether it may be cached: only a verdict of the tool itself, not a missing tool."""
     started = time.monotonic()
     try:
-        done = subprocess.run(check.command, cwd=root, capture_output=True, text=True, check=False, timeout=600)
-        ok, output = done.returncode == 0, done.stdout + done.stderr
+        done = subprocess.run(check.command, cwd=root, capture_output=True, text=True, check=False, timeout=TIMEOUT)
+        ok, output, cacheable = done.returncode == 0, done.stdout + done.stderr, done.returncode >= 0
     except FileNotFoundError:
-        ok, output = False, f"{check.command[0]} is not installed: run `pip install -r requirements.txt`."
-    return CheckResult(check, ok, time.monotonic() - started, output)
+        ok, output, cacheable = (
+            False,
+            f"{check.command[0]} is not installed: run `pip install -r requirements.txt`.",
+            False,
+        )
+    except subprocess.TimeoutExpired:
+        ok, output, cacheable = False, f"{check.name} did not finish within {TIMEOUT} s.", False
+    return CheckResult(check, ok, time.monotonic() - started, output), cacheable
 
 
-def run_all(selected: list[Check] | None = None, root: Path = ROOT) -> list[CheckResult]:
-    """Run the checks concurrently (they are independent processes) and keep their order."""
+def run_all(
+    selected: list[Check] | None = None,
+    root: Path = ROOT,
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> list[CheckResult]:
+    """Answer each check from the cache where its key matches, run the rest concurrently; keep their order.
+
+    ``use_cache=False`` (``invoke lint --no-cache``) runs every check, and stores the fresh results.
+    """
     chosen = selected if selected is not None else checks(root)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return list(pool.map(lambda c: run_check(c, root), chosen))
+    view = progress or _Silent()
+    store = lint_cache.Cache(root / CACHE_DIR)
+    files = lint_cache.project_files(root)
+    keys = {
+        c.name: lint_cache.key(c.name, c.command, root, lint_cache.matching(files, c.inputs), c.tools) for c in chosen
+    }
+    results: dict[str, CheckResult] = {}
+    for check in chosen:
+        entry = store.get(check.name, keys[check.name]) if use_cache else None
+        if entry is not None:
+            results[check.name] = CheckResult(check, entry.ok, entry.seconds, entry.output, cached=True)
+            view.finished(results[check.name])
+    pending = [c for c in chosen if c.name not in results]
+
+    def run(check: Check) -> CheckResult:
+        view.started(check)
+        result, cacheable = _execute(check, root)
+        if cacheable:
+            store.put(check.name, keys[check.name], lint_cache.Entry(result.ok, result.output, result.seconds))
+        view.finished(result)
+        return result
+
+    if pending:
+        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+            results.update((r.check.name, r) for r in pool.map(run, pending))
+    return [results[c.name] for c in chosen]

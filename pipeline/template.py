@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from cfnlint.decode import cfn_yaml
-
 from pipeline.errors import UserError
 
 INLINE_LIMIT = 51_200  # bytes: CloudFormation's limit for TemplateBody; beyond it the template goes via S3
@@ -44,6 +41,11 @@ def load(path: Path) -> Template:
     """Read and parse a template, turning a missing file or a YAML error into a message with its line."""
     if not path.is_file():
         raise UserError(f"Template {path} not found. Run the task from the repository's root, or restore the file.")
+    # cfn-lint's loader (it reads !Ref and friends) pulls in sympy and networkx: import it only when a template
+    # is read, so that collecting the tasks and `invoke lint` (which runs cfn-lint in its own process) skip it.
+    import yaml
+    from cfnlint.decode import cfn_yaml
+
     body = path.read_text()
     try:
         data = cfn_yaml.loads(body, str(path))

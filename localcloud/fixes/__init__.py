@@ -18,6 +18,7 @@ RUNTIME_FIXES: tuple[str, ...] = (
     "s3_events",
     "s3_notification_validation",
     "s3_bucket_policy",
+    "s3_checksums",
     "request_dispatch",
 )
 

@@ -8,22 +8,46 @@ moto gap (5.2.5, ``FakeBucket.get_permission`` -> ``moto.iam.access_control.IAMP
 with an unsupported operator such as ``Bool`` count as matched, and a statement whose conditions fail is treated
 as a Deny whatever its Effect. So that one hardening statement makes every object request return 403.
 
-This fix replaces ``FakeBucket.get_permission`` with an evaluator for the operators bucket policies commonly use.
-The local cloud listens on loopback without TLS; its requests never leave the machine, so they are evaluated
-with ``aws:SecureTransport = true``, which is what the same request through an AWS SDK (HTTPS) would carry.
+Conditional writes: the request's ``If-None-Match``/``If-Match`` headers are the condition keys
+``s3:if-none-match``/``s3:if-match``, and ``s3:ObjectCreationOperation`` is true for the requests that create an
+object (PutObject, CopyObject, CompleteMultipartUpload) and false for CreateMultipartUpload, UploadPart and
+UploadPartCopy, which take no conditional headers (S3 User Guide, "Enforce conditional writes on Amazon S3
+buckets": ``Deny s3:PutObject`` with ``Null s3:if-none-match = true`` and ``Bool s3:ObjectCreationOperation =
+true`` refuses every upload that could overwrite). moto checks every multipart call as ``s3:PostObject``, an
+action S3 does not have; they are all ``s3:PutObject`` in S3. A denied object request is 403 AccessDenied with
+an XML body, where moto answers 403 with an empty one.
+
+This fix replaces ``FakeBucket.get_permission`` with an evaluator for the operators bucket policies commonly use,
+and wraps ``S3Response._key_response`` to give it each object request's context (a thread-local: moto serves
+each request on one thread). The local cloud listens on loopback without TLS; its requests never leave the
+machine, so they are evaluated with ``aws:SecureTransport = true``, which is what the same request through an
+AWS SDK (HTTPS) would carry.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import threading
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from moto.iam.access_control import PermissionResult
+from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 
 # Request context of every call to the local cloud (see the module docstring).
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
+_request = threading.local()  # .context: the context of the object request this thread is serving
+
+
+class AccessDenied(S3ClientError):
+    code = "AccessDenied"
+
+    def __init__(self) -> None:
+        super().__init__("AccessDenied", "Access Denied")
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -35,6 +59,8 @@ def _glob(patterns: Any, value: str) -> bool:
 
 
 def _operator_holds(operator: str, expected: Any, actual: str | None) -> bool:
+    if operator == "Null":  # "true": the key must be absent; "false": present
+        return all((actual is None) == (str(v).lower() == "true") for v in _as_list(expected))
     if_exists = operator.endswith("IfExists")
     operator = operator.removesuffix("IfExists")
     if actual is None:
@@ -55,8 +81,9 @@ def _operator_holds(operator: str, expected: Any, actual: str | None) -> bool:
 
 
 def _conditions_hold(conditions: dict[str, dict[str, Any]]) -> bool:
+    context = getattr(_request, "context", None) or REQUEST_CONTEXT
     return all(
-        _operator_holds(operator, expected, REQUEST_CONTEXT.get(key.lower()))
+        _operator_holds(operator, expected, context.get(key.lower()))
         for operator, entries in conditions.items()
         for key, expected in entries.items()
     )
@@ -103,8 +130,39 @@ def evaluate(policy: dict[str, Any], action: str, resource: str) -> PermissionRe
 def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
     if self.policy is None:
         return PermissionResult.NEUTRAL
+    if action == "s3:PostObject":  # moto's name for the multipart calls: S3 authorizes them as s3:PutObject
+        action = "s3:PutObject"
     return evaluate(json.loads(self.policy), action, resource)
+
+
+def object_request_context(method: str, headers: Any, query: dict[str, Any]) -> dict[str, str]:
+    """The condition keys of one object request, beyond ``REQUEST_CONTEXT``."""
+    context = dict(REQUEST_CONTEXT)
+    for header in ("If-None-Match", "If-Match"):
+        if headers.get(header) is not None:
+            context[f"s3:{header.lower()}"] = headers[header]
+    if method in ("PUT", "POST"):
+        part_or_start = "partNumber" in query or ("uploads" in query and "uploadId" not in query)
+        context["s3:objectcreationoperation"] = "false" if part_or_start else "true"
+    return context
+
+
+def _wrap_key_response(original: Any) -> Any:
+    @functools.wraps(original)
+    def _key_response(self: S3Response, request: Any, full_url: str) -> Any:
+        query = parse_qs(urlparse(full_url).query, keep_blank_values=True)
+        _request.context = object_request_context(request.method, request.headers, query)
+        try:
+            response = original(self, request, full_url)
+        finally:
+            _request.context = None
+        if response == (403, {}, ""):  # moto's answer to a bucket policy's deny
+            raise AccessDenied()
+        return response
+
+    return _key_response
 
 
 def apply() -> None:
     FakeBucket.get_permission = _get_permission
+    S3Response._key_response = _wrap_key_response(S3Response._key_response)

@@ -1,0 +1,53 @@
+"""The local cloud's WSGI stack: its own endpoints first, then moto's dispatcher.
+
+``/_localcloud/identity`` answers who this server is, so a client can tell the local cloud from anything else
+listening on its port (LocalStack's default port is the same 4566) and from another checkout's local cloud:
+``{"product": "localcloud", "version", "checkout" (the repository root it runs from), "pid", "accounts": "per
+access key"}`` (moto maps each access key to its own account id).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from localcloud import __version__
+
+IDENTITY_PATH = "/_localcloud/identity"
+CHECKOUT = str(Path(__file__).resolve().parent.parent)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def identity() -> dict[str, Any]:
+    return {
+        "product": "localcloud",
+        "version": __version__,
+        "checkout": CHECKOUT,
+        "pid": os.getpid(),
+        "accounts": "per access key",
+    }
+
+
+def with_identity(app: WsgiApp) -> WsgiApp:
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != IDENTITY_PATH:
+            return app(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+            return [b""]
+        body = json.dumps(identity()).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body] if environ["REQUEST_METHOD"] == "GET" else [b""]
+
+    return application
+
+
+def application() -> WsgiApp:
+    """The whole stack the server serves."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return with_identity(DomainDispatcherApplication(create_backend_app))
