@@ -1,28 +1,18 @@
 """The fixes that close the gaps between plain moto and the AWS behaviour this project relies on.
 
-One module per gap; each has an ``apply()`` that patches moto and a docstring naming the AWS behaviour and the
-moto gap. ``apply_all()`` is called only by ``localcloud.start()``: importing anything never patches moto.
+One module per gap; each has an ``apply()`` that patches moto through ``localcloud.patches.install`` and a
+docstring naming the AWS behaviour and the moto gap. Which fix patches what is declared in the manifest,
+``localcloud.patches.PATCHES``, and checked against the installed moto before anything is patched.
+``apply_all()`` is called only by ``localcloud.start()``: importing anything never patches moto.
 """
 
 from __future__ import annotations
 
 import importlib
 
-# Lambda execution and S3 events (the runtime side).
-RUNTIME_FIXES: tuple[str, ...] = (
-    "lambda_logging_config",
-    "logs_locking",
-    "lambda_invoke",
-    "lambda_invoke_qualifier",
-    "lambda_event_invoke_config",
-    "s3_events",
-    "s3_notification_validation",
-    "s3_bucket_policy",
-    "s3_checksums",
-    "request_dispatch",
-)
+from localcloud import patches
 
-# CloudFormation.
+# CloudFormation: the engine being replaced; these patch moto directly, outside the manifest.
 CLOUDFORMATION_FIXES: tuple[str, ...] = (
     "cfn_stack_events",
     "cfn_deploy",
@@ -50,6 +40,7 @@ def apply_all() -> None:
     global _applied
     if _applied:
         return
-    for name in RUNTIME_FIXES + CLOUDFORMATION_FIXES:
+    patches.apply()  # raises PatchError, patching nothing, when the manifest does not fit the installed moto
+    for name in CLOUDFORMATION_FIXES:
         importlib.import_module(f"localcloud.fixes.{name}").apply()
     _applied = True

@@ -26,6 +26,8 @@ from moto.awslambda.models import EventInvokeConfig, LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 from moto.core.responses import ActionResult
 
+from localcloud.patches import install
+
 
 def _qualified_arn(fn: Any, qualifier: str | None) -> str:
     base = ":".join(fn.function_arn.split(":")[:7])
@@ -113,12 +115,12 @@ def _delete(self: LambdaResponse) -> Any:
 
 
 def apply() -> None:
-    LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
-    LambdaBackend.update_function_event_invoke_config = update_function_event_invoke_config
-    LambdaBackend.get_function_event_invoke_config = get_function_event_invoke_config
-    LambdaBackend.delete_function_event_invoke_config = delete_function_event_invoke_config
-    LambdaBackend.list_function_event_invoke_configs = list_function_event_invoke_configs
-    LambdaResponse.put_function_event_invoke_config = _put
-    LambdaResponse.update_function_event_invoke_config = _update
-    LambdaResponse.get_function_event_invoke_config = _get
-    LambdaResponse.delete_function_event_invoke_config = _delete
+    install(LambdaBackend, "put_function_event_invoke_config", put_function_event_invoke_config)
+    install(LambdaBackend, "update_function_event_invoke_config", update_function_event_invoke_config)
+    install(LambdaBackend, "get_function_event_invoke_config", get_function_event_invoke_config)
+    install(LambdaBackend, "delete_function_event_invoke_config", delete_function_event_invoke_config)
+    install(LambdaBackend, "list_function_event_invoke_configs", list_function_event_invoke_configs)
+    install(LambdaResponse, "put_function_event_invoke_config", _put)
+    install(LambdaResponse, "update_function_event_invoke_config", _update)
+    install(LambdaResponse, "get_function_event_invoke_config", _get)
+    install(LambdaResponse, "delete_function_event_invoke_config", _delete)

@@ -22,6 +22,7 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from localcloud import runtime
+from localcloud.patches import install
 
 TAIL_BYTES = 4096
 
@@ -77,6 +78,6 @@ def apply() -> None:
         if arn and active is not None:
             active.forget(arn)
 
-    LambdaFunction.invoke = invoke
-    LambdaFunction._invoke_lambda = _invoke_lambda
-    LambdaBackend.delete_function = delete_function
+    install(LambdaFunction, "invoke", invoke)
+    install(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    install(LambdaBackend, "delete_function", delete_function)

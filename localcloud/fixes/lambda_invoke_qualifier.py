@@ -17,6 +17,8 @@ from typing import Any
 
 from moto.awslambda.responses import LambdaResponse
 
+from localcloud.patches import install
+
 
 def apply() -> None:
     original = LambdaResponse.invoke
@@ -28,4 +30,4 @@ def apply() -> None:
             self.querystring["qualifier"] = qualifier
         return original(self, *args, **kwargs)
 
-    LambdaResponse.invoke = invoke
+    install(LambdaResponse, "invoke", invoke)

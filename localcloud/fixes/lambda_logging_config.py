@@ -16,6 +16,8 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from localcloud.patches import install
+
 
 def apply() -> None:
     original_init = LambdaFunction.__init__
@@ -47,6 +49,6 @@ def apply() -> None:
         config["LoggingConfig"] = logging_config
         return config
 
-    LambdaFunction.__init__ = __init__
-    LambdaFunction.update_configuration = update_configuration
-    LambdaFunction.get_configuration = get_configuration
+    install(LambdaFunction, "__init__", __init__)
+    install(LambdaFunction, "update_configuration", update_configuration)
+    install(LambdaFunction, "get_configuration", get_configuration)

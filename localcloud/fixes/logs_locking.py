@@ -19,25 +19,8 @@ from typing import Any
 
 from moto.logs.models import LogsBackend
 
+from localcloud import patches
 from localcloud.lambda_logs import LOCK
-
-METHODS = (
-    "create_log_group",
-    "ensure_log_group",
-    "delete_log_group",
-    "describe_log_groups",
-    "create_log_stream",
-    "ensure_log_stream",
-    "delete_log_stream",
-    "describe_log_streams",
-    "put_log_events",
-    "get_log_events",
-    "filter_log_events",
-    "start_query",
-    "get_query_results",
-    "put_retention_policy",
-    "delete_retention_policy",
-)
 
 
 def _locked(method: Any) -> Any:
@@ -46,12 +29,12 @@ def _locked(method: Any) -> Any:
         with LOCK:
             return method(*args, **kwargs)
 
-    locked.__localcloud_locked__ = True
     return locked
 
 
 def apply() -> None:
-    for name in METHODS:
-        method = getattr(LogsBackend, name, None)
-        if method is not None and not getattr(method, "__localcloud_locked__", False):
-            setattr(LogsBackend, name, _locked(method))
+    # The methods are the manifest's LogsBackend entries for this fix.
+    for patch in patches.PATCHES:
+        if patch.fix == "logs_locking":
+            name = patch.target.rsplit(".", 1)[1]
+            patches.install(LogsBackend, name, _locked(getattr(LogsBackend, name)))

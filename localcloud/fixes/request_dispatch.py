@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 from moto import backends
 
+from localcloud.patches import install
+
 
 def apply() -> None:
     scan = backends.list_of_moto_modules
@@ -27,4 +29,4 @@ def apply() -> None:
     def list_of_moto_modules() -> Iterable[str]:
         return modules()
 
-    backends.list_of_moto_modules = list_of_moto_modules
+    install(backends, "list_of_moto_modules", list_of_moto_modules)

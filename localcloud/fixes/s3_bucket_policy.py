@@ -38,6 +38,8 @@ from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
+from localcloud.patches import install
+
 # Request context of every call to the local cloud (see the module docstring).
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
 _request = threading.local()  # .context: the context of the object request this thread is serving
@@ -164,5 +166,5 @@ def _wrap_key_response(original: Any) -> Any:
 
 
 def apply() -> None:
-    FakeBucket.get_permission = _get_permission
-    S3Response._key_response = _wrap_key_response(S3Response._key_response)
+    install(FakeBucket, "get_permission", _get_permission)
+    install(S3Response, "_key_response", _wrap_key_response(S3Response._key_response))

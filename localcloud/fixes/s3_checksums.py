@@ -24,6 +24,8 @@ from moto.s3.exceptions import S3ClientError
 from moto.s3.responses import S3Response
 from moto.s3.utils import compute_checksum
 
+from localcloud.patches import install
+
 ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 VERIFIABLE = ("CRC32", "SHA1", "SHA256")
 
@@ -64,4 +66,4 @@ def _wrap_get_checksum(original: Any) -> Any:
 
 
 def apply() -> None:
-    S3Response._get_checksum = _wrap_get_checksum(S3Response._get_checksum)
+    install(S3Response, "_get_checksum", _wrap_get_checksum(S3Response._get_checksum))

@@ -35,6 +35,7 @@ from moto.s3 import notifications
 from moto.s3.models import S3Backend
 
 from localcloud import runtime
+from localcloud.patches import install
 
 log = logging.getLogger("localcloud")
 
@@ -130,7 +131,8 @@ def _wrap_complete_multipart_upload(original: Any) -> Any:
 
 def apply() -> None:
     # moto's models call these through the module at call time, so replacing the attributes is enough.
-    notifications._get_s3_event = get_s3_event
-    notifications._invoke_awslambda = invoke_awslambda
-    notifications.send_event = _wrap_send_event(notifications.send_event)
-    S3Backend.complete_multipart_upload = _wrap_complete_multipart_upload(S3Backend.complete_multipart_upload)
+    install(notifications, "_get_s3_event", get_s3_event)
+    install(notifications, "_invoke_awslambda", invoke_awslambda)
+    install(notifications, "send_event", _wrap_send_event(notifications.send_event))
+    wrapped = _wrap_complete_multipart_upload(S3Backend.complete_multipart_upload)
+    install(S3Backend, "complete_multipart_upload", wrapped)

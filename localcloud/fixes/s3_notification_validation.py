@@ -20,6 +20,7 @@ from typing import Any
 
 from moto.s3.responses import S3Response
 
+from localcloud.patches import install
 from localcloud.s3_permissions import check_notification_configuration
 
 
@@ -34,4 +35,4 @@ def apply() -> None:
             check_notification_configuration(config, bucket.name, bucket.account_id, bucket.region_name)
         return config
 
-    S3Response._notification_config_from_body = notification_config_from_body
+    install(S3Response, "_notification_config_from_body", notification_config_from_body)

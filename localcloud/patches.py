@@ -1,0 +1,243 @@
+"""The manifest of every moto patch the local cloud makes, checked before any is applied.
+
+Each ``Patch`` names its target (``module:Owner.attribute``), the fix module in ``localcloud.fixes`` that installs
+it, why (the AWS behaviour moto lacks), and the signature the target had in the moto version the patches were
+written for (``MOTO_VERSION``, the pin in requirements.in). ``apply()`` refuses to start the local cloud, naming
+every problem at once, when:
+- the installed moto is not ``MOTO_VERSION``;
+- a target no longer exists (moto renamed or moved it, so a plain replacement would silently do nothing);
+- a target's parameters changed (a wrapper would pass or expect the wrong arguments);
+- two patches claim one attribute (correctness would depend on their order);
+- a fix installs something the manifest does not declare, or a declared patch is never installed, or is
+  overwritten afterwards by something else.
+Fix modules install their patches only through ``install()``, which is how the last three are seen.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import inspect
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+MOTO_VERSION = "5.2.5"  # tests/localcloud/test_patches.py checks it against requirements.in
+
+
+@dataclass(frozen=True)
+class Patch:
+    target: str  # "moto.s3.responses:S3Response._get_checksum"
+    fix: str  # the module in localcloud.fixes that installs it
+    why: str
+    signature: str  # the target's parameters in MOTO_VERSION, as ``parameters()`` prints them
+
+
+class PatchError(RuntimeError):
+    """The local cloud cannot start: its moto patches do not fit the installed moto."""
+
+
+def _p(target: str, fix: str, signature: str, why: str) -> Patch:
+    return Patch(target, fix, why, signature)
+
+
+_LOGS_READ_WRITE = {
+    "create_log_group": "(self, log_group_name, tags, **kwargs)",
+    "ensure_log_group": "(self, log_group_name)",
+    "delete_log_group": "(self, log_group_name)",
+    "describe_log_groups": "(self, log_group_name_prefix=None)",
+    "create_log_stream": "(self, log_group_name, log_stream_name)",
+    "ensure_log_stream": "(self, log_group_name, log_stream_name)",
+    "delete_log_stream": "(self, log_group_name, log_stream_name)",
+    "describe_log_streams": "(self, descending, limit, log_group_name, log_group_id, log_stream_name_prefix, "
+    "next_token, order_by)",
+    "put_log_events": "(self, log_group_name, log_stream_name, log_events)",
+    "get_log_events": "(self, log_group_name, log_group_id, log_stream_name, start_time, end_time, limit, "
+    "next_token, start_from_head)",
+    "filter_log_events": "(self, log_group_name, log_stream_names, start_time, end_time, limit, next_token, "
+    "filter_pattern, interleaved)",
+    "start_query": "(self, log_group_names, start_time, end_time, query_string)",
+    "get_query_results": "(self, query_id)",
+    "put_retention_policy": "(self, log_group_name, retention_in_days)",
+    "delete_retention_policy": "(self, log_group_name)",
+}
+_EVENT_CONFIG = ["put", "update", "get", "delete"]
+_LAMBDA = "moto.awslambda.models:"
+
+PATCHES: tuple[Patch, ...] = (
+    # S3 events: asynchronous, AWS-shaped, one event per multipart completion.
+    _p("moto.s3.notifications:_get_s3_event", "s3_events", "(event_name, bucket, key, notification_id)",
+       "S3 event records carry userIdentity, requestParameters, responseElements, ownerIdentity, sequencer"),
+    _p("moto.s3.notifications:_invoke_awslambda", "s3_events", "(account_id, event_body, fn_arn, region_name)",
+       "S3 invokes Lambda asynchronously (queued, retried), not inside PutObject through Docker"),
+    _p("moto.s3.notifications:send_event", "s3_events", "(account_id, event_name, bucket, key)",
+       "a multipart completion notifies only ObjectCreated:CompleteMultipartUpload"),
+    _p("moto.s3.models:S3Backend.complete_multipart_upload", "s3_events", "(self, bucket_name, multipart_id, body)",
+       "marks the completion so that send_event drops moto's extra Put/Tagging events"),
+    # S3 API checks.
+    _p("moto.s3.responses:S3Response._notification_config_from_body", "s3_notification_validation", "(self)",
+       "PutBucketNotificationConfiguration refuses unvalidated Lambda destinations and overlapping configurations"),
+    _p("moto.s3.models:FakeBucket.get_permission", "s3_bucket_policy", "(self, action, resource)",
+       "bucket policy conditions are evaluated (a TLS-only Deny does not deny everything; s3:if-none-match)"),
+    _p("moto.s3.responses:S3Response._key_response", "s3_bucket_policy", "(self, request, full_url)",
+       "gives the policy evaluator each object request's condition keys; a denial is AccessDenied"),
+    _p("moto.s3.responses:S3Response._get_checksum", "s3_checksums", "(self, response_headers)",
+       "a bare x-amz-checksum-<algorithm> header is kept, and a checksum that does not match is BadDigest"),
+    # Lambda: the local runtime instead of Docker, and the API details moto drops.
+    _p(_LAMBDA + "LambdaFunction.invoke", "lambda_invoke", "(self, body, request_headers, response_headers)",
+       "Invoke runs the function with awslambdaric (RequestResponse, Event, DryRun) without Docker"),
+    _p(_LAMBDA + "LambdaFunction._invoke_lambda", "lambda_invoke", "(self, event=None)",
+       "moto's internal invoke (other services) uses the same runtime"),
+    _p(_LAMBDA + "LambdaBackend.delete_function", "lambda_invoke", "(self, function_name, qualifier=None)",
+       "deleting a function ends its execution environments"),
+    _p("moto.awslambda.responses:LambdaResponse.invoke", "lambda_invoke_qualifier", "(self)",
+       "Invoke honours the Qualifier SDKs send (moto reads a lowercase parameter no SDK sends)"),
+    _p(_LAMBDA + "LambdaFunction.__init__", "lambda_logging_config", "(self, account_id, spec, region, version=1)",
+       "CreateFunction keeps LoggingConfig"),
+    _p(_LAMBDA + "LambdaFunction.update_configuration", "lambda_logging_config", "(self, config_updates)",
+       "UpdateFunctionConfiguration keeps LoggingConfig"),
+    _p(_LAMBDA + "LambdaFunction.get_configuration", "lambda_logging_config", "(self, on_create=False)",
+       "GetFunctionConfiguration returns LoggingConfig with AWS's defaults"),
+    *(
+        _p(f"{_LAMBDA}LambdaBackend.{verb}_function_event_invoke_config", "lambda_event_invoke_config",
+           "(self, function_name, config)" if verb in ("put", "update") else "(self, function_name)",
+           "one event invoke config per function and qualifier: Put replaces, Update merges, all agree")
+        for verb in _EVENT_CONFIG
+    ),
+    _p(_LAMBDA + "LambdaBackend.list_function_event_invoke_configs", "lambda_event_invoke_config",
+       "(self, function_name)", "lists the one config of each version"),
+    *(
+        _p(f"moto.awslambda.responses:LambdaResponse.{verb}_function_event_invoke_config",
+           "lambda_event_invoke_config", "(self)", "the API passes Qualifier to the backend")
+        for verb in _EVENT_CONFIG
+    ),
+    # CloudWatch Logs: reads consistent while the runtime writes.
+    *(
+        _p(f"moto.logs.models:LogsBackend.{name}", "logs_locking", signature,
+           "runs under the lock the Lambda runtime's log writes take (no 'dictionary changed size' 500s)")
+        for name, signature in _LOGS_READ_WRITE.items()
+    ),
+    # Serving.
+    _p("moto.backends:list_of_moto_modules", "request_dispatch", "()",
+       "computed once, not by listing moto's package directory under a global lock on every request"),
+)  # fmt: skip
+
+
+def parameters(function: Any) -> str:
+    """A callable's parameters without annotations: ``(self, name, limit=None, **kwargs)``."""
+    signature = inspect.signature(function)
+    plain = [p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()]
+    return str(signature.replace(parameters=plain, return_annotation=inspect.Signature.empty))
+
+
+def _resolve(target: str) -> tuple[Any, str]:
+    """The object holding the target's attribute, and the attribute's name (``AttributeError`` if missing)."""
+    module_name, _, path = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    getattr(owner, name)
+    return owner, name
+
+
+def problems(patches: Iterable[Patch], installed_moto: str) -> list[str]:
+    """Everything that makes these patches unsafe on the installed moto (empty when they fit)."""
+    patches = tuple(patches)
+    found = []
+    if installed_moto != MOTO_VERSION:
+        found.append(
+            f"moto {installed_moto} is installed, but the local cloud's patches were written for moto "
+            f"{MOTO_VERSION} (the pin in requirements.in): run `uv pip install -r requirements.txt`."
+        )
+    for target, count in Counter(p.target for p in patches).items():
+        if count > 1:
+            fixes = ", ".join(p.fix for p in patches if p.target == target)
+            found.append(f"{target} is patched by {count} patches ({fixes}): one attribute, one patch.")
+    for patch in patches:
+        try:
+            owner, name = _resolve(patch.target)
+        except (ImportError, AttributeError):
+            found.append(f"{patch.target} (patched by {patch.fix}) does not exist in this moto.")
+            continue
+        actual = parameters(_ORIGINALS.get((id(owner), name), getattr(owner, name)))
+        if actual != patch.signature:
+            found.append(
+                f"{patch.target} (patched by {patch.fix}) now takes {actual}; the patch was written for "
+                f"{patch.signature}."
+            )
+    return found
+
+
+def refuse(found: list[str]) -> None:
+    if found:
+        details = "\n".join(f"  - {line}" for line in found)
+        raise PatchError(
+            "The local cloud will not start: its moto patches (localcloud/patches.py) do not fit the installed "
+            f"moto.\n{details}\nReinstall the pinned moto, or review each fix named above against the new moto and "
+            "update its manifest entry."
+        )
+
+
+class Installer:
+    """Records what the fixes install, and lets them install only what the manifest declares."""
+
+    def __init__(self, patches: Iterable[Patch]) -> None:
+        self._declared = {_resolve_key(p.target): p for p in patches}
+        self._installed: dict[tuple[int, str], Any] = {}
+        self.undeclared: list[str] = []
+
+    def install(self, owner: Any, name: str, value: Any) -> None:
+        key = (id(owner), name)
+        if key not in self._declared:
+            self.undeclared.append(f"{getattr(owner, '__name__', owner)}.{name}")
+            return
+        _ORIGINALS.setdefault(key, getattr(owner, name))
+        setattr(owner, name, value)
+        self._installed[key] = value
+
+    def problems(self) -> list[str]:
+        found = [f"{t} is patched but not declared in the manifest." for t in self.undeclared]
+        for key, patch in self._declared.items():
+            owner, name = _resolve(patch.target)
+            if key not in self._installed:
+                found.append(f"{patch.target} is declared for {patch.fix}, which never installed it.")
+            elif getattr(owner, name) is not self._installed[key]:
+                found.append(f"{patch.target} was patched by {patch.fix} and then replaced by something else.")
+        return found
+
+
+def _resolve_key(target: str) -> tuple[int, str]:
+    owner, name = _resolve(target)
+    return id(owner), name
+
+
+_installer: Installer | None = None
+_ORIGINALS: dict[tuple[int, str], Any] = {}  # moto's own attribute, by (id(owner), name), once patched
+
+
+def install(owner: Any, name: str, value: Any) -> None:
+    """Set ``owner.name = value``: how every fix module patches moto (only inside ``apply()``)."""
+    if _installer is None:
+        raise PatchError("moto patches are installed only by localcloud.patches.apply() (localcloud.start())")
+    _installer.install(owner, name, value)
+
+
+def fixes(patches: Iterable[Patch] = PATCHES) -> tuple[str, ...]:
+    """The fix modules, in manifest order."""
+    return tuple(dict.fromkeys(p.fix for p in patches))
+
+
+def apply(patches: Iterable[Patch] = PATCHES, package: str = "localcloud.fixes") -> None:
+    """Check the manifest against the installed moto, then run each fix module's ``apply()``, then check again."""
+    global _installer
+    patches = tuple(patches)
+    refuse(problems(patches, importlib.metadata.version("moto")))
+    _installer = Installer(patches)
+    try:
+        for fix in fixes(patches):
+            importlib.import_module(f"{package}.{fix}").apply()
+        refuse(_installer.problems())
+    finally:
+        _installer = None
