@@ -10,6 +10,7 @@ import hashlib
 import json
 import shlex
 import signal
+import sys
 import time
 from dataclasses import dataclass, replace
 
@@ -174,18 +175,61 @@ def outputs(settings: Settings, as_json: bool = False) -> dict[str, str]:
     return found
 
 
-def logs(settings: Settings, follow: bool = False, since: str = "10m") -> None:
+def logs(
+    settings: Settings,
+    follow: bool = False,
+    since: str = "10m",
+    as_json: bool = False,
+    pattern: str | None = None,
+    request_id: str | None = None,
+) -> int:
+    """Print the function's log records; returns how many were printed."""
     from pipeline import logs as logs_step
 
+    pattern = logs_step.check_pattern(pattern) if pattern else None
     cloud = aws.connect(settings)
-    found = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))
+    group = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))[
+        "LogGroupName"
+    ]
     start_ms = int((time.time() - logs_step.parse_since(since)) * 1000)
+    server_pattern = pattern or (f'"{request_id}"' if request_id else None)  # narrow the search on the server
+    printed = 0
+    if follow:
+        report.emit(f"Following {group} from {since} ago (Ctrl-C stops).", sys.stderr)
     try:
-        for event in logs_step.tail(cloud.client("logs"), found["LogGroupName"], start_ms, follow=follow):
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
-            report.emit(f"{stamp} {event['message'].rstrip()}")
+        events = logs_step.tail(cloud.client("logs"), group, start_ms, follow=follow, pattern=server_pattern)
+        printed = print_records(events, as_json, request_id, on_idle=_empty(group, since, pattern, request_id))
     except KeyboardInterrupt:
-        return  # following ends with Ctrl-C; that is not an error
+        pass  # following ends with Ctrl-C; that is not an error
+    return printed
+
+
+def _empty(group: str, since: str, pattern: str | None, request_id: str | None) -> str:
+    from pipeline import logs_view
+
+    return logs_view.empty_window(group, since, pattern, request_id)
+
+
+def print_records(events, as_json: bool, request_id: str | None, on_idle: str = "") -> int:
+    """Print each event as a readable line (or raw with ``as_json``); ``on_idle`` when none were printed."""
+    from pipeline import console, logs_view
+    from pipeline import logs as logs_step
+
+    out, printed = console.make(), 0
+    for event in events:
+        record = logs_step.read(event)
+        if request_id and record.request_id != request_id:
+            continue
+        if as_json:
+            out.print(json.dumps(event, sort_keys=True), soft_wrap=True)
+        elif logs_view.shown(record):
+            out.print(logs_view.line(record), soft_wrap=True)
+        else:
+            continue
+        printed += 1
+    if not printed and on_idle:
+        report.emit(on_idle, sys.stderr if as_json else None)  # JSON output stays machine-readable
+    return printed
 
 
 def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
