@@ -154,20 +154,41 @@ def pipeline(c, target=None, environment=None, region=None, profile=None, skip_l
     help={
         "repo": "GitHub OWNER/REPO allowed to assume the deploy role (required)",
         "environment": "GitHub environment allowed to deploy (repeatable; default: deploy_environments)",
-        "branch": "branch allowed to deploy without an environment ('' for none)",
+        "branch": "the deploy branch: the only one whose deploy workflow the roles trust (default main)",
+        "repo_id": "numeric id of --repo (default: read with gh; required without gh)",
+        "trust_branch_without_environment": "also trust the first environment's role to jobs without an environment",
         "target": WHERE["target"],
         "region": WHERE["region"],
         "profile": WHERE["profile"],
-        "yes": "set the GitHub variables with gh without asking",
+        "yes": "create the GitHub environments and variables with gh without asking",
     },
 )
-def bootstrap(c, repo=None, environment=None, branch="main", target=None, region=None, profile=None, yes=False):
+def bootstrap(
+    c,
+    repo=None,
+    environment=None,
+    branch="main",
+    target=None,
+    region=None,
+    profile=None,
+    yes=False,
+    repo_id=None,
+    trust_branch_without_environment=False,
+):
     """Once per AWS account: OIDC provider, deploy + execution roles, artifact bucket; prints the GitHub variables."""
     with boundary():
         from pipeline import commands
 
         settings = _settings(c, target, None, region, profile)
-        commands.bootstrap(settings, repo, list(environment or []), branch, yes=yes)
+        commands.bootstrap(
+            settings,
+            repo,
+            list(environment or []),
+            branch,
+            repo_id=repo_id,
+            without_environment=trust_branch_without_environment,
+            yes=yes,
+        )
 
 
 @task(help={"json": "print a JSON list"})

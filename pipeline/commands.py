@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 import signal
 import sys
 import time
@@ -316,55 +315,11 @@ def serve_localcloud(port: int, region: str) -> None:
             report.emit("\nStopping the local cloud and its Lambda workers.")
 
 
-def bootstrap(
-    settings: Settings, repo: str | None, environments: list[str], branch: str, yes: bool = False, confirm=input
-) -> dict[str, str]:
-    """Deploy the account's bootstrap stack and one stack per environment, then print the GitHub variables."""
+def bootstrap(settings: Settings, repo: str | None, environments: list[str], branch: str, **options) -> dict[str, str]:
+    """The account's bootstrap stack, one stack per environment, then the hand-off to GitHub (pipeline.bootstrap)."""
     from pipeline import bootstrap as boot
 
-    repo = boot.parse_repo(repo)
-    envs = boot.check_environments(environments or list(settings.deploy_environments))
-    cloud = aws.connect(settings)
-    banner(replace(settings, stack_name=settings.bootstrap_stack), cloud, "Bootstrapping")
-    cfn_client = cloud.client("cloudformation")
-    deployer = Deployer(cfn_client, report.TerminalProgress())
-    owned = _stack_owns_provider(cfn_client, settings.bootstrap_stack)
-    provider = None if owned else boot.existing_oidc_provider(cloud.client("iam"))
-    if provider:
-        report.emit(f"Using the account's existing GitHub OIDC provider {provider}.")
-    base = run_deploy(
-        deployer,
-        DeployRequest(
-            settings.bootstrap_stack,
-            template.load(settings.bootstrap_template),
-            boot.base_parameters(settings.project, provider),
-            settings.tags,
-        ),
-        preview=False,
-    )
-    env_template = template.load(settings.bootstrap_environment_template)
-    roles = {}
-    for index, env in enumerate(envs):
-        # Only the first environment's role also trusts the branch: a job on it without `environment:` deploys there.
-        offered = boot.environment_parameters(settings.project, env, repo, branch if index == 0 else "", base.outputs)
-        # Pass what the template declares: the two templates can move an output between them without a lockstep.
-        parameters = {k: v for k, v in offered.items() if k in env_template.parameter_names()}
-        request = DeployRequest(boot.environment_stack(settings.project, env), env_template, parameters, settings.tags)
-        roles[env] = run_deploy(deployer, request, preview=False).outputs["DeployRoleArn"]
-    variables = boot.github_variables(envs, settings.region, roles)
-    report.emit("\nSet these GitHub environment variables (Settings > Environments), or run:")
-    report.emit("\n".join("  " + shlex.join(v.gh_command(repo)) for v in variables))
-    if boot.gh_ready() and (yes or confirm("Set them now with the gh CLI? [y/N] ").strip().lower() == "y"):
-        boot.set_with_gh(repo, variables, branch)
-        report.emit(f"Set {len(variables)} variables on {repo}.")
-    return {**base.outputs, **{f"DeployRoleArn:{env}": arn for env, arn in roles.items()}}
-
-
-def _stack_owns_provider(cfn_client, stack_name: str) -> bool:
-    """A re-run must keep managing the provider it created, not switch to 'existing' and delete it."""
-    stack = cfn.describe_stack(cfn_client, stack_name)
-    params = {p["ParameterKey"]: p.get("ParameterValue") for p in (stack or {}).get("Parameters", [])}
-    return params.get("CreateOidcProvider") == "true"
+    return boot.run(settings, repo, environments, branch, **options)
 
 
 def environments(settings_config, as_json: bool = False) -> list[str]:

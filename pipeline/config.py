@@ -55,6 +55,7 @@ class Settings:
     verify_timeout: float = 120.0
     artifact_prefix: str = "artifacts"
     deploy_environments: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()  # every environment configured in invoke.yaml
     template: Path = ROOT / "cloudformation" / "app.yaml"
     bootstrap_template: Path = ROOT / "cloudformation" / "bootstrap.yaml"
     bootstrap_environment_template: Path = ROOT / "cloudformation" / "bootstrap-environment.yaml"
@@ -177,6 +178,7 @@ def resolve(
         verify_timeout=_number("verify_timeout", merged["verify_timeout"]),
         artifact_prefix=str(merged["artifact_prefix"]).strip("/"),
         deploy_environments=tuple(merged["deploy_environments"] or ()),
+        environments=tuple(merged.get("environments") or {}),
     )
 
 

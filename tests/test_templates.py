@@ -83,7 +83,16 @@ def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, 
         if "PolicyDocument" in props:
             yield name, props["PolicyDocument"]
         if "AssumeRolePolicyDocument" in props:
-            yield f"{name}/trust", props["AssumeRolePolicyDocument"]
+            yield f"{name}/trust", _both_branches(props["AssumeRolePolicyDocument"])
+
+
+def _both_branches(document: dict[str, Any]) -> dict[str, Any]:
+    """A document whose statements may sit in Fn::If: every statement either branch can produce."""
+    statements = []
+    for statement in as_list(document["Statement"]):
+        branches = statement["Fn::If"][1:] if isinstance(statement, dict) and "Fn::If" in statement else [statement]
+        statements += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
+    return {**document, "Statement": statements}
 
 
 # --- linters -------------------------------------------------------------------------------------------------
@@ -436,11 +445,14 @@ def test_environment_parameters(environment):
         "ProjectName",
         "EnvironmentName",
         "GitHubRepository",
+        "GitHubRepositoryId",
         "DeployBranch",
+        "DeployWorkflow",
+        "TrustBranchWithoutEnvironment",
         "OidcProviderArn",
         "ArtifactBucketName",
     }  # no PermissionsBoundaryArn: the environment's boundary is its own resource
-    for name in ("EnvironmentName", "GitHubRepository", "OidcProviderArn", "ArtifactBucketName"):
+    for name in ("EnvironmentName", "GitHubRepository", "GitHubRepositoryId", "OidcProviderArn", "ArtifactBucketName"):
         assert "Default" not in params[name], name  # passed by the pipeline, never guessed
     assert params["ProjectName"]["Default"] == PROJECT
     repo = params["GitHubRepository"]["AllowedPattern"]
@@ -453,10 +465,18 @@ def test_environment_parameters(environment):
     # bootstrap...: its app stack PROJECT-NAME would be the account's bootstrap stack or an environment's.
     for bad in ("", "*", "staging/x", "sta ging", "bootstrap", "bootstrap-staging", "bootstrapx", "a" * 101):
         assert not re.fullmatch(env, bad), bad
-    assert params["DeployBranch"]["Default"] == ""  # the environment's sub only
+    assert params["DeployBranch"]["Default"] == "main"
     branch = params["DeployBranch"]["AllowedPattern"]
-    assert re.fullmatch(branch, "") and re.fullmatch(branch, "main") and re.fullmatch(branch, "release/1.x")
-    assert not re.fullmatch(branch, "*") and not re.fullmatch(branch, "main*")
+    assert re.fullmatch(branch, "main") and re.fullmatch(branch, "release/1.x")
+    assert not re.fullmatch(branch, "") and not re.fullmatch(branch, "*") and not re.fullmatch(branch, "main*")
+    assert params["TrustBranchWithoutEnvironment"]["Default"] == "false"  # off unless asked for
+    repo_id = params["GitHubRepositoryId"]["AllowedPattern"]
+    assert re.fullmatch(repo_id, "123456789") and not re.fullmatch(repo_id, "") and not re.fullmatch(repo_id, "1*")
+    workflow = params["DeployWorkflow"]["AllowedPattern"]
+    assert params["DeployWorkflow"]["Default"] == ".github/workflows/deploy-environment.yml"
+    assert re.fullmatch(workflow, params["DeployWorkflow"]["Default"])
+    for bad in ("*", ".github/workflows/*.yml", "deploy.yml", ".github/workflows/x.yml@main"):
+        assert not re.fullmatch(workflow, bad), bad
     provider = params["OidcProviderArn"]["AllowedPattern"]
     assert re.fullmatch(provider, f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com")
     assert not re.fullmatch(provider, "") and not re.fullmatch(provider, "*")
@@ -499,27 +519,38 @@ def test_environment_resources_and_outputs(environment):
 def test_deploy_role_trust_is_this_repository_and_environment_only(environment):
     role = environment["Resources"]["DeployRole"]
     assert role["Properties"]["MaxSessionDuration"] == 3600
-    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {"Federated": {"Ref": "OidcProviderArn"}}
-    conditions = statement["Condition"]
-    assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
-    assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    text = json.dumps(conditions)
-    assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
-    assert conditions["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
-        {"Fn::Sub": "repo:${GitHubRepository}:environment:${EnvironmentName}"},
-        # The branch only when given (the pipeline gives it to the first environment only).
-        {
-            "Fn::If": [
-                "HasBranch",
-                {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"},
-                {"Ref": "AWS::NoValue"},
-            ]
-        },
-    ]
-    assert environment["Conditions"]["HasBranch"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DeployBranch"}, ""]}]}
+    first, optional = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # The one without an environment only when asked for (TrustBranchWithoutEnvironment, off by default).
+    assert optional["Fn::If"][0] == "TrustBranch" and optional["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert environment["Conditions"]["TrustBranch"] == {
+        "Fn::Equals": [{"Ref": "TrustBranchWithoutEnvironment"}, "true"]
+    }
+    key = "token.actions.githubusercontent.com:"
+    pinned = {
+        "aud": "sts.amazonaws.com",
+        "repository": {"Ref": "GitHubRepository"},
+        "repository_id": {"Ref": "GitHubRepositoryId"},
+        "ref": {"Fn::Sub": "refs/heads/${DeployBranch}"},
+        "job_workflow_ref": {"Fn::Sub": "${GitHubRepository}/${DeployWorkflow}@refs/heads/${DeployBranch}"},
+    }
+    for statement, extra in (
+        (
+            first,
+            {
+                "sub": {"Fn::Sub": "repo:${GitHubRepository}:environment:${EnvironmentName}"},
+                "environment": {"Ref": "EnvironmentName"},
+            },
+        ),
+        (optional["Fn::If"][1], {"sub": {"Fn::Sub": "repo:${GitHubRepository}:ref:refs/heads/${DeployBranch}"}}),
+    ):
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"] == {"Federated": {"Ref": "OidcProviderArn"}}
+        conditions = statement["Condition"]
+        assert set(conditions) == {"StringEquals"}  # never StringLike, never ForAllValues
+        assert conditions["StringEquals"] == {key + claim: value for claim, value in {**pinned, **extra}.items()}
+        text = json.dumps(conditions)
+        assert "ForAllValues" not in text and "ForAnyValue" not in text and "*" not in text
 
 
 def test_deploy_role_passes_only_its_own_execution_role(environment):

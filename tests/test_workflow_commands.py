@@ -56,7 +56,18 @@ def _oidc_stand_in(step: dict, values: dict[str, str]) -> dict[str, str]:
 
 def _bootstrap(env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "invoke", "bootstrap", "--repo", "octo-org/s3-lambda-gitops", "--target", "aws"],
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "bootstrap",
+            "--repo",
+            "octo-org/s3-lambda-gitops",
+            "--repo-id",
+            "123456789",
+            "--target",
+            "aws",
+        ],
         cwd=ROOT,
         env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION},
         capture_output=True,

@@ -103,12 +103,14 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
 
     stacks, roles = [base_stack], {}
     body = (templates / "bootstrap-environment.yaml").read_text()
-    for env, branch in (("staging", "main"), ("production", "")):  # the branch to the first environment only
+    for env, without in (("staging", "true"), ("production", "false")):  # env-less trust to the first one only
         params = {
             "ProjectName": project,
             "EnvironmentName": env,
             "GitHubRepository": "octo/repo",
-            "DeployBranch": branch,
+            "GitHubRepositoryId": "42",
+            "DeployBranch": "main",
+            "TrustBranchWithoutEnvironment": without,
             **{name: outputs[name] for name in ("OidcProviderArn", "ArtifactBucketName")},
         }
         stacks.append(f"{project}-bootstrap-{env}")
@@ -128,15 +130,14 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
         return _document(iam.get_role(RoleName=arn.split("/")[-1])["Role"]["AssumeRolePolicyDocument"])
 
     staging = trust(roles["staging"]["DeployRoleArn"])
-    subjects = staging["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    # One role per environment: the first alone also trusts the branch.
+    subjects = [s["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] for s in staging["Statement"]]
+    # One role per environment: the first alone also trusts the branch (Fn::If with AWS::NoValue in a list).
     assert subjects == ["repo:octo/repo:environment:staging", "repo:octo/repo:ref:refs/heads/main"]
     assert staging["Statement"][0]["Principal"]["Federated"] == outputs["OidcProviderArn"]
     condition = trust(roles["production"]["DeployRoleArn"])["Statement"][0]["Condition"]["StringEquals"]
-    assert condition["token.actions.githubusercontent.com:sub"] in (
-        ["repo:octo/repo:environment:production"],
-        "repo:octo/repo:environment:production",
-    )
+    assert condition["token.actions.githubusercontent.com:sub"] == "repo:octo/repo:environment:production"
+    assert condition["token.actions.githubusercontent.com:repository_id"] == "42"
+    assert len(trust(roles["production"]["DeployRoleArn"])["Statement"]) == 1
     # One CloudFormation execution role per environment too, trusted by CloudFormation only, and one boundary.
     assert len({arn for pair in roles.values() for arn in pair.values()}) == 6
     for env, pair in roles.items():

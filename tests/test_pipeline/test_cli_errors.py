@@ -62,6 +62,9 @@ def test_environment_named_in_a_workflow_but_absent_from_settings():
         (("bootstrap", "--repo", "org/*"), "is not OWNER/REPO"),
         (("bootstrap", "--repo", "https://github.com/org/repo.git"), "use --repo org/repo"),
         (("bootstrap", "--repo", "org/repo", "--environment", "bootstrap-x"), "can't be used"),
+        (("bootstrap", "--repo", "org/repo", "--environment", "qa"), "is not configured in invoke.yaml"),
+        (("bootstrap", "--repo", "org/repo", "--target", "aws", "--repo-id", "abc"), "is not a repository id"),
+        (("bootstrap", "--repo", "org/repo", "--branch", "main*"), "is not a branch name"),
     ],
 )
 def test_bootstrap_repo_is_required_and_checked(args, phrase):

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from pipeline_helpers import broken_template
 
-from pipeline import bootstrap, cfn, commands, package
+from pipeline import bootstrap, cfn, commands, github, package
 from pipeline.errors import StackFailed
 
 
@@ -123,8 +123,9 @@ def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, clien
 
     iam = client("iam")
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # the aws code path, pointed at the local cloud
-    settings = resolve({"project": "bootprobe"}, target="aws", env={"AWS_ENDPOINT_URL": endpoint})
-    monkeypatch.setattr(bootstrap, "gh_ready", lambda: False)
+    config = {"project": "bootprobe", "environments": {"dev": {}, "staging": {}}}
+    settings = resolve(config, target="aws", env={"AWS_ENDPOINT_URL": endpoint})
+    monkeypatch.setattr(github, "gh_state", lambda: "missing")
     existing = bootstrap.existing_oidc_provider(iam)
     created_here = None
     if existing is None:  # make the account look like one that already has GitHub's provider
@@ -132,7 +133,7 @@ def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, clien
             Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"]
         )["OpenIDConnectProviderArn"]
     try:
-        outputs = commands.bootstrap(settings, "octo/probe", ["staging"], "main")
+        outputs = commands.bootstrap(settings, "octo/probe", ["staging"], "main", repo_id="7")
         stack = cfn.describe_stack(client("cloudformation"), "bootprobe-bootstrap")
         params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
         assert params["CreateOidcProvider"] == "false"
@@ -140,7 +141,7 @@ def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, clien
         assert "gh variable set AWS_DEPLOY_ROLE_ARN --env staging --body " + outputs["DeployRoleArn:staging"] in (
             capsys.readouterr().out
         )
-        commands.bootstrap(settings, "octo/probe", ["staging"], "main")  # a re-run changes nothing
+        commands.bootstrap(settings, "octo/probe", ["staging"], "main", repo_id="7")  # a re-run changes nothing
         assert "No changes" in capsys.readouterr().out
     finally:
         client("cloudformation").delete_stack(StackName="bootprobe-bootstrap-staging")
