@@ -138,14 +138,26 @@ def destroy(c, target=None, environment=None, region=None, profile=None, yes=Fal
         commands.destroy(_settings(c, target, environment, region, profile), yes=yes)
 
 
-@task(help={**WHERE, "skip_lint": "skip the lint step", "no_cache": "lint without the lint cache"})
-def pipeline(c, target=None, environment=None, region=None, profile=None, skip_lint=False, no_cache=False):
-    """lint -> package -> deploy -> verify; on local, starts an embedded local cloud when none is running."""
+@task(
+    help={
+        **WHERE,
+        "skip_lint": "skip the lint step",
+        "no_cache": "lint without the lint cache",
+        "rollback": "on a failed verify, redeploy the last verified version (default; --no-rollback turns it off)",
+    }
+)
+def pipeline(
+    c, target=None, environment=None, region=None, profile=None, skip_lint=False, no_cache=False, rollback=True
+):
+    """lint -> package -> deploy -> verify; a failed verify rolls back to the last verified version."""
     with boundary():
         from pipeline import commands
 
         commands.pipeline(
-            _settings(c, target, environment, region, profile), skip_lint=skip_lint, use_cache=not no_cache
+            _settings(c, target, environment, region, profile),
+            skip_lint=skip_lint,
+            use_cache=not no_cache,
+            rollback=rollback,
         )
 
 

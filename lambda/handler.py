@@ -3,7 +3,8 @@
 Standard library only. The function's ``LoggingConfig`` sets ``LogFormat: JSON``, so the runtime renders
 every ``logging`` record as one JSON object, and the fields given in ``extra`` become top-level JSON keys.
 The object key is also part of the message text, so a plain ``FilterLogEvents`` pattern on the key (as
-``invoke verify`` uses) finds the line.
+``invoke verify`` uses) finds the line. Every line also carries ``artifact``, the sha256 of the zip this code
+came in (the stack sets ``ARTIFACT_SHA256`` from the artifact's key), so verify can tell which version ran.
 
 Malformed or unexpected events are logged as warnings and never raise: S3 invokes the function asynchronously,
 and a raise would only make Lambda retry an event that can never succeed.
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 logger.setLevel(os.environ.get("HANDLER_LOG_LEVEL", "INFO"))
 
 TEST_EVENT = "s3:TestEvent"
+# Read once: the stack sets it from the artifact key, and it never changes for the life of the environment.
+ARTIFACT = os.environ.get("ARTIFACT_SHA256", "unknown")
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -31,7 +34,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         logger.warning(
             "s3 test event bucket=%s (sent by S3 when a notification is configured; nothing to do)",
             event.get("Bucket"),
-            extra={"event_name": TEST_EVENT, "bucket": event.get("Bucket"), "request_id": request_id},
+            extra={
+                "event_name": TEST_EVENT,
+                "bucket": event.get("Bucket"),
+                "request_id": request_id,
+                "artifact": ARTIFACT,
+            },
         )
         return {"processed": 0, "ignored": 1, "test_event": True, "keys": []}
     records = event.get("Records")
@@ -51,15 +59,17 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                     "record_index": index,
                     "event_source": _event_source(record),
                     "request_id": request_id,
+                    "artifact": ARTIFACT,
                 },
             )
             continue
         keys.append(fields["key"])
         logger.info(
-            "object created key=%s bucket=%s",
+            "object created key=%s bucket=%s artifact=%s",
             fields["key"],
             fields["bucket"],
-            extra={**fields, "request_id": request_id},
+            ARTIFACT,
+            extra={**fields, "request_id": request_id, "artifact": ARTIFACT},
         )
     return {"processed": len(keys), "ignored": ignored, "test_event": False, "keys": keys}
 
@@ -95,5 +105,5 @@ def _event_source(record: Any) -> Any:
 
 
 def _ignored(reason: str, request_id: str | None, detail: Any) -> dict[str, Any]:
-    logger.warning(reason, extra={"request_id": request_id, "detail": str(detail)})
+    logger.warning(reason, extra={"request_id": request_id, "detail": str(detail), "artifact": ARTIFACT})
     return {"processed": 0, "ignored": 1, "test_event": False, "keys": []}

@@ -12,6 +12,6 @@ Nothing is patched at import time: the fixes in ``localcloud.fixes`` are applied
 
 __version__ = "0.2.0"  # the local cloud's own version, reported by its identity endpoint
 
-from localcloud.server import DUMMY_CREDENTIALS, PortInUse, start
+from localcloud.server import DUMMY_CREDENTIALS, PortInUse, check_port, start
 
-__all__ = ["DUMMY_CREDENTIALS", "PortInUse", "__version__", "start"]
+__all__ = ["DUMMY_CREDENTIALS", "PortInUse", "__version__", "check_port", "start"]

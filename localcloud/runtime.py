@@ -18,7 +18,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -27,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import lambda_logs, runtime_packages
+from localcloud import code_dirs, lambda_logs, runtime_packages
 from localcloud.async_invoke import AsyncInvoker
 from localcloud.invocation_log import InvocationLog
 from localcloud.lambda_logs import LogSettings
@@ -68,12 +67,16 @@ class LambdaRuntime:
         self._extract_lock = threading.Lock()
         self._warned_runtimes: set[str] = set()
         self._tmp: str | None = None
+        self._workdir: code_dirs.CodeDir | None = None
         self._packages_dir: str | None = None
         self._stopped = False
         self.async_invoker = AsyncInvoker(self, threads=self._concurrency, retry_delays=retry_delays)
 
     def start(self) -> None:
-        self._tmp = tempfile.mkdtemp(prefix="localcloud-lambda-")
+        for path in code_dirs.remove_abandoned():
+            log.info("removed %s, left behind by a local cloud that is no longer running", path)
+        self._workdir = code_dirs.claim()
+        self._tmp = self._workdir.path
         self._packages()  # now rather than in the first cold start
         self.async_invoker.start()
         atexit.register(self.stop)  # an interpreter exiting without stop() must not leave workers behind
@@ -88,9 +91,9 @@ class LambdaRuntime:
         for pool in pools:
             pool.stop_all()
         self.async_invoker.join()  # after the kills, so no dispatcher is still waiting on a slow function
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)  # the package links go, never what they point to
-            self._tmp = self._packages_dir = None
+        if self._workdir:
+            self._workdir.remove()
+            self._workdir = self._tmp = self._packages_dir = None
 
     def invoke(self, fn: Any, payload: bytes, request_id: str | None = None) -> InvokeResult:
         """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""

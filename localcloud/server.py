@@ -22,7 +22,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 
-from localcloud import fixes, runtime, wsgi
+from localcloud import fixes, wsgi
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -34,10 +34,19 @@ log = logging.getLogger("localcloud")
 
 
 class PortInUse(RuntimeError):
-    """The requested port is taken (often by another local cloud)."""
+    """The requested port is taken (often by another local cloud, or LocalStack, whose default is also 4566)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"Port {port} on {LOOPBACK} is already in use, perhaps by another local cloud or by LocalStack (whose "
+            f"default port is also {DEFAULT_PORT}). Stop that process, or use another port: `invoke localcloud "
+            f"--port {port + 1}`, with `local_port: {port + 1}` in invoke.yaml so that the other tasks find it."
+        )
+        self.port = port
 
 
-def _check_port_free(port: int) -> None:
+def check_port(port: int) -> None:
+    """Raise ``PortInUse`` when something already listens on ``port`` of 127.0.0.1 (0 picks a free one)."""
     if port == 0:
         return
     with socket.socket() as probe:
@@ -45,10 +54,7 @@ def _check_port_free(port: int) -> None:
         try:
             probe.bind((LOOPBACK, port))
         except OSError as exc:
-            raise PortInUse(
-                f"Port {port} on {LOOPBACK} is already in use: a local cloud may already be running there "
-                f"(use it, stop it, or pass another port)."
-            ) from exc
+            raise PortInUse(port) from exc
 
 
 def _reset_state(endpoint: str) -> None:
@@ -66,7 +72,7 @@ def _serve(port: int):
     try:
         server = make_server(LOOPBACK, port, wsgi.application(), threaded=True, request_handler=MotoRequestHandler)
     except OSError as exc:  # taken between the check and the bind
-        raise PortInUse(f"Port {port} on {LOOPBACK} is already in use ({exc.strerror}).") from exc
+        raise PortInUse(port) from exc
     thread = threading.Thread(target=server.serve_forever, name="localcloud-server", daemon=True)
     thread.start()
     return server, thread
@@ -91,7 +97,9 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
 
     ``port=0`` picks a free port. The server only ever binds to 127.0.0.1.
     """
-    _check_port_free(port)
+    check_port(port)
+    from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
+
     # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
     fixes.apply_all()

@@ -6,7 +6,6 @@ as a function (as SAM's ``do_cli`` is).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import signal
 import sys
@@ -14,11 +13,13 @@ import time
 from dataclasses import dataclass, replace
 
 from pipeline import aws, cfn, destination, package, report, template
+from pipeline import rollback as rollback_step
 from pipeline import verify as verify_step
 from pipeline.aws import Cloud
-from pipeline.config import Settings
+from pipeline.config import Settings, parse_seconds
 from pipeline.deploy import Deployer, DeployRequest, DeployResult
 from pipeline.errors import UserError
+from pipeline.proof import LogMatch
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,18 @@ def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
 
 def package_function(settings: Settings, cloud: Cloud, target: destination.Destination | None = None) -> Packaged:
     target = target or destination.resolve(settings, cloud)
-    artifact = package.build(settings.lambda_dir, settings.artifact_key_prefix)
+    artifact = build_artifact(settings)
     upload = package.upload(cloud.client("s3"), target.artifact_bucket, artifact)
     verb = "uploaded" if upload.uploaded else "already there, upload skipped"
     report.emit(f"Package: s3://{upload.bucket}/{upload.key} ({artifact.size} bytes, {verb}).")
     return Packaged(artifact, upload)
 
 
-def _template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.Template) -> str | None:
+def template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.Template) -> str | None:
     """Templates over CloudFormation's inline limit go through the artifact bucket."""
     if tpl.fits_inline:
         return None
-    key = f"{settings.template_key_prefix}/{hashlib.sha256(tpl.body.encode()).hexdigest()}.yaml"
+    key = rollback_step.template_key(settings.template_key_prefix, tpl.body)
     cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=tpl.body.encode())
     if cloud.endpoint_url:
         return f"{cloud.endpoint_url}/{bucket}/{key}"
@@ -61,6 +62,13 @@ def _template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.T
 def deploy(
     settings: Settings, preview: bool = False, cloud: Cloud | None = None, yes: bool = False, timeline: bool = False
 ) -> DeployResult:
+    return deploy_packaged(settings, preview, cloud, yes=yes, timeline=timeline)[0]
+
+
+def deploy_packaged(
+    settings: Settings, preview: bool = False, cloud: Cloud | None = None, yes: bool = False, timeline: bool = False
+) -> tuple[DeployResult, Packaged]:
+    """Package and deploy; returns the deploy's result and what was packaged (verify proves that artifact)."""
     cloud = cloud or aws.connect(settings)
     banner(settings, cloud, "Preview of" if preview else "Deploying")
     tpl = template.load(settings.template)
@@ -76,14 +84,14 @@ def deploy(
         parameters=parameters,
         tags=settings.tags,
         role_arn=target.execution_role_arn,
-        template_url=_template_url(settings, cloud, target.artifact_bucket, tpl),
+        template_url=template_url(settings, cloud, target.artifact_bucket, tpl),
     )
     ask = input if report.wants_confirmation(settings.target, yes) else None
     with report.TerminalProgress(ask=ask) as progress:
         result = run_deploy(Deployer(cloud.client("cloudformation"), progress), request, preview)
     if timeline:
         report.emit(report.timeline_block(request.stack_name, progress.events))
-    return result
+    return result, packaged
 
 
 def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> DeployResult:
@@ -110,47 +118,78 @@ def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> Dep
     return result
 
 
-def verify(settings: Settings, keep: bool = False, timeout: float | None = None, cloud: Cloud | None = None):
+def verify(
+    settings: Settings,
+    keep: bool = False,
+    timeout: float | str | None = None,
+    cloud: Cloud | None = None,
+    expected: str | None = None,
+) -> LogMatch:
+    """Prove that the function runs this checkout's artifact and that it processed a fresh marker."""
+    limit = settings.verify_timeout if timeout is None else parse_seconds("--timeout", timeout)
     cloud = cloud or aws.connect(settings)
     s3, logs = cloud.client("s3"), cloud.client("logs")
     outputs = verify_step.stack_targets(cloud.client("cloudformation"), settings.stack_name, settings.region)
+    expected = expected or build_artifact(settings).sha256
+    verify_step.check_running(cloud.client("lambda"), outputs["FunctionArn"], expected)
     marker = verify_step.upload_marker(s3, outputs["BucketName"])
     report.emit(
         f"Verify: uploaded s3://{marker.bucket}/{marker.key}; waiting for its log line in {outputs['LogGroupName']}."
     )
-    limit = settings.verify_timeout if timeout is None else float(timeout)
     try:
-        proof = verify_step.wait_for_proof(logs, outputs["LogGroupName"], marker, limit)
+        proof = verify_step.wait_for_proof(logs, outputs["LogGroupName"], marker, limit, expected)
         if not proof.succeeded:
-            _verify_failed(settings, s3, logs, outputs, marker, proof, limit)
+            _verify_failed(settings, s3, logs, outputs, marker, proof, limit, expected)
     finally:
         if not keep:
             verify_step.clean_up(s3, marker)
     found = proof.match
     latency = (found.timestamp_ms - marker.uploaded_ms) / 1000
-    report.emit(f"Verified: the function logged the upload {latency:.2f} s after it (request id {found.request_id}).")
+    report.emit(
+        f"Verified: the function logged the upload {latency:.2f} s after it, running artifact {expected[:12]} "
+        f"(request id {found.request_id})."
+    )
     report.emit(f"  {found.message}")
+    _record_verified(settings, cloud, expected)
     report.write_step_summary(
-        f"### Verify `{settings.stack_name}`\n\n**Result: verified.** Log line {latency:.2f} s after upload, "
-        f"request id `{found.request_id}`.\n"
+        f"### Verify `{settings.stack_name}`\n\n**Result: verified.** Artifact `{expected}` logged the "
+        f"upload {latency:.2f} s after it, request id `{found.request_id}`.\n"
     )
     return found
 
 
-def _verify_failed(settings, s3, logs, outputs, marker, proof, limit: float) -> None:
+def _verify_failed(settings, s3, logs, outputs, marker, proof, limit: float, expected) -> None:
     diagnosis = verify_step.diagnose(s3, logs, outputs, marker)
     report.emit(report_diagnosis(diagnosis))
     if proof.failure_lines:
-        what = f"the invocation that processed {marker.key} failed"
         report.emit(
             "The failing invocation's lines:\n" + "\n".join(f"    {line}" for line in proof.failure_lines[-20:])
         )
-    elif proof.match:
-        what = f"the function logged {marker.key} but its invocation did not finish within {limit:.0f} s"
-    else:
-        what = f"no log line for {marker.key} appeared in {outputs['LogGroupName']} within {limit:.0f} s"
+    what = verify_step.failure_reason(proof, marker, outputs["LogGroupName"], limit, expected)
     report.write_step_summary(f"### Verify `{settings.stack_name}`\n\n**Result: failed:** {what}.\n")
-    raise UserError(f"Verify failed: {what}. The diagnosis above says what was found and what to check next.")
+    raise verify_step.VerifyFailed(
+        f"Verify failed: {what}. The diagnosis above says what was found and what to check next."
+    )
+
+
+def _record_verified(settings: Settings, cloud: Cloud, sha256: str) -> None:
+    bucket = destination.resolve(settings, cloud).artifact_bucket
+    prefixes = (settings.artifact_key_prefix, settings.template_key_prefix)
+    rollback_step.record(
+        cloud.client("cloudformation"), cloud.client("s3"), bucket, settings.stack_name, prefixes, sha256
+    )
+    key = rollback_step.record_key(settings.artifact_key_prefix)
+    report.emit(
+        f"Recorded artifact {sha256[:12]} as the last verified version of {settings.environment} (s3://{bucket}/{key})."
+    )
+
+
+def build_artifact(settings: Settings) -> package.Artifact:
+    """The zip this checkout builds, after proving that every Python file under lambda/ compiles."""
+    from pipeline import codecheck
+
+    codecheck.check(settings.lambda_dir)
+    return package.build(settings.lambda_dir, settings.artifact_key_prefix)
 
 
 def report_diagnosis(diagnosis: verify_step.Diagnosis) -> str:
@@ -269,8 +308,8 @@ def lint(use_cache: bool = True) -> None:
         raise UserError(f"Lint failed: {', '.join(failed)}. The findings are printed above; fix them and run again.")
 
 
-def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True) -> None:
-    """lint -> package -> deploy -> verify; on the local target, with an embedded local cloud if none is running."""
+def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True) -> None:
+    """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs."""
     if not skip_lint:
         report.stage("1/3 Lint")
         lint(use_cache)
@@ -279,17 +318,29 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
 
         report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
         with localcloud.start(region=settings.region) as endpoint:
-            _deploy_and_verify(replace(settings, endpoint_url=endpoint))
+            deploy_and_verify(replace(settings, endpoint_url=endpoint), rollback=rollback)
         return
-    _deploy_and_verify(settings)
+    deploy_and_verify(settings, rollback=rollback)
 
 
-def _deploy_and_verify(settings: Settings) -> None:
-    cloud = aws.connect(settings)
+def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:
+    """Deploy and verify; when verify fails, put the last verified version back (unless ``rollback`` is off)."""
+    cloud = cloud or aws.connect(settings)
+    bucket = destination.resolve(settings, cloud).artifact_bucket
+    last = rollback_step.read(cloud.client("s3"), bucket, settings.artifact_key_prefix) if rollback else None
     report.stage("2/3 Package and deploy")
-    deploy(settings, cloud=cloud)
+    _, packaged = deploy_packaged(settings, cloud=cloud)
+    deployed_at = time.monotonic()
     report.stage("3/3 Verify")
-    verify(settings, cloud=cloud)
+    try:
+        verify(settings, cloud=cloud, expected=packaged.artifact.sha256)
+    except verify_step.VerifyFailed as failure:
+        if not rollback:
+            raise
+        from pipeline import restore
+
+        failed = restore.Failure(str(failure), packaged.artifact.sha256, deployed_at, time.monotonic())
+        restore.restore(settings, cloud, failed, last)
 
 
 def serve_localcloud(port: int, region: str) -> None:
@@ -302,6 +353,10 @@ def serve_localcloud(port: int, region: str) -> None:
     # set too, because a shell starts background jobs with it ignored and Python would then keep ignoring it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        localcloud.check_port(port)
+    except localcloud.PortInUse as taken:
+        raise UserError(str(taken)) from None
     with localcloud.start(port=port, region=region) as endpoint:
         report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
         report.emit(f"export AWS_ENDPOINT_URL={endpoint}")

@@ -108,15 +108,33 @@ def _check_stack_name(name: str) -> str:
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # GitHub environment names, and no wildcards
 
 
-def _number(name: str, value: Any) -> float:
+def _positive(value: Any) -> float | None:
+    """``value`` as a finite number of seconds above zero, or None (booleans are not numbers here)."""
+    if isinstance(value, bool):
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        number = -1.0
-    if number <= 0:
+        return None
+    return number if 0 < number < float("inf") else None
+
+
+def _number(name: str, value: Any) -> float:
+    number = _positive(value)
+    if number is None:
         raise UserError(
             f"Setting {name} must be a positive number of seconds, not {value!r}. Fix it in invoke.yaml or in "
             f"INVOKE_PIPELINE_{name.upper()}."
+        )
+    return number
+
+
+def parse_seconds(flag: str, value: Any) -> float:
+    """A flag's positive number of seconds, checked before a task does anything."""
+    number = _positive(value)
+    if number is None:
+        raise UserError(
+            f"{flag} must be a positive number of seconds, such as {flag} 30, not {value!r}. Nothing was done."
         )
     return number
 

@@ -1,14 +1,15 @@
 """End-to-end verification: upload a marker object, then prove from CloudWatch Logs that the function ran on it.
 
 The marker's key carries a fresh uuid, and only a log line containing that uuid counts, so a log group full of
-unrelated lines (or an emulator's error text) can never pass. On failure, ``diagnose`` collects what a person
-would check next. The marker is deleted afterwards, every version of it, unless asked to keep it.
+unrelated lines (or an emulator's error text) can never pass. It also proves the version: the function's
+CodeSha256 must be the zip this checkout built, and the marker's line must carry that zip's digest (the handler
+logs ``artifact=<sha256>``). On failure, ``diagnose`` collects what a person would check next. The marker is
+deleted afterwards, every version of it, unless asked to keep it.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import base64
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,10 +20,19 @@ import botocore.exceptions
 from pipeline import cfn
 from pipeline.errors import UserError
 from pipeline.logs import filter_all
+from pipeline.proof import Proof, judge, next_delay
+
+
+class VerifyFailed(UserError):
+    """Verify ran and the function did not prove itself: the one failure a rollback answers."""
+
+
+class WrongVersion(VerifyFailed):
+    """The function runs code other than the artifact this checkout built."""
+
 
 REQUIRED_OUTPUTS = ("BucketName", "LogGroupName", "FunctionArn")
 CLOCK_SKEW_MS = 5_000  # our clock and CloudWatch's may differ a little; the uuid filter keeps this safe
-REQUEST_ID = re.compile(r"RequestId:?\s*\"?([0-9a-f-]{36})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,14 +41,6 @@ class Marker:
     key: str
     token: str
     uploaded_ms: int
-
-
-@dataclass(frozen=True)
-class LogMatch:
-    message: str
-    request_id: str | None
-    timestamp_ms: int
-    stream: str
 
 
 @dataclass
@@ -69,104 +71,87 @@ def upload_marker(s3, bucket: str, now=time.time) -> Marker:
     return Marker(bucket, key, token, uploaded_ms)
 
 
-def request_id_of(message: str) -> str | None:
-    """The request id from a JSON log record (``requestId``) or a text line (``RequestId: …``)."""
+def _events(logs, group: str, start_ms: int) -> list[dict[str, Any]]:
     try:
-        record = json.loads(message)
-    except ValueError:
-        record = None
-    if isinstance(record, dict):
-        found = record.get("requestId") or record.get("request_id") or record.get("aws_request_id")
-        if found:
-            return str(found)
-    match = REQUEST_ID.search(message)
-    return match.group(1) if match else None
-
-
-# What an invocation's failure looks like in its log lines (JSON and text formats, handler and platform lines).
-ERROR_MARKERS = (
-    '"errorMessage"',
-    '"level": "ERROR"',
-    '"level":"ERROR"',
-    "[ERROR]",
-    "Task timed out",
-    '"status":"error"',
-    '"status":"failure"',
-    '"status":"timeout"',
-)
-
-
-def is_error_line(message: str) -> bool:
-    return any(marker in message for marker in ERROR_MARKERS)
-
-
-def is_success_report(message: str, request_id: str) -> bool:
-    """Lambda's end-of-invocation line for this request, saying it succeeded."""
-    if message.startswith(f"REPORT RequestId: {request_id}"):
-        return True
-    return '"type":"platform.report"' in message and '"status":"success"' in message and request_id in message
-
-
-@dataclass
-class Proof:
-    """What the logs showed: the handler's line, and whether its invocation finished successfully."""
-
-    match: LogMatch | None = None
-    finished: bool = False
-    failure_lines: list[str] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.match is not None and self.finished and not self.failure_lines
-
-
-def _events(logs, group: str, start_ms: int, term: str) -> list[dict[str, Any]]:
-    try:
-        events = filter_all(logs, logGroupName=group, startTime=start_ms, filterPattern=f'"{term}"')
+        return filter_all(logs, logGroupName=group, startTime=start_ms)
     except botocore.exceptions.ClientError as exc:
         # The group appears with the first invocation if the template doesn't own it; throttling: next poll.
         if cfn.error_code(exc) == "ResourceNotFoundException" or cfn.is_throttling(exc):
             return []
         raise
-    return sorted(events, key=lambda e: (e["timestamp"], e.get("eventId", "")))
 
 
-def look(logs, group: str, marker: Marker, proof: Proof) -> Proof:
-    """One poll: find the handler's line for the marker, then the end of that invocation."""
-    start_ms = marker.uploaded_ms - CLOCK_SKEW_MS
-    if proof.match is None:
-        lines = _events(logs, group, start_ms, marker.token)
-        errors = [e["message"].rstrip("\n") for e in lines if is_error_line(e["message"])]
-        good = [e for e in lines if not is_error_line(e["message"])]
-        if errors and not good:
-            proof.failure_lines = errors  # the function saw the marker and failed on it
-            return proof
-        if not good:
-            return proof
-        first = good[0]
-        message = first["message"].rstrip("\n")
-        proof.match = LogMatch(message, request_id_of(message), first["timestamp"], first.get("logStreamName", ""))
-    if proof.match.request_id is None:
-        proof.finished = True  # a line without a request id can't be followed further; the line itself counts
-        return proof
-    for event in _events(logs, group, start_ms, proof.match.request_id):
-        message = event["message"].rstrip("\n")
-        if is_error_line(message):
-            proof.failure_lines.append(message)
-        elif is_success_report(message, proof.match.request_id):
-            proof.finished = True
-    return proof
+def wait_for_proof(
+    logs,
+    group: str,
+    marker: Marker,
+    timeout: float,
+    expected_artifact: str | None = None,
+    sleep=time.sleep,
+    clock=time.monotonic,
+) -> Proof:
+    """Poll (0.1 s at first, growing to 1 s) until the marker's invocation succeeded, failed, or time ran out.
 
-
-def wait_for_proof(logs, group: str, marker: Marker, timeout: float, sleep=time.sleep, clock=time.monotonic) -> Proof:
-    """Poll about once a second until the invocation that logged the marker succeeded, failed, or time ran out."""
+    One FilterLogEvents per poll reads every line since the upload, so an invocation that failed without
+    logging the marker is seen as soon as its error line is.
+    """
     deadline = clock() + timeout
-    proof = Proof()
+    delay = 0.1
     while True:
-        proof = look(logs, group, marker, proof)
-        if proof.succeeded or proof.failure_lines or clock() >= deadline:
+        events = _events(logs, group, marker.uploaded_ms - CLOCK_SKEW_MS)
+        proof = judge(events, marker.token, marker.uploaded_ms, expected_artifact)
+        if proof.decided or clock() >= deadline:
             return proof
-        sleep(min(1.0, max(0.0, deadline - clock())))
+        sleep(min(delay, max(0.0, deadline - clock())))
+        delay = next_delay(delay)
+
+
+def running_code(lambda_client, function_name: str) -> tuple[str, str | None]:
+    """The function's CodeSha256 (base64) and the artifact digest its stack gave it (None if it has none)."""
+    config = lambda_client.get_function_configuration(FunctionName=function_name)
+    variables = (config.get("Environment") or {}).get("Variables") or {}
+    return config["CodeSha256"], variables.get("ARTIFACT_SHA256")
+
+
+def hex_of(code_sha256: str) -> str:
+    """Lambda's base64 CodeSha256 as the hex digest the artifact keys use."""
+    return base64.b64decode(code_sha256).hex()
+
+
+def check_running(lambda_client, function_name: str, expected_sha256: str) -> None:
+    """Refuse before uploading anything when the function runs other code than the expected artifact."""
+    code_sha256, _ = running_code(lambda_client, function_name)
+    if hex_of(code_sha256) != expected_sha256:
+        raise WrongVersion(
+            f"Verify failed: function {function_name} runs another version of the code than expected: running "
+            f"{hex_of(code_sha256)}, expected {expected_sha256} (the sha256 of the zip built from lambda/). "
+            "Another deploy may have replaced it, or this checkout was never deployed: run `invoke deploy` from "
+            "the tree you mean to run, then verify again."
+        )
+
+
+def failure_reason(proof: Proof, marker: Marker, group: str, limit: float, expected: str) -> str:
+    """Why verify failed, as one clause (a pure function of the proof)."""
+    if proof.failure_lines and proof.failed_request_id:
+        return (
+            f"an invocation that started after {marker.key} was uploaded failed (request "
+            f"{proof.failed_request_id}) and none logged the marker"
+        )
+    if proof.failure_lines:
+        return f"the invocation that processed {marker.key} failed"
+    if proof.wrong_artifact == "none":
+        return (
+            f"the line for {marker.key} carries no artifact digest, so it proves no version (expected "
+            f"artifact={expected}; lambda/handler.py logs ARTIFACT_SHA256 on every line)"
+        )
+    if not proof.version_ok:
+        return (
+            f"the line for {marker.key} was logged by another version of the code: running {proof.wrong_artifact}, "
+            f"expected {expected}"
+        )
+    if proof.match:
+        return f"the function logged {marker.key} but its invocation did not finish within {limit:.0f} s"
+    return f"no log line for {marker.key} appeared in {group} within {limit:.0f} s"
 
 
 def _object_exists(s3, marker: Marker) -> bool:

@@ -157,8 +157,9 @@ def test_lambda_json_log_format_renders_every_field(context):
 
     (line,) = lines
     document = json.loads(line)
-    assert document["message"] == "object created key=test/key bucket=example-bucket"
+    assert document["message"] == "object created key=test/key bucket=example-bucket artifact=unknown"
     assert document["level"] == "INFO"
+    assert document["artifact"] == "unknown"  # no ARTIFACT_SHA256 outside a deployed function
     for field, value in {
         "event_name": "ObjectCreated:Put",
         "bucket": "example-bucket",
@@ -169,3 +170,16 @@ def test_lambda_json_log_format_renders_every_field(context):
         "request_id": REQUEST_ID,
     }.items():
         assert document[field] == value, field
+
+
+def test_every_line_carries_the_artifact_digest_the_stack_set(monkeypatch, caplog, context):
+    """verify proves the version from this field: the stack sets ARTIFACT_SHA256 from the artifact's key."""
+    digest = "ab" * 32
+    monkeypatch.setenv("ARTIFACT_SHA256", digest)
+    module = _load_handler()
+    with caplog.at_level(logging.INFO, logger=module.logger.name):
+        module.handler(event("s3-put.json"), context)
+        module.handler(event("s3-test-event.json"), context)
+    records = [r for r in caplog.records if r.name == module.logger.name]
+    assert len(records) == 2 and all(r.artifact == digest for r in records)
+    assert f"artifact={digest}" in records[0].getMessage()

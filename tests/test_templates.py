@@ -231,7 +231,10 @@ def test_function(app):
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": log_group_name}
     assert log_group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-handler"}
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert "Environment" not in props  # nothing to encrypt, and no secret ever goes there
+    # The only variable is the artifact's public digest, taken from its key (no secret ever goes there).
+    file_name = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "ArtifactKey"}]}]}
+    digest = {"Fn::Select": [0, {"Fn::Split": [".", file_name]}]}
+    assert props["Environment"] == {"Variables": {"ARTIFACT_SHA256": digest}}
 
 
 def test_failed_invocations_go_to_an_encrypted_queue(app):
@@ -658,6 +661,7 @@ ENVIRONMENT_BOOTSTRAP_STACK = (
 ARTIFACTS = "arn:aws:s3:::s3-lambda-gitops-artifacts-123456789012-us-east-1"
 UPLOADS = "arn:aws:s3:::s3-lambda-gitops-{env}-123456789012-us-east-1"
 LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/s3-lambda-gitops-{env}-handler"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:s3-lambda-gitops-{env}-handler"
 PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]]]] = {
     # aws.Cloud.identity (the banner)
     ("sts", "get_caller_identity"): [("sts:GetCallerIdentity", "*", {})],
@@ -703,6 +707,13 @@ PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]
         ("s3:DeleteObjectVersion", UPLOADS + "/verify/marker.txt", {}),
     ],
     ("logs", "filter_log_events"): [("logs:FilterLogEvents", LOG_GROUP, {})],
+    # verify.check_running: the function's CodeSha256 against the zip this checkout built
+    ("lambda", "get_function_configuration"): [("lambda:GetFunctionConfiguration", FUNCTION, {})],
+    # rollback.read and rollback.load_template: the last verified record and its template
+    ("s3", "get_object"): [
+        ("s3:GetObject", ARTIFACTS + "/artifacts/{env}/last-verified.json", {}),
+        ("s3:GetObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
+    ],
 }
 # Calls in those modules that never run from the deploy workflow with a deploy role.
 NOT_CALLED_BY_A_DEPLOY_ROLE = {
@@ -711,7 +722,10 @@ NOT_CALLED_BY_A_DEPLOY_ROLE = {
     ("s3", "create_bucket"): "destination.py: the local artifact bucket (--target local only)",
     ("s3", "put_public_access_block"): "destination.py: the local artifact bucket (--target local only)",
 }
-PIPELINE_MODULES = ["package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"]
+PIPELINE_MODULES = [
+    *("package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"),
+    *("proof", "rollback", "restore", "codecheck"),
+]
 
 
 def _boto3_calls_in(modules: list[str]) -> set[tuple[str, str]]:

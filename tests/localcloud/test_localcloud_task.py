@@ -92,3 +92,25 @@ def test_localcloud_task_serves_and_ctrl_c_ends_every_worker():
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_port_already_in_use_is_a_user_error_naming_the_fix():
+    """Issue 8's bad input: `invoke localcloud --port N` with N taken gave a traceback; now one clear paragraph."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PIPELINE_DEBUG"))}
+        done = subprocess.run(
+            [sys.executable, "-m", "invoke", "localcloud", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in output
+    assert f"invoke localcloud --port {port + 1}" in output
+    assert "Traceback" not in output and "bug" not in output.lower()

@@ -24,6 +24,7 @@ RAISE_WITH_KEY_HANDLER = (
     "    key = event['Records'][0]['s3']['object']['key']\n"
     "    raise ValueError('cannot handle ' + key)\n"
 )
+IMPORT_ERROR_HANDLER = "import no_such_module_anywhere\n\ndef handler(event, context):\n    return {}\n"
 UNRELATED_HANDLER = (
     "import logging\nlogging.getLogger().setLevel(logging.INFO)\n\n"
     "def handler(event, context):\n    logging.info('processed an object')\n    return {}\n"
@@ -91,20 +92,23 @@ def test_verify_finds_the_log_line_of_its_own_upload(make_settings, client, caps
 @pytest.mark.parametrize(
     ("handler_code", "reason", "shown"),
     [
-        (RAISING_HANDLER, "no log line for", "boom: handler is broken"),
+        # Fails fast: the invocation after the upload failed, so verify stops long before its 60 s timeout.
+        (RAISING_HANDLER, "an invocation that started after", "boom: handler is broken"),
+        (IMPORT_ERROR_HANDLER, "an invocation that started after", "No module named"),
         (UNRELATED_HANDLER, "no log line for", "processed an object"),
         # The handler sees the key (so the uuid is in its lines) and still fails: that is not a pass.
         (KEY_THEN_RAISE_HANDLER, "the invocation that processed", "cannot handle"),
         (RAISE_WITH_KEY_HANDLER, "the invocation that processed", "cannot handle"),
     ],
-    ids=["raises", "unrelated-lines", "logs-key-then-raises", "raises-with-key"],
+    ids=["raises", "import-error", "unrelated-lines", "logs-key-then-raises", "raises-with-key"],
 )
 def test_verify_fails_with_a_diagnosis(make_settings, handler_code, reason, shown, capsys):
     settings = make_settings()
     (settings.lambda_dir / "handler.py").write_text(handler_code)
     commands.deploy(settings)
+    timeout = 6 if handler_code is UNRELATED_HANDLER else 60
     with pytest.raises(UserError, match=f"Verify failed: {reason}"):
-        commands.verify(settings, timeout=6)
+        commands.verify(settings, timeout=timeout)
     printed = capsys.readouterr().out
     assert "marker object in the bucket: yes" in printed
     assert "bucket notifies the function: yes" in printed

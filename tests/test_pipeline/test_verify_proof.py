@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.verify import is_error_line, is_success_report, request_id_of
+from pipeline.proof import is_error_line, is_success_report, request_id_of
 
 RID = "3f6c2a8e-1b2c-4d5e-8f90-123456789abc"
 
