@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from localcloud.lambda_logs import iso_now
+from localcloud.runtimes import UnsupportedRuntime
 
 if TYPE_CHECKING:
     from localcloud.runtime import InvokeResult, LambdaRuntime
@@ -157,7 +158,11 @@ class AsyncInvoker:
             )
             return
         event.attempts += 1
-        result = self._runtime.invoke(fn, event.payload, event.request_id)
+        try:
+            result = self._runtime.invoke(fn, event.payload, event.request_id)
+        except UnsupportedRuntime as error:
+            log.warning("async invocation %s of %s not run: %s", event.request_id, fn.function_name, error.message)
+            return
         if result.function_error is None:
             self._deliver(fn, event, result, "OnSuccess", "Success")
         elif event.attempts <= _max_retries(fn):

@@ -63,6 +63,13 @@ _LOGS_READ_WRITE = {
     "delete_retention_policy": "(self, log_group_name)",
 }
 _EVENT_CONFIG = ["put", "update", "get", "delete"]
+_AWS_POLICY_REFERENCES = {
+    "attach_role_policy": "(self, policy_arn, role_name)",
+    "attach_user_policy": "(self, policy_arn, user_name)",
+    "attach_group_policy": "(self, policy_arn, group_name)",
+    "get_policy": "(self, policy_arn)",
+    "get_policy_version": "(self, policy_arn, version_id)",
+}
 _LAMBDA = "moto.awslambda.models:"
 
 PATCHES: tuple[Patch, ...] = (
@@ -117,6 +124,12 @@ PATCHES: tuple[Patch, ...] = (
         _p(f"moto.logs.models:LogsBackend.{name}", "logs_locking", signature,
            "runs under the lock the Lambda runtime's log writes take (no 'dictionary changed size' 500s)")
         for name, signature in _LOGS_READ_WRITE.items()
+    ),
+    # IAM: AWS-managed policies, created on first reference.
+    *(
+        _p(f"moto.iam.models:IAMBackend.{name}", "iam_managed_policies", signature,
+           "AWS-managed policies (arn:aws:iam::aws:policy/...) are attachable without loading all ~1,000")
+        for name, signature in _AWS_POLICY_REFERENCES.items()
     ),
     # Serving.
     _p("moto.backends:list_of_moto_modules", "request_dispatch", "()",

@@ -31,6 +31,7 @@ from localcloud.async_invoke import AsyncInvoker
 from localcloud.invocation_log import InvocationLog
 from localcloud.lambda_logs import LogSettings
 from localcloud.runtime_api import Invocation
+from localcloud.runtimes import UnsupportedRuntime, runnable
 from localcloud.workers import Outcome, Worker, WorkerGone, WorkerPool, WorkerSpec
 
 log = logging.getLogger("localcloud")
@@ -98,6 +99,8 @@ class LambdaRuntime:
     def invoke(self, fn: Any, payload: bytes, request_id: str | None = None) -> InvokeResult:
         """Run ``fn`` once, synchronously (RequestResponse), and write its log lines."""
         request_id = request_id or str(uuid.uuid4())
+        if not runnable(fn.run_time):
+            raise UnsupportedRuntime(fn.run_time)  # accepted at CreateFunction, as on AWS; never run as Python
         self._warn_runtime_mismatch(fn)
         # The deadline is set by the worker at hand-off: init and waiting for a worker do not eat the timeout.
         invocation = Invocation(request_id, payload, 0, fn.function_arn)
