@@ -1,139 +1,145 @@
-"""Deploy speed and honesty, side by side with the awscli, in one run on one local cloud.
+"""`invoke deploy` beside `aws cloudformation deploy`: whole processes, alternating, on one local cloud.
 
-For the same template and the same artifact, times three deploys with `invoke deploy`'s Deployer and with
-`aws cloudformation deploy`: the first create, a code-change update and an unchanged redeploy. It also counts
-what the unchanged redeploy wrote (change sets created, change sets left behind) and checks package
-reproducibility against `aws cloudformation package` after the files' mtimes change.
+Each round deploys a fresh stack with each tool three times: the first create, a code change, and no change.
+Both run as the user runs them (a new process each time, from the venv), in alternating order (ours first in
+one pair, the awscli first in the next), with the same template, parameters and artifact; the artifact is
+uploaded before each timed step, so `invoke deploy`'s own packaging finds it there (it still builds the zip and
+checks). Prints the median seconds of each step for both, the ratio (awscli / ours; above 1 means ours is
+faster), the mutating API calls each makes for a deploy with no change (through a counting proxy), the empty
+FAILED change sets each leaves behind, and whether each packager gives the same key after the files' mtimes
+change.
 
-Run: python benchmarks/deploy_vs_awscli.py
+Run: python benchmarks/deploy_vs_awscli.py [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import collections
 import os
-import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from deploy_tools import BIN, CallCounter, Target, aws_deploy, invoke_deploy, run, tool_env, workspace
 
-import boto3  # noqa: E402
-
-import localcloud  # noqa: E402
-from pipeline import package, report  # noqa: E402
-from pipeline.deploy import Deployer, DeployRequest  # noqa: E402
-from pipeline.template import load  # noqa: E402
-
-AWS = str(Path(sys.executable).parent / "aws")
+STEPS = ("create", "code change", "no change")
 
 
-class Quiet(report.TerminalProgress):
-    def message(self, text):
-        pass
-
-    def changes(self, changes):
-        pass
-
-    def event(self, event):
-        pass
+def _pair(target: Target, env: dict[str, str], peer_stack: str, ours_first: bool) -> dict[str, float]:
+    parameters = target.upload_artifact()
+    sides = [
+        ("ours", lambda: invoke_deploy(target, env)),
+        ("awscli", lambda: aws_deploy(target, env, peer_stack, parameters)),
+    ]
+    return {name: timed() for name, timed in (sides if ours_first else sides[::-1])}
 
 
-def _aws(endpoint: str, *args: str) -> tuple[float, subprocess.CompletedProcess]:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        **localcloud.DUMMY_CREDENTIALS,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    started = time.perf_counter()
-    done = subprocess.run([AWS, *args], env=env, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, done
+def _rounds(target: Target, env: dict[str, str], rounds: int) -> dict[str, dict[str, list[float]]]:
+    times = {step: {"ours": [], "awscli": []} for step in STEPS}
+    for index in range(rounds):
+        target.environment = f"bench{index}"
+        for number, step in enumerate(STEPS):
+            if step == "code change":
+                target.change_code(f"{index}")
+            pair = _pair(target, env, f"bench-awscli-{index}", ours_first=(index + number) % 2 == 0)
+            for side, seconds in pair.items():
+                times[step][side].append(seconds)
+        print(
+            f"round {index + 1}: "
+            + ", ".join(f"{s} {times[s]['ours'][-1]:.2f}/{times[s]['awscli'][-1]:.2f} s" for s in STEPS)
+        )
+    return times
 
 
-def _peer_deploy(endpoint: str, stack: str, bucket: str, key: str) -> float:
-    seconds, done = _aws(
-        endpoint, "cloudformation", "deploy", "--template-file", str(ROOT / "cloudformation" / "app.yaml"),
-        "--stack-name", stack, "--capabilities", "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM",
-        "--no-fail-on-empty-changeset", "--parameter-overrides", f"ArtifactBucket={bucket}", f"ArtifactKey={key}",
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"aws cloudformation deploy failed: {done.stderr}")
-    return seconds
+def _noop_calls(target: Target, endpoint: str) -> dict[str, collections.Counter]:
+    """One more deploy of each with nothing changed, through the counting proxy: what did each write?"""
+    found = {}
+    with CallCounter(endpoint) as counter:
+        env = tool_env(counter.url)
+        parameters = target.upload_artifact()
+        for side, deploy in (
+            ("invoke deploy", lambda: invoke_deploy(target, env)),
+            (
+                "aws cloudformation deploy",
+                lambda: aws_deploy(target, env, f"bench-awscli-{target.environment[5:]}", parameters),
+            ),
+        ):
+            counter.reset()
+            deploy()
+            found[side] = collections.Counter(counter.mutating())
+    return found
 
 
-def _ours(cfn, stack: str, bucket: str, key: str) -> tuple[float, str]:
-    request = DeployRequest(
-        stack, load(ROOT / "cloudformation" / "app.yaml"), parameters={"ArtifactBucket": bucket, "ArtifactKey": key}
-    )
-    started = time.perf_counter()
-    result = Deployer(cfn, Quiet()).deploy(request)
-    return time.perf_counter() - started, result.outcome
+def _left_behind(target: Target, rounds: int) -> dict[str, int]:
+    """Executed change sets are gone on AWS; what can pile up are FAILED empty ones (aws-cli #4534)."""
+    from pipeline import aws
+
+    cfn = aws.connect(target.settings()).client("cloudformation")
+    counts = {"ours": 0, "awscli": 0}
+    for index in range(rounds):
+        target.environment = f"bench{index}"
+        for side, stack in (("ours", target.settings().stack_name), ("awscli", f"bench-awscli-{index}")):
+            summaries = cfn.list_change_sets(StackName=stack)["Summaries"]
+            counts[side] += sum(s["Status"] == "FAILED" for s in summaries)
+    return counts
 
 
-def _artifacts(s3, bucket: str, work: Path) -> tuple[str, str]:
-    first = package.build(work)
-    package.upload(s3, bucket, first)
-    (work / "handler.py").write_text((work / "handler.py").read_text() + "\n# benchmark change\n")
-    second = package.build(work)
-    package.upload(s3, bucket, second)
-    return first.key, second.key
-
-
-def _reproducibility(work: Path, endpoint: str, bucket: str) -> tuple[bool, bool]:
+def _reproducible(target: Target, env: dict[str, str]) -> tuple[bool, bool]:
     """Same code, new mtimes: does each packager produce the same key?"""
-    ours_before = package.build(work).key
-    keys = []
+    from pipeline import package
+
+    work = target.work / "lambda"
+    ours, theirs = [], []
+    template = target.work / "tiny.yaml"
+    template.write_text(
+        "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        f"      Code: {work}\n      Handler: handler.handler\n      Runtime: python3.13\n"
+        "      Role: arn:aws:iam::1:role/r\n"
+    )
+    bucket = target.upload_artifact()["ArtifactBucket"]
     for mtime in (1_700_000_000, 1_800_000_000):
         for path in work.rglob("*"):
             os.utime(path, (mtime, mtime))
-        template = work.parent / "tiny.yaml"
-        template.write_text(
-            "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
-            f"      Code: {work}\n      Handler: handler.handler\n      Runtime: python3.13\n"
-            "      Role: arn:aws:iam::1:role/r\n"
+        ours.append(package.build(work).key)
+        _, out = run(
+            [str(BIN / "aws"), "cloudformation", "package", "--template-file", str(template), "--s3-bucket", bucket],
+            target.work,
+            env,
         )
-        _, done = _aws(endpoint, "cloudformation", "package", "--template-file", str(template), "--s3-bucket", bucket)
-        keys.append(next(line.split()[-1] for line in done.stdout.splitlines() if "S3Key" in line))
-    return package.build(work).key == ours_before, keys[0] == keys[1]
+        theirs.append(next(line.split()[-1] for line in out.splitlines() if "S3Key" in line))
+    return ours[0] == ours[1], theirs[0] == theirs[1]
+
+
+def _print(times: dict[str, dict[str, list[float]]], rounds: int) -> None:
+    print(f"\nmedians of {rounds} rounds, whole processes, alternating pairs:")
+    print(f"{'step':14}{'invoke deploy':>15}{'aws cfn deploy':>16}{'ratio':>8}")
+    for step, sides in times.items():
+        ours, peer = statistics.median(sides["ours"]), statistics.median(sides["awscli"])
+        print(f"{step:14}{ours:14.2f}s{peer:15.2f}s{peer / ours:7.2f}x")
 
 
 def main() -> None:
-    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as tmp:
-        session = boto3.Session(
-            region_name="us-east-1", **{k.lower(): v for k, v in localcloud.DUMMY_CREDENTIALS.items()}
-        )
-        s3, cfn = session.client("s3", endpoint_url=endpoint), session.client("cloudformation", endpoint_url=endpoint)
-        bucket = "bench-artifacts"
-        s3.create_bucket(Bucket=bucket)
-        work = Path(tmp) / "lambda"
-        shutil.copytree(ROOT / "lambda", work, ignore=shutil.ignore_patterns("__pycache__"))
-        key1, key2 = _artifacts(s3, bucket, work)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    import localcloud
 
-        rows = []
-        for label, key in (("create", key1), ("code change", key2), ("unchanged redeploy", key2)):
-            ours, outcome = _ours(cfn, "bench-ours", bucket, key)
-            peer = _peer_deploy(endpoint, "bench-peer", bucket, key)
-            rows.append((label, f"{ours:.2f}s", f"{peer:.2f}s", f"{peer / ours:.0f}x", outcome))
-        print(report.table(("deploy", "invoke deploy", "aws cloudformation deploy", "ratio", "ours did"), rows))
-
-        # Executed change sets are gone on AWS; what can pile up are FAILED empty ones (aws-cli #4534).
-        summaries = (
-            cfn.list_change_sets(StackName="bench-peer")["Summaries"]
-            + cfn.list_change_sets(StackName="bench-ours")["Summaries"]
-        )
-        failed = {name: 0 for name in ("bench-ours", "bench-peer")}
-        for summary in {s["ChangeSetId"]: s for s in summaries}.values():
-            if summary["Status"] == "FAILED" and summary["StackName"] in failed:
-                failed[summary["StackName"]] += 1
-        print(f"\nempty FAILED change sets left behind: ours {failed['bench-ours']}, awscli {failed['bench-peer']}")
-
-        ours_same, peer_same = _reproducibility(work, endpoint, bucket)
+    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as folder:
+        target = Target(workspace(Path(folder), [f"bench{i}" for i in range(rounds)]), endpoint, "bench0")
+        env = tool_env(endpoint)
+        times = _rounds(target, env, rounds)
+        _print(times, rounds)
+        print("\nmutating API calls of a deploy with no change:")
+        for side, calls in _noop_calls(target, endpoint).items():
+            listed = ", ".join(f"{name} x{n}" for name, n in sorted(calls.items())) or "none"
+            print(f"  {side:26} {sum(calls.values())}: {listed}")
+        left = _left_behind(target, rounds)
+        print(f"\nempty FAILED change sets left behind: ours {left['ours']}, awscli {left['awscli']}")
+        ours_same, peer_same = _reproducible(target, env)
         print(f"same key after the files' mtimes change: ours {ours_same}, aws cloudformation package {peer_same}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -310,16 +310,20 @@ def lint(use_cache: bool = True) -> None:
 
 def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True) -> None:
     """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs."""
+    if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
+        from pipeline import embedded
+
+        report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
+        with embedded.start(settings.region) as child:  # it starts while lint runs
+            if not skip_lint:
+                report.stage("1/3 Lint")
+                lint(use_cache)
+            template.load(settings.template)  # imports the template reader while the cloud may still be starting
+            deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
+        return
     if not skip_lint:
         report.stage("1/3 Lint")
         lint(use_cache)
-    if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
-        import localcloud
-
-        report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
-        with localcloud.start(region=settings.region) as endpoint:
-            deploy_and_verify(replace(settings, endpoint_url=endpoint), rollback=rollback)
-        return
     deploy_and_verify(settings, rollback=rollback)
 
 

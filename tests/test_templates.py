@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
+
+from pipeline import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "cloudformation"
@@ -105,36 +106,38 @@ def test_every_template_fits_an_inline_template_body():
         assert size <= TEMPLATE_BODY_LIMIT, f"{path.name} is {size} bytes, over CloudFormation's inline limit"
 
 
-@pytest.mark.parametrize("template", ALL_TEMPLATES, ids=lambda p: p.name)
-def test_cfn_lint_reports_nothing(template: Path):
-    result = subprocess.run(
-        [tool("cfn-lint"), str(template.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+def _project_check(name: str) -> lint.Check:
+    return next(check for check in lint.checks() if check.name == name)
+
+
+def test_cfn_lint_reports_nothing():
+    """`invoke lint`'s own cfn-lint check, through its runner: served from the lint cache when neither the
+    templates nor cfn-lint changed since it last ran (after `invoke lint`, say), else run now."""
+    check = _project_check("cfn-lint")
+    assert {str(p.relative_to(ROOT)) for p in ALL_TEMPLATES} <= set(check.command)
+    (result,) = lint.run_all([check])
+    assert result.ok and not result.output.strip(), result.output
 
 
 @pytest.fixture(scope="module")
-def checkov_report() -> tuple[int, dict[str, Any]]:
-    result = subprocess.run(
-        [tool("checkov"), "-d", "cloudformation", "--framework", "cloudformation", "--compact", "-o", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    report = json.loads(result.stdout)
+def checkov_report() -> tuple[bool, dict[str, Any]]:
+    # A JSON report of the same scan as `invoke lint`'s checkov check, cached the same way (same inputs, same tool).
+    project = _project_check("checkov")
+    command = (tool("checkov"), "-d", "cloudformation", "--framework", "cloudformation", "--compact", "-o", "json")
+    (result,) = lint.run_all([lint.Check("checkov json report", command, project.inputs, project.tools)])
+    report, _ = json.JSONDecoder().raw_decode(result.output.lstrip())  # stdout (the report) comes first
     # One framework gives one report object; several give a list of them.
     report = report if isinstance(report, dict) else next(r for r in report if r["check_type"] == "cloudformation")
-    return result.returncode, report
+    return result.ok, report
 
 
 def test_checkov_passes(checkov_report):
-    returncode, report = checkov_report
+    passed, report = checkov_report
     failed = [(c["check_id"], c["resource"], c["file_path"]) for c in report["results"]["failed_checks"]]
     assert failed == []
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["resource_count"] >= 13
-    assert returncode == 0
+    assert passed
 
 
 def test_every_checkov_skip_is_justified_inline(checkov_report):

@@ -40,6 +40,8 @@ _IAM_TYPES = {
     "AWS::IAM::UserToGroupAddition": None,
 }
 _SCHEMA_ONLY_KEYS = ("$schema", "$id", "handlers")
+# Types pre-deployment validation leaves alone (User Guide, "Validate stack deployments", resource limitations).
+_NOT_VALIDATED = frozenset(("AWS::CloudFormation::CustomResource", "AWS::CloudFormation::Macro", "AWS::AppMesh::Mesh"))
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def capability_message(capability: str) -> str:
 
 def property_findings(logical_id: str, type_name: str, properties: object) -> list[Finding]:
     """Property syntax findings for one resource; none for a type without a schema (Custom::*)."""
-    validator = _validator(type_name)
+    validator = None if type_name in _NOT_VALIDATED else _validator(type_name)
     if validator is None or _is_intrinsic(properties):
         return []
     base = f"/Resources/{logical_id}/Properties"

@@ -123,6 +123,12 @@ def test_types_without_a_schema_are_not_checked():
     assert _one("Custom::Anything", {"ServiceToken": "arn", "Whatever": [1, 2]}) == []
 
 
+def test_custom_resources_are_not_validated():
+    """AWS lists AWS::CloudFormation::CustomResource among the types pre-deployment validation skips; its schema
+    would refuse a boolean property, which CloudFormation passes to the function as a string."""
+    assert _one("AWS::CloudFormation::CustomResource", {"ServiceToken": "arn", "Enabled": True}) == []
+
+
 def test_every_project_template_shape_passes():
     resources = {
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}},
