@@ -41,14 +41,11 @@ def load(path: Path) -> Template:
     """Read and parse a template, turning a missing file or a YAML error into a message with its line."""
     if not path.is_file():
         raise UserError(f"Template {path} not found. Run the task from the repository's root, or restore the file.")
-    # cfn-lint's loader (it reads !Ref and friends) pulls in sympy and networkx: import it only when a template
-    # is read, so that collecting the tasks and `invoke lint` (which runs cfn-lint in its own process) skip it.
     import yaml
-    from cfnlint.decode import cfn_yaml
 
     body = path.read_text()
     try:
-        data = cfn_yaml.loads(body, str(path))
+        data = yaml.load(body, Loader=_loader())  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown line"
@@ -61,6 +58,32 @@ def load(path: Path) -> Template:
     if not isinstance(data, dict) or "Resources" not in data:
         raise UserError(f"{path} has no Resources section, so it is not a CloudFormation template.")
     return Template(path=path, body=body, data=data)
+
+
+def _loader():
+    """PyYAML's SafeLoader plus CloudFormation's short forms (!Ref X -> {"Ref": X}, !Sub -> {"Fn::Sub": ...}).
+
+    Enough for what a deploy reads (parameters, resources); cfn-lint, which `invoke lint` runs, checks the rest.
+    Not cfn-lint's own loader: that pulls sympy and networkx into the credentialed deploy jobs.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+    Loader.add_multi_constructor("!", short_form)
+    return Loader
 
 
 def check_parameters(template: Template, parameters: dict[str, str]) -> None:
