@@ -6,6 +6,7 @@ The cases are listed in ``bad_input_cases.py`` (command line) and below (inside 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -63,6 +64,7 @@ def _stacks(client) -> set[str]:
 @pytest.mark.parametrize("case", CLI, ids=[c.id for c in CLI])
 def test_command_line(case, endpoint, client, tmp_path):
     done = run_cli(case, endpoint, tmp_path)
+    record(case.what, done.stderr, done.returncode)
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     assert case.phrase in done.stderr, done.stderr
@@ -82,13 +84,25 @@ class Task:
     run: Callable  # (context) -> None; raises
 
 
-def _boundary(fn: Callable[[], object]) -> int:
+def record(what: str, stderr: str, code: int) -> None:
+    """With BAD_INPUTS_RECORD=path, append the case to it (bad_inputs_table.py renders bad_inputs.md from it)."""
+    path = os.environ.get("BAD_INPUTS_RECORD")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"what": what, "message": stderr.strip(), "code": code}) + "\n")
+
+
+def _boundary(fn: Callable[[], object], capsys, what: str) -> tuple[int, str]:
+    """Run ``fn`` inside the task boundary as a task would: (exit code, what it printed on stderr)."""
+    code = 0
     try:
         with boundary():
             fn()
     except Exit as exc:
-        return exc.code
-    return 0
+        code = exc.code
+    err = capsys.readouterr().err
+    record(what, err, code)
+    return code, err
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +125,10 @@ def _markers(client, bucket: str) -> list[str]:
 @pytest.mark.parametrize("value", ["abc", "-5", "0", "nan", "inf", ""])
 def test_verify_timeout_is_checked_before_anything_is_uploaded(value, deployed, client, capsys):
     settings, outputs = deployed
-    assert _boundary(lambda: commands.verify(settings, timeout=value)) == 1
-    err = capsys.readouterr().err
+    code, err = _boundary(
+        lambda: commands.verify(settings, timeout=value), capsys, f"invoke verify --timeout '{value}'"
+    )
+    assert code == 1
     assert "--timeout must be a positive number of seconds" in err and "Traceback" not in err
     assert _markers(client, outputs["BucketName"]) == []  # no marker was uploaded, so none is left behind
 
@@ -120,8 +136,8 @@ def test_verify_timeout_is_checked_before_anything_is_uploaded(value, deployed, 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
 def test_redrive_max_is_checked_before_anything_is_read(value, deployed, capsys):
     settings, _ = deployed
-    assert _boundary(lambda: commands.redrive(settings, limit=value)) == 1
-    assert "--max must be a whole number of at least 1" in capsys.readouterr().err
+    code, err = _boundary(lambda: commands.redrive(settings, limit=value), capsys, f"invoke redrive --max '{value}'")
+    assert code == 1 and "--max must be a whole number of at least 1" in err
 
 
 CODE = {
@@ -142,8 +158,8 @@ def test_function_code_that_does_not_compile_is_never_packaged(name, deployed, c
     (lambda_dir / path).parent.mkdir(parents=True, exist_ok=True)
     (lambda_dir / path).write_text(code)
     broken = replace(settings, lambda_dir=lambda_dir, environment=f"code-{name}")
-    assert _boundary(lambda: commands.deploy(broken)) == 1
-    err = capsys.readouterr().err
+    code, err = _boundary(lambda: commands.deploy(broken), capsys, f"lambda/{path}: {name.replace('-', ' ')}")
+    assert code == 1
     assert phrase in err and "nothing was packaged, uploaded or deployed" in err.replace("Nothing", "nothing")
     bucket = settings.local_artifact_bucket
     assert client("s3").list_objects_v2(Bucket=bucket, Prefix=broken.artifact_key_prefix).get("KeyCount", 0) == 0
@@ -152,8 +168,9 @@ def test_function_code_that_does_not_compile_is_never_packaged(name, deployed, c
 def test_a_missing_handler_is_refused(deployed, tmp_path, capsys):
     settings, _ = deployed
     (tmp_path / "lambda").mkdir()
-    assert _boundary(lambda: commands.deploy(replace(settings, lambda_dir=tmp_path / "lambda"))) == 1
-    assert "handler.py is missing" in capsys.readouterr().err
+    missing = replace(settings, lambda_dir=tmp_path / "lambda")
+    code, err = _boundary(lambda: commands.deploy(missing), capsys, "lambda/ without handler.py")
+    assert code == 1 and "handler.py is missing" in err
 
 
 TEMPLATES = {
@@ -171,8 +188,8 @@ def test_a_broken_template_is_refused_before_anything_changes(name, deployed, cl
     if body is not None:
         path.write_text(body)
     broken = replace(settings, template=path, environment=f"tpl-{name}", stack_name=f"s3-lambda-gitops-{name}")
-    assert _boundary(lambda: commands.deploy(broken)) == 1
-    assert phrase in capsys.readouterr().err
+    code, err = _boundary(lambda: commands.deploy(broken), capsys, f"cloudformation/app.yaml: {name}")
+    assert code == 1 and phrase in err
     assert broken.stack_name not in _stacks(client)
 
 
@@ -192,8 +209,8 @@ def test_bad_parameters_are_refused_and_create_nothing(parameters, phrase, endpo
     settings = resolve(
         {"environments": {name: {}}, "environment": name, "parameters": parameters}, env={"AWS_ENDPOINT_URL": endpoint}
     )
-    assert _boundary(lambda: commands.deploy(settings)) == 1
-    assert phrase in capsys.readouterr().err
+    code, err = _boundary(lambda: commands.deploy(settings), capsys, f"invoke.yaml parameters {parameters}")
+    assert code == 1 and phrase in err
     assert settings.stack_name not in _stacks(client)
 
 
@@ -229,8 +246,8 @@ def test_aws_credential_and_access_errors_are_explained(name, capsys):
     def fail():
         raise error
 
-    assert _boundary(fail) == 1
-    err = capsys.readouterr().err
+    code, err = _boundary(fail, capsys, f"AWS answers {name.replace('-', ' ')}")
+    assert code == 1
     assert phrase in err and "Traceback" not in err and "bug" not in err
 
 
@@ -246,8 +263,8 @@ def test_a_port_in_use_is_a_user_error(capsys):
             with localcloud.start(port=port):
                 pass
 
-        assert _boundary(start) == 1
-    assert f"Port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+        code, err = _boundary(start, capsys, "invoke localcloud on a port already in use")
+    assert code == 1 and f"Port {port} on 127.0.0.1 is already in use" in err
 
 
 def test_destroy_empties_a_bucket_of_more_than_one_listing_page(client):
