@@ -264,7 +264,6 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
         with embedded.start(settings.region) as child:  # it starts while lint runs
             if not skip_lint:
                 lint(use_cache)
-            template.load(settings.template)  # imports the template reader while the cloud may still be starting
             deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
         return
     if not skip_lint:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,11 @@ def load(path: Path) -> Template:
     """Read and parse a template, turning a missing file or a YAML error into a message with its line."""
     if not path.is_file():
         raise UserError(f"Template {path} not found. Run the task from the repository's root, or restore the file.")
-    # cfn-lint's loader (it reads !Ref and friends) pulls in sympy and networkx: import it only when a template
-    # is read, so that collecting the tasks and `invoke lint` (which runs cfn-lint in its own process) skip it.
     import yaml
-    from cfnlint.decode import cfn_yaml
 
     body = path.read_text()
     try:
-        data = cfn_yaml.loads(body, str(path))
+        data = yaml.load(body, Loader=_loader())  # a SafeLoader, plus CloudFormation's tags
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown line"
@@ -61,6 +59,36 @@ def load(path: Path) -> Template:
     if not isinstance(data, dict) or "Resources" not in data:
         raise UserError(f"{path} has no Resources section, so it is not a CloudFormation template.")
     return Template(path=path, body=body, data=data)
+
+
+@functools.cache
+def _loader():
+    """A safe YAML loader that also reads CloudFormation's short forms: ``!Ref X`` -> ``{"Ref": "X"}``,
+    ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub s`` -> ``{"Fn::Sub": s}`` and so on.
+
+    cfn-lint's loader does the same, but importing it costs a second (it pulls in sympy and networkx) on every
+    deploy; `invoke lint` runs cfn-lint itself, and a test checks that both read the project's templates alike.
+    """
+    import yaml
+
+    class CloudFormationLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        pass
+
+    def short_form(loader, suffix: str, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        if suffix in ("Ref", "Condition"):
+            return {suffix: value}
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {f"Fn::{suffix}": value}
+
+    CloudFormationLoader.add_multi_constructor("!", short_form)
+    return CloudFormationLoader
 
 
 def check_parameters(template: Template, parameters: dict[str, str]) -> None:
