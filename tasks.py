@@ -191,6 +191,15 @@ def environments(c, json=False):
         commands.environments(_plain(c.config.get("pipeline", {})), as_json=json)
 
 
+@task(help={"requested": "environment to deploy, or all (default)"})
+def plan(c, requested="all"):
+    """Check deploy.yml has a deploy job per environment, in order; write the chosen ones to GITHUB_OUTPUT."""
+    with boundary():
+        from pipeline import commands
+
+        commands.plan(_plain(c.config.get("pipeline", {})), requested)
+
+
 ns = Collection(
-    localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments
+    localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments, plan
 )

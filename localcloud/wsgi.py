@@ -50,4 +50,6 @@ def application() -> WsgiApp:
     """The whole stack the server serves."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return with_identity(DomainDispatcherApplication(create_backend_app))
+    from localcloud.router import with_cloudformation
+
+    return with_identity(with_cloudformation(DomainDispatcherApplication(create_backend_app)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ def load(path: Path) -> Template:
 
     body = path.read_text()
     try:
-        data = yaml.load(body, Loader=_loader())  # a SafeLoader, plus CloudFormation's tags
+        data = yaml.load(body, Loader=_loader())  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown line"
@@ -61,34 +60,30 @@ def load(path: Path) -> Template:
     return Template(path=path, body=body, data=data)
 
 
-@functools.cache
 def _loader():
-    """A safe YAML loader that also reads CloudFormation's short forms: ``!Ref X`` -> ``{"Ref": "X"}``,
-    ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub s`` -> ``{"Fn::Sub": s}`` and so on.
+    """PyYAML's SafeLoader plus CloudFormation's short forms (!Ref X -> {"Ref": X}, !Sub -> {"Fn::Sub": ...}).
 
-    cfn-lint's loader does the same, but importing it costs a second (it pulls in sympy and networkx) on every
-    deploy; `invoke lint` runs cfn-lint itself, and a test checks that both read the project's templates alike.
+    Enough for what a deploy reads (parameters, resources); cfn-lint, which `invoke lint` runs, checks the rest.
+    Not cfn-lint's own loader: that pulls sympy and networkx into the credentialed deploy jobs.
     """
     import yaml
 
-    class CloudFormationLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    class Loader(yaml.SafeLoader):
         pass
 
-    def short_form(loader, suffix: str, node):
+    def short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
         if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
+            value: Any = loader.construct_scalar(node)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
             value = loader.construct_mapping(node, deep=True)
-        if suffix in ("Ref", "Condition"):
-            return {suffix: value}
         if suffix == "GetAtt" and isinstance(value, str):
             value = value.split(".", 1)
-        return {f"Fn::{suffix}": value}
+        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
 
-    CloudFormationLoader.add_multi_constructor("!", short_form)
-    return CloudFormationLoader
+    Loader.add_multi_constructor("!", short_form)
+    return Loader
 
 
 def check_parameters(template: Template, parameters: dict[str, str]) -> None:

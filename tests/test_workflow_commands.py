@@ -1,7 +1,9 @@
 """The deploy workflow's commands, run as written, in order, against the local cloud.
 
-The OIDC step is replaced by the local cloud's dummy credentials (and checkout/setup-python by this checkout and
-this Python); every ``run:`` step runs through bash with the step's and job's env, as Actions would run it. This
+deploy.yml's deploy-staging job calls deploy-environment.yml with environment staging; that job's steps run here.
+The OIDC step is replaced by the local cloud's dummy credentials (and checkout/setup-python/setup-uv by this
+checkout, this Python and its venv, offline); every ``run:`` step runs through bash with the step's and job's
+env, as Actions would run it. This
 proves the commands the workflow names exist, take those flags, and deploy and verify for real.
 """
 
@@ -42,6 +44,9 @@ def _base_env(endpoint: str, summary: Path) -> dict[str, str]:
             "GITHUB_STEP_SUMMARY": str(summary),
             "PIP_NO_INDEX": "1",  # the install step must find everything already installed: no network in tests
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "UV_OFFLINE": "1",
+            "VIRTUAL_ENV": sys.prefix,  # what setup-uv's activate-environment exports: this venv
+            "UV_PYTHON_DOWNLOADS": "never",
         }
     )
     return env
@@ -83,9 +88,11 @@ def _bootstrap(env: dict[str, str]) -> str:
 def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
     summary = tmp_path / "summary.md"
     env = _base_env(endpoint, summary)
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
-    job = workflow["jobs"]["deploy-staging"]
+    caller = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]["deploy-staging"]
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy-environment.yml").read_text())
+    (job,) = workflow["jobs"].values()
     values = {
+        "inputs.environment": caller["with"]["environment"],
         "vars.AWS_DEPLOY_ROLE_ARN": _bootstrap(env),
         "vars.AWS_REGION": REGION,
         "env.PYTHON_VERSION": workflow["env"]["PYTHON_VERSION"],

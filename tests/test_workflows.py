@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+REUSABLE = WORKFLOWS / "deploy-environment.yml"
+REUSABLE_USES = "./.github/workflows/deploy-environment.yml"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses:\s*\S+@[0-9a-f]{40}\s+#\s*v\d+(\.\d+){0,2}\s*$")
 OIDC_ACTION = "aws-actions/configure-aws-credentials"
@@ -43,6 +46,11 @@ def deploy() -> dict[str, Any]:
     return load(DEPLOY)
 
 
+@pytest.fixture(scope="module")
+def reusable() -> dict[str, Any]:
+    return load(REUSABLE)
+
+
 def all_workflows() -> list[Path]:
     return sorted(WORKFLOWS.glob("*.y*ml"))
 
@@ -62,8 +70,8 @@ def run_lines(job: dict[str, Any]) -> list[str]:
 # --- every workflow ------------------------------------------------------------------------------------------
 
 
-def test_both_workflows_exist():
-    assert {p.name for p in all_workflows()} >= {"ci.yml", "deploy.yml"}
+def test_the_workflows_exist():
+    assert {p.name for p in all_workflows()} >= {"ci.yml", "deploy.yml", "deploy-environment.yml"}
 
 
 @pytest.mark.parametrize("path", all_workflows(), ids=lambda p: p.name)
@@ -74,7 +82,11 @@ def test_every_action_is_pinned_to_a_full_sha_with_its_version(path: Path):
             assert PINNED.match(step["uses"]), step["uses"]
     for job in workflow["jobs"].values():
         assert "uses" not in job or PINNED.match(job["uses"]) or job["uses"].startswith("./")
-    uses_lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    uses_lines = [
+        line
+        for line in path.read_text().splitlines()
+        if re.match(r"^\s*(-\s+)?uses:", line) and not re.match(r"^\s*uses:\s*\./", line)
+    ]
     assert uses_lines
     for line in uses_lines:
         assert VERSION_COMMENT.search(line), f"no version comment: {line.strip()}"
@@ -98,17 +110,45 @@ def test_no_static_aws_keys(path: Path):
         assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & set(step.get("env", {}))
 
 
+def credentialed(job: dict[str, Any]) -> bool:
+    return job.get("permissions", {}).get("id-token") == "write"
+
+
 @pytest.mark.parametrize("path", all_workflows(), ids=lambda p: p.name)
-def test_python_and_pip_cache(path: Path):
+def test_python_and_a_hash_checked_install(path: Path):
+    """setup-python 3.13, then setup-uv and `uv pip install --require-hashes` of a hash-locked file."""
     workflow = load(path)
     for name, job in workflow["jobs"].items():
+        if "steps" not in job:
+            continue  # a job calling a reusable workflow
         (setup,) = uses_of(job, "actions/setup-python")
         version = setup["with"]["python-version"]
         if version == "${{ env.PYTHON_VERSION }}":
             version = workflow["env"]["PYTHON_VERSION"]
         assert version == "3.13", name
-        assert setup["with"]["cache"] == "pip", name
-        assert "pip install -r requirements.txt" in run_lines(job), name
+        assert "cache" not in setup["with"], name  # pip is not used to install
+        (uv,) = uses_of(job, "astral-sh/setup-uv")
+        assert uv["with"]["activate-environment"] is True, name
+        (install,) = [line for line in run_lines(job) if line.startswith("uv pip install")]
+        words = shlex.split(install)
+        assert "--require-hashes" in words, name
+        assert words[-2:] in (["-r", "requirements.txt"], ["-r", "requirements-deploy.txt"]), name
+        assert not [w for w in words if w in ("--no-verify-hashes", "--no-deps") or w.startswith("--index")], name
+
+
+@pytest.mark.parametrize("path", [DEPLOY, REUSABLE], ids=lambda p: p.name)
+def test_no_cache_in_the_deploy_workflows(path: Path):
+    """Nothing restored from a cache runs in the deploy workflow, least of all next to the OIDC credentials."""
+    for name, job in load(path)["jobs"].items():
+        if "steps" not in job:
+            continue
+        (uv,) = uses_of(job, "astral-sh/setup-uv")
+        assert uv["with"]["enable-cache"] is False, name
+        assert not [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache")], name
+        if credentialed(job):
+            (install,) = [line for line in run_lines(job) if line.startswith("uv pip install")]
+            assert shlex.split(install)[-2:] == ["-r", "requirements-deploy.txt"], name
+            assert "--no-cache" in shlex.split(install), name
 
 
 # --- ci.yml --------------------------------------------------------------------------------------------------
@@ -132,14 +172,27 @@ def test_ci_lints_tests_and_runs_the_pipeline_locally_without_aws(ci):
     assert "id-token" not in text and "PIPELINE_TARGET: aws" not in text
 
 
-# --- deploy.yml ----------------------------------------------------------------------------------------------
+# --- deploy.yml and the reusable deploy-environment.yml ---------------------------------------------------------
 
 
 def test_deploy_triggers(deploy):
     assert deploy["on"]["push"] == {"branches": ["main"]}
     choice = deploy["on"]["workflow_dispatch"]["inputs"]["environment"]
-    assert choice["type"] == "choice"
-    assert set(DEPLOY_ENVIRONMENTS) <= set(choice["options"])
+    # A string, checked by the plan job against invoke.yaml: adding an environment needs no edit here.
+    assert choice["type"] == "string" and choice["default"] == "all"
+
+
+def test_the_reusable_workflow_only_runs_when_called(reusable):
+    assert set(reusable["on"]) == {"workflow_call"}
+    assert reusable["on"]["workflow_call"]["inputs"] == {
+        "environment": {
+            "description": reusable["on"]["workflow_call"]["inputs"]["environment"]["description"],
+            "type": "string",
+            "required": True,
+        }
+    }
+    assert reusable["permissions"] == {}
+    assert reusable["env"]["PYTHON_VERSION"] == load(DEPLOY)["env"]["PYTHON_VERSION"]
 
 
 def test_deploy_workflow_grants_nothing_by_default(deploy):
@@ -152,25 +205,14 @@ def test_tests_and_plan_run_first(deploy):
     assert jobs["test"]["permissions"] == {"contents": "read"}
     assert jobs["plan"]["needs"] == "test"
     assert jobs["plan"]["permissions"] == {"contents": "read"}
-    assert any("invoke environments --json" in line for line in run_lines(jobs["plan"]))
+    assert any("invoke plan --requested" in line for line in run_lines(jobs["plan"]))
+    assert jobs["plan"]["outputs"] == {"environments": "${{ steps.plan.outputs.environments }}"}
     assert not uses_of(jobs["test"], OIDC_ACTION) and not uses_of(jobs["plan"], OIDC_ACTION)
 
 
 def deploy_jobs(deploy: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: job for name, job in deploy["jobs"].items() if uses_of(job, OIDC_ACTION)}
-
-
-def test_one_deploy_job_per_environment_in_order(deploy):
-    jobs = deploy_jobs(deploy)
-    assert [job["environment"] for job in jobs.values()] == DEPLOY_ENVIRONMENTS
-    staging, production = jobs.values()
-    assert "plan" in _needs(staging)
-    assert {"plan", "deploy-staging"} <= set(_needs(production))
-    assert "needs.plan.outputs.staging == 'true'" in staging["if"]
-    assert "needs.plan.outputs.production == 'true'" in production["if"]
-    # Production only after staging verified (or when staging is not part of this run at all).
-    assert "needs.deploy-staging.result == 'success'" in production["if"]
-    assert "failure" not in production["if"] and "always()" not in production["if"]
+    """The jobs that call the reusable deploy workflow, in file order."""
+    return {name: job for name, job in deploy["jobs"].items() if job.get("uses") == REUSABLE_USES}
 
 
 def _needs(job: dict[str, Any]) -> list[str]:
@@ -178,12 +220,37 @@ def _needs(job: dict[str, Any]) -> list[str]:
     return [needs] if isinstance(needs, str) else needs
 
 
-@pytest.mark.parametrize("environment", DEPLOY_ENVIRONMENTS)
-def test_deploy_job_shape(deploy, environment):
-    (job,) = [j for j in deploy_jobs(deploy).values() if j["environment"] == environment]
-    assert job["permissions"] == {"id-token": "write", "contents": "read"}
-    assert job["concurrency"] == {"group": f"deploy-{environment}", "cancel-in-progress": False}
+def check_deploy_jobs(deploy: dict[str, Any], environments: list[str]) -> None:
+    """One short caller job per environment, in order, each after the one before and only once it succeeded."""
+    jobs = deploy_jobs(deploy)
+    assert [job["with"] for job in jobs.values()] == [{"environment": env} for env in environments]
+    assert list(jobs) == [f"deploy-{env}" for env in environments]
+    names = list(jobs)
+    for index, (name, job) in enumerate(jobs.items()):
+        assert set(job) <= {"needs", "if", "uses", "with", "permissions", "name"}, name  # short: no steps
+        assert job["permissions"] == {"id-token": "write", "contents": "read"}, name
+        env = job["with"]["environment"]
+        assert f"contains(fromJSON(needs.plan.outputs.environments), '{env}')" in job["if"], name
+        if index == 0:
+            assert _needs(job) == ["plan"]
+            continue
+        before = names[index - 1]
+        assert _needs(job) == ["plan", before], name
+        # Only after the job before verified (or when its environment is not part of this run).
+        assert f"""contains(fromJSON('["success", "skipped"]'), needs.{before}.result)""" in job["if"], name
+        assert job["if"].startswith("${{ !cancelled() && needs.plan.result == 'success'"), name
+        assert "failure" not in job["if"] and "always()" not in job["if"], name
 
+
+def test_one_short_deploy_job_per_environment_in_order(deploy):
+    check_deploy_jobs(deploy, DEPLOY_ENVIRONMENTS)
+
+
+def test_the_reusable_deploy_job(reusable):
+    (job,) = reusable["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"  # the OIDC sub and environment claims name it
+    assert job["permissions"] == {"id-token": "write", "contents": "read"}
+    assert job["concurrency"] == {"group": "deploy-${{ inputs.environment }}", "cancel-in-progress": False}
     steps = job["steps"]
     (oidc,) = uses_of(job, OIDC_ACTION)
     inputs = oidc["with"]
@@ -192,22 +259,38 @@ def test_deploy_job_shape(deploy, environment):
     assert "${{ github.run_id }}" in inputs["role-session-name"]
     assert int(inputs.get("role-duration-seconds", 3600)) <= 3600
     assert not STATIC_KEY_INPUTS & set(inputs)
-
-    # The credentials come after checkout and install, and right before the AWS work.
+    # The credentials come after checkout and the install, and right before the AWS work.
     position = steps.index(oidc)
-    (install,) = [s for s in steps if s.get("run") == "pip install -r requirements.txt"]
+    (install,) = [s for s in steps if s.get("run", "").startswith("uv pip install")]
     assert steps.index(install) < position
     (work,) = [s for s in steps[position + 1 :] if "run" in s]
     assert work["run"].strip() == "invoke package deploy verify"
-    assert work["env"] == {"PIPELINE_TARGET": "aws", "PIPELINE_ENVIRONMENT": environment}
+    assert work["env"] == {"PIPELINE_TARGET": "aws", "PIPELINE_ENVIRONMENT": "${{ inputs.environment }}"}
 
 
-def test_only_deploy_jobs_can_request_an_oidc_token(deploy, ci):
-    for workflow in (deploy, ci):
-        for name, job in workflow["jobs"].items():
-            if job.get("permissions", {}).get("id-token") == "write":
-                assert uses_of(job, OIDC_ACTION), name
-                assert job.get("environment") in DEPLOY_ENVIRONMENTS, name
+def test_the_trust_pins_the_file_that_holds_the_deploy_job(reusable):
+    """job_workflow_ref names the file of the job assuming the role: the reusable workflow, and only it."""
+    from cfnlint.decode import cfn_yaml
+
+    from pipeline import bootstrap
+
+    template = cfn_yaml.loads((ROOT / "cloudformation" / "bootstrap-environment.yaml").read_text())
+    assert template["Parameters"]["DeployWorkflow"]["Default"] == bootstrap.DEPLOY_WORKFLOW
+    assert bootstrap.DEPLOY_WORKFLOW == str(REUSABLE.relative_to(ROOT)) == REUSABLE_USES.removeprefix("./")
+    holders = [p.name for p in all_workflows() for job in load(p)["jobs"].values() if uses_of(job, OIDC_ACTION)]
+    assert holders == ["deploy-environment.yml"]
+
+
+def test_only_deploy_jobs_can_request_an_oidc_token():
+    for path in all_workflows():
+        for name, job in load(path)["jobs"].items():
+            if credentialed(job):
+                # A caller of the reusable workflow, or the reusable workflow's job itself.
+                assert job.get("uses") == REUSABLE_USES or (
+                    path == REUSABLE and uses_of(job, OIDC_ACTION) and job["environment"]
+                ), (path.name, name)
+            else:
+                assert not uses_of(job, OIDC_ACTION), (path.name, name)
 
 
 # --- the invoke tasks the workflows name ---------------------------------------------------------------------
@@ -267,56 +350,117 @@ def test_every_invoke_task_a_workflow_names_exists():
                 current = collection[word]
                 used.add(word)
             index += 1
-    assert {"lint", "test", "pipeline", "package", "deploy", "verify", "environments"} <= used
+    assert {"lint", "test", "pipeline", "package", "deploy", "verify", "plan"} <= used
 
 
-def test_the_plan_step_turns_invoke_environments_into_job_outputs(deploy, tmp_path):
-    """Run the plan step's script as written, with the real `invoke environments --json`."""
-    (step,) = [s for s in deploy["jobs"]["plan"]["steps"] if s.get("id") == "plan"]
+def repo_copy(tmp_path: Path) -> Path:
+    """What `invoke plan` reads, copied: tasks.py, pipeline/, invoke.yaml and the workflows."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    shutil.copy(ROOT / "tasks.py", copy)
+    shutil.copy(ROOT / "invoke.yaml", copy)
+    shutil.copytree(ROOT / "pipeline", copy / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / ".github", copy / ".github")
+    return copy
+
+
+def run_plan_step(workflow: dict[str, Any], cwd: Path, requested: str, output: Path) -> subprocess.CompletedProcess:
+    """The plan job's step, as written, through bash, with the real `invoke plan`."""
+    (step,) = [s for s in workflow["jobs"]["plan"]["steps"] if s.get("id") == "plan"]
     bindir = Path(sys.executable).parent
-    for requested, expected in [
-        ("all", ["staging", "production"]),
-        ("production", ["production"]),
-    ]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("INVOKE_", "PIPELINE_"))},
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REQUESTED": requested,
+        "GITHUB_OUTPUT": str(output),
+    }
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def planned(output: Path) -> list[str]:
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return json.loads(outputs["environments"])
+
+
+def test_the_plan_step_writes_the_chosen_environments(deploy, tmp_path):
+    for requested, expected in [("all", ["staging", "production"]), ("production", ["production"])]:
         output = tmp_path / f"output-{requested}"
-        env = {
-            **os.environ,
-            "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-            "REQUESTED": requested,
-            "GITHUB_OUTPUT": str(output),
-        }
-        result = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
-        assert json.loads(outputs["environments"]) == expected
-        assert outputs["staging"] == str("staging" in expected).lower()
-        assert outputs["production"] == str("production" in expected).lower()
+        done = run_plan_step(deploy, ROOT, requested, output)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert planned(output) == expected
+    done = run_plan_step(deploy, ROOT, "qa", tmp_path / "output-qa")
+    assert done.returncode != 0 and "'qa' is not a deploy environment in invoke.yaml" in done.stderr
 
-    env = {**env, "REQUESTED": "qa", "GITHUB_OUTPUT": str(tmp_path / "output-qa")}
-    result = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode != 0
-    assert "not a deploy environment" in result.stderr
 
-    # An environment configured in invoke.yaml but with no deploy job must stop the run, not be skipped silently.
-    env = {**env, "REQUESTED": "all", "GITHUB_OUTPUT": str(tmp_path / "o")}
-    env["PATH"] = f"{tmp_path}{os.pathsep}{env['PATH']}"
-    fake = tmp_path / "invoke"  # stands in for `invoke environments --json` with a third environment
-    fake.write_text('#!/bin/sh\necho \'["staging", "qa", "production"]\'\n')
-    fake.chmod(0o755)
-    result = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=ROOT, env=env, capture_output=True, text=True
+THIRD_JOB = """
+  deploy-qa:
+    needs: [plan, deploy-production]
+    if: >-
+      ${{ !cancelled() && needs.plan.result == 'success' &&
+      contains(fromJSON(needs.plan.outputs.environments), 'qa') &&
+      contains(fromJSON('["success", "skipped"]'), needs.deploy-production.result) }}
+    uses: ./.github/workflows/deploy-environment.yml # zizmor: ignore[self-repository]
+    with:
+      environment: qa
+    permissions:
+      id-token: write # to request the GitHub OIDC token that assumes the deploy role
+      contents: read
+"""
+
+
+def test_a_third_environment_takes_the_two_documented_edits(tmp_path):
+    """invoke.yaml gets the environment; deploy.yml gets one short job appended. Nothing else changes."""
+    copy = repo_copy(tmp_path)
+    config = copy / "invoke.yaml"
+    text = config.read_text()
+    assert "deploy_environments: [staging, production]" in text and "  environments:\n" in text
+    # Edit 1: invoke.yaml. The plan job now stops the run: there is no job for qa yet.
+    config.write_text(
+        text.replace(
+            "deploy_environments: [staging, production]", "deploy_environments: [staging, production, qa]"
+        ).replace("  environments:\n", "  environments:\n    qa: {}\n", 1)
     )
-    assert result.returncode != 0
-    assert "only has jobs for ['staging', 'production']" in result.stderr
+    workflow = copy / ".github" / "workflows" / "deploy.yml"
+    done = run_plan_step(load(workflow), copy, "all", tmp_path / "o1")
+    assert done.returncode != 0 and "has deploy jobs only for ['staging', 'production']" in done.stderr
+    # Edit 2: one short job appended to deploy.yml.
+    workflow.write_text(workflow.read_text().rstrip("\n") + "\n" + THIRD_JOB)
+    done = run_plan_step(load(workflow), copy, "all", tmp_path / "o2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert planned(tmp_path / "o2") == ["staging", "production", "qa"]
+    check_deploy_jobs(load(workflow), ["staging", "production", "qa"])
+    for tool in (
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+        [str(Path(sys.executable).parent / "zizmor"), "--offline", "--no-progress", str(workflow.parent)],
+    ):
+        checked = subprocess.run(tool, capture_output=True, text=True, timeout=300)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The new environment's deploy role (bootstrap-environment.yaml, unchanged) trusts the new job as it is.
+    from test_trust_policy import check_trust, rendered_trusts
+
+    check_trust(rendered_trusts(["staging", "production", "qa"])["qa"], "qa")
+
+
+def test_the_plan_refuses_jobs_out_of_order_or_not_chained():
+    from pipeline import plan
+    from pipeline.errors import UserError
+
+    workflow = load(DEPLOY)
+    assert plan.check(["staging", "production"], workflow) == ["staging", "production"]
+    assert plan.check(["staging"], workflow) == ["staging"]  # production's job is skipped
+    with pytest.raises(UserError, match=r"in that order, but deploy\.yml.s jobs run"):
+        plan.check(["production", "staging"], workflow)
+    unchained = json.loads(json.dumps(workflow))
+    unchained["jobs"]["deploy-production"]["needs"] = ["plan"]
+    with pytest.raises(UserError, match="job deploy-production does not need deploy-staging"):
+        plan.check(["staging", "production"], unchained)
 
 
 # --- dependabot ----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ event type." Nothing is stored in either case.
 moto gap (5.2.5): ``S3Response`` stores whatever it parsed; nothing is checked.
 
 This fix wraps ``S3Response._notification_config_from_body`` (the API path only: CloudFormation has its own
-check in ``cfn_s3_bucket``) with the checks of ``localcloud.s3_permissions``.
+check in ``localcloud.cloudformation.resources.s3``) with the checks of ``localcloud.s3_permissions``.
 """
 
 from __future__ import annotations

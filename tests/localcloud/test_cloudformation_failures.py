@@ -42,7 +42,9 @@ def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
     s3.create_bucket(Bucket=f"{stack}-code")
     params = [{"ParameterKey": "CodeBucket", "ParameterValue": f"{stack}-code"}]
 
-    cf.create_stack(StackName=stack, TemplateBody=_template("missing_code.yaml"), Parameters=params)
+    cf.create_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("missing_code.yaml"), Parameters=params
+    )
 
     assert _status(cf, stack) == "ROLLBACK_COMPLETE"
     assert _statuses(cf, stack, stack) == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
@@ -82,7 +84,9 @@ def test_failed_update_rolls_back_to_the_previous_function(client) -> None:
         {"ParameterKey": "CodeBucket", "ParameterValue": code_bucket},
         {"ParameterKey": "CodeKey", "ParameterValue": "v1.zip"},
     ]
-    cf.create_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=params)
+    cf.create_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=params
+    )
     before = lam.get_function_configuration(FunctionName=f"{stack}-fn")
     outputs_before = cf.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
 
@@ -91,7 +95,9 @@ def test_failed_update_rolls_back_to_the_previous_function(client) -> None:
         {"ParameterKey": "CodeKey", "ParameterValue": "missing.zip"},
         {"ParameterKey": "Timeout", "ParameterValue": "20"},
     ]
-    cf.update_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=broken)
+    cf.update_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=broken
+    )
 
     assert _status(cf, stack) == "UPDATE_ROLLBACK_COMPLETE"
     assert _statuses(cf, stack, "Function")[-4:] == [

@@ -28,7 +28,12 @@ def _zip(source: str) -> bytes:
 
 def _deploy(cf, stack: str, name: str, body: str, params: list[dict], change_set_type: str) -> dict:
     cf.create_change_set(
-        StackName=stack, ChangeSetName=name, ChangeSetType=change_set_type, TemplateBody=body, Parameters=params
+        Capabilities=["CAPABILITY_IAM"],
+        StackName=stack,
+        ChangeSetName=name,
+        ChangeSetType=change_set_type,
+        TemplateBody=body,
+        Parameters=params,
     )
     cf.execute_change_set(StackName=stack, ChangeSetName=name)
     return cf.describe_stacks(StackName=stack)["Stacks"][0]

@@ -32,7 +32,7 @@ def _filter_rules(s3, bucket: str) -> dict[str, str]:
 def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
     cf, s3 = client("cloudformation"), client("s3")
     stack = f"cfn-bucket-{uuid.uuid4().hex[:8]}"
-    cf.create_stack(StackName=stack, TemplateBody=_template("bucket.yaml"))
+    cf.create_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket.yaml"))
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
     bucket = outputs["BucketName"]
 
@@ -52,7 +52,9 @@ def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
     params = _params(
         Prefix="incoming/", Suffix=".csv", Versioning="Suspended", ExpireDays="3", Ownership="ObjectWriter"
     )
-    cf.update_stack(StackName=stack, TemplateBody=_template("bucket.yaml"), Parameters=params)
+    cf.update_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket.yaml"), Parameters=params
+    )
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     assert _filter_rules(s3, bucket) == {"prefix": "incoming/", "suffix": ".csv"}
@@ -81,14 +83,14 @@ def test_removed_public_access_block_and_encryption_are_removed_on_update(client
     cf, s3 = client("cloudformation"), client("s3")
     stack = f"cfn-unblock-{uuid.uuid4().hex[:8]}"
     template = _template("bucket.yaml").replace("SSEAlgorithm: AES256", "SSEAlgorithm: aws:kms")
-    cf.create_stack(StackName=stack, TemplateBody=template)
+    cf.create_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=template)
     bucket = f"{stack}-uploads"
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
     reduced = _without_blocks(template, "PublicAccessBlockConfiguration", "BucketEncryption")
     assert "PublicAccessBlockConfiguration" not in reduced and "BucketEncryption" not in reduced
-    cf.update_stack(StackName=stack, TemplateBody=reduced)
+    cf.update_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=reduced)
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     with pytest.raises(ClientError) as raised:
@@ -109,7 +111,9 @@ def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -
     stack = f"cfn-noperm-{uuid.uuid4().hex[:8]}"
     buckets_before = {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
-    cf.create_stack(StackName=stack, TemplateBody=_template("bucket_without_permission.yaml"))
+    cf.create_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket_without_permission.yaml")
+    )
 
     events = cf.describe_stack_events(StackName=stack)["StackEvents"]
     failed = [e for e in events if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "CREATE_FAILED"]
@@ -186,7 +190,9 @@ def test_only_a_permission_whose_conditions_match_this_bucket_counts(
         for key, value in values.items()
     ]
 
-    cf.create_stack(StackName=stack, TemplateBody=PERMISSION_CONDITIONS, Parameters=params)
+    cf.create_stack(
+        StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=PERMISSION_CONDITIONS, Parameters=params
+    )
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == outcome
     if outcome == "ROLLBACK_COMPLETE":

@@ -62,10 +62,16 @@ def _invoke(lam, name: str) -> object:
 
 def _update(cf, stack: str, how: str, params: list[dict[str, str]]) -> None:
     if how == "UpdateStack":
-        cf.update_stack(StackName=stack, TemplateBody=_template("function.yaml"), Parameters=params)
+        cf.update_stack(
+            StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=params
+        )
         return
     cf.create_change_set(
-        StackName=stack, ChangeSetName="code", TemplateBody=_template("function.yaml"), Parameters=params
+        Capabilities=["CAPABILITY_IAM"],
+        StackName=stack,
+        ChangeSetName="code",
+        TemplateBody=_template("function.yaml"),
+        Parameters=params,
     )
     changes = cf.describe_change_set(StackName=stack, ChangeSetName="code")["Changes"]
     by_id = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
@@ -80,6 +86,7 @@ def test_function_is_updated_in_place(client, how: str) -> None:
     code_bucket = f"{stack}-code"
     _upload_code(s3, code_bucket)
     cf.create_stack(
+        Capabilities=["CAPABILITY_IAM"],
         StackName=stack,
         TemplateBody=_template("function.yaml"),
         Parameters=_params(CodeBucket=code_bucket, CodeKey="v1.zip"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.exceptions
 import pytest
 
-from localcloud.fixes.cfn_parameter_constraints import problem
+from localcloud.cloudformation.parameters import problem
 
 TEMPLATE = """
 Parameters:

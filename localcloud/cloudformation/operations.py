@@ -1,0 +1,201 @@
+"""The three stack operations as the executor runs them: create (with rollback), update (with cleanup or
+rollback) and delete. Each returns whether it succeeded; ``execute.start`` runs it on its own thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from localcloud.cloudformation import outputs
+from localcloud.cloudformation.execute import (
+    Deployment,
+    ResourceFailed,
+    Run,
+    condition_holds,
+    failure_reason,
+    finish_outputs,
+    needs_replacement,
+)
+from localcloud.cloudformation.stacks import Resource, now
+from localcloud.cloudformation.template import creation_order, dependencies
+
+
+def _adopt(run: Run, deployment: Deployment) -> None:
+    stack = run.stack
+    stack.template, stack.template_body, stack.parameters = (
+        deployment.template,
+        deployment.template_body,
+        deployment.parameters,
+    )
+    if deployment.tags is not None:
+        stack.tags = deployment.tags
+    stack.role_arn = deployment.role_arn or stack.role_arn
+    stack.capabilities = deployment.capabilities or stack.capabilities
+    run.context = outputs.context(run.region, stack, stack.template, stack.parameters)
+
+
+# -- create ------------------------------------------------------------------------------------------------
+def create(run: Run, deployment: Deployment) -> bool:
+    stack = run.stack
+    stack.set_status("CREATE_IN_PROGRESS", "User Initiated")
+    _adopt(run, deployment)
+    assert run.context is not None
+    resources = stack.template["Resources"]
+    created: list[str] = []
+    try:
+        for logical_id in creation_order(resources):
+            if condition_holds(run.context, resources[logical_id]):
+                run.create(logical_id, resources[logical_id])
+                created.append(logical_id)
+        finish_outputs(run)
+    except (ResourceFailed, Exception) as failure:
+        return _create_failed(run, deployment, created, failure)
+    stack.set_status("CREATE_COMPLETE")
+    return True
+
+
+def _create_failed(run: Run, deployment: Deployment, created: list[str], failure: Exception) -> bool:
+    stack = run.stack
+    culprit = failure.logical_id if isinstance(failure, ResourceFailed) else None
+    if deployment.on_failure == "DO_NOTHING":
+        stack.set_status("CREATE_FAILED", f"The following resource(s) failed to create: [{culprit}]. ")
+        return False
+    reason = (
+        f"The following resource(s) failed to create: [{culprit}]. Rollback requested by user."
+        if culprit
+        else failure_reason(failure)
+    )
+    stack.set_status("ROLLBACK_IN_PROGRESS", reason)
+    # Rollback deletes even resources marked Retain: they were never part of a completed stack.
+    failed = run.delete_all(list(reversed(created)), honour_retain=False)
+    if failed:
+        stack.set_status("ROLLBACK_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}]. ")
+        return False
+    stack.resources, stack.outputs = {}, []
+    stack.set_status("ROLLBACK_COMPLETE")
+    if deployment.on_failure == "DELETE":
+        delete(run)
+    return False
+
+
+# -- update ------------------------------------------------------------------------------------------------
+@dataclass
+class _Before:
+    """Everything an update may change, so a rollback can put it back."""
+
+    template: dict[str, Any]
+    template_body: str
+    parameters: dict[str, str]
+    tags: list[dict[str, str]]
+    outputs: list[dict[str, Any]]
+    resources: dict[str, Resource]
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+
+def update(run: Run, deployment: Deployment) -> bool:
+    stack = run.stack
+    before = _Before(
+        stack.template, stack.template_body, stack.parameters, stack.tags, stack.outputs, dict(stack.resources)
+    )
+    stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+    stack.updated = now()
+    try:
+        _adopt(run, deployment)
+        assert run.context is not None
+        resources = stack.template["Resources"]
+        for logical_id in creation_order(resources):
+            if condition_holds(run.context, resources[logical_id]):
+                _step(run, logical_id, resources[logical_id], before)
+        finish_outputs(run)
+    except Exception as failure:  # a resource, an output or a reference: the update rolls back
+        _roll_back(run, before, failure)
+        return False
+    _clean_up(run, before)
+    return True
+
+
+def _step(run: Run, logical_id: str, body: dict[str, Any], before: _Before) -> None:
+    old = before.resources.get(logical_id)
+    if old is None:
+        run.create(logical_id, body)
+        before.added.append(logical_id)
+        return
+    props = run.resolve_properties(body)
+    if old.resource_type == body["Type"] and old.properties == props:
+        run.stack.resources[logical_id] = replace(old, body=body)
+        return
+    if needs_replacement(old, body, props):
+        before.replaced.append(logical_id)
+        run.create(logical_id, body, phase="UPDATE")
+        return
+    before.updated.append(logical_id)
+    run.update(old, body, props)
+
+
+def _clean_up(run: Run, before: _Before) -> None:
+    stack = run.stack
+    stack.set_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    for logical_id in reversed(before.replaced):
+        run.delete(before.resources[logical_id], policy="UpdateReplacePolicy")
+    active = {lid for lid, body in stack.template["Resources"].items() if condition_holds(run.context, body)}  # type: ignore[arg-type]
+    removed = [lid for lid in before.resources if lid not in active]
+    order = [
+        lid for lid in reversed(creation_order({lid: r.body for lid, r in before.resources.items()})) if lid in removed
+    ]
+    for logical_id in order:
+        if not run.delete(before.resources[logical_id]):
+            stack.resources.pop(logical_id, None)
+    stack.set_status("UPDATE_COMPLETE")
+
+
+def _roll_back(run: Run, before: _Before, failure: Exception) -> None:
+    stack = run.stack
+    culprit = failure.logical_id if isinstance(failure, ResourceFailed) else None
+    reason = f"The following resource(s) failed to update: [{culprit}]. " if culprit else failure_reason(failure)
+    stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", reason)
+    broken = False
+    for logical_id in reversed(before.updated):
+        current, old = stack.resources[logical_id], before.resources[logical_id]
+        try:
+            run.update(current, old.body, old.properties)
+        except ResourceFailed:
+            broken = True
+        stack.resources[logical_id] = old
+    stack.template, stack.template_body, stack.parameters = before.template, before.template_body, before.parameters
+    stack.tags, stack.outputs = before.tags, before.outputs
+    stack.set_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+    for logical_id in reversed(before.added + before.replaced):
+        new = stack.resources.get(logical_id)
+        if new is not None and new is not before.resources.get(logical_id):
+            run.delete(new, honour_retain=False)
+        if logical_id in before.resources:
+            stack.resources[logical_id] = before.resources[logical_id]
+        else:
+            stack.resources.pop(logical_id, None)
+    stack.set_status("UPDATE_ROLLBACK_FAILED" if broken else "UPDATE_ROLLBACK_COMPLETE")
+
+
+# -- delete ------------------------------------------------------------------------------------------------
+def delete(run: Run) -> bool:
+    stack = run.stack
+    stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
+    bodies = {lid: r.body for lid, r in stack.resources.items()}
+    failed: list[str] = []
+    kept: set[str] = set()  # failed, or needed by something that failed
+    for logical_id in reversed(creation_order(bodies)):
+        if any(logical_id in dependencies(bodies, other) for other in kept):
+            kept.add(logical_id)
+            continue
+        if run.delete_all([logical_id]):
+            failed.append(logical_id)
+            kept.add(logical_id)
+    if failed:
+        stack.set_status("DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}]. ")
+        return False
+    outputs.withdraw_exports(run.region, stack)
+    stack.deleted = now()
+    stack.set_status("DELETE_COMPLETE")
+    return True

@@ -1,0 +1,228 @@
+"""The engine's state: stacks, their resources, change sets, operations and events, per account and region.
+
+Plain data and lookups only: what the API describes and what the executor changes. Every change happens under
+the region's lock; the executor's own thread and the request threads share these objects.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.utilities.utils import get_partition
+
+from localcloud.cloudformation.errors import ChangeSetNotFound, ValidationError
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+_clock_lock = threading.Lock()
+_last_tick = [now()]
+
+
+def tick() -> datetime.datetime:
+    """A timestamp later than every earlier one: clients stream events by timestamp and EventId."""
+    with _clock_lock:
+        stamp = max(now(), _last_tick[0] + datetime.timedelta(microseconds=1))
+        _last_tick[0] = stamp
+        return stamp
+
+
+@dataclass
+class Event:
+    stack_id: str
+    stack_name: str
+    logical_id: str
+    resource_type: str
+    status: str
+    physical_id: str = ""
+    reason: str | None = None
+    properties: str | None = None
+    operation_id: str | None = None
+    timestamp: datetime.datetime = field(default_factory=tick)
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class Resource:
+    """One deployed resource: what the template asked for (resolved) and what the provider answered."""
+
+    logical_id: str
+    resource_type: str
+    body: dict[str, Any]
+    properties: dict[str, Any]
+    physical_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "CREATE_IN_PROGRESS"
+    reason: str | None = None
+    updated: datetime.datetime = field(default_factory=now)
+
+
+@dataclass
+class Operation:
+    """One run of the executor on a stack (DescribeEvents groups events by its id)."""
+
+    action: str  # CREATE | UPDATE | DELETE
+    stack_id: str
+    change_set_id: str | None = None
+    operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: datetime.datetime = field(default_factory=now)
+    ended: datetime.datetime | None = None
+    status: str = "IN_PROGRESS"  # SUCCEEDED | FAILED
+    thread: threading.Thread | None = None
+
+
+@dataclass
+class ChangeSet:
+    change_set_id: str
+    name: str
+    stack_id: str
+    stack_name: str
+    change_set_type: str  # CREATE | UPDATE | IMPORT
+    template_body: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    tags: list[dict[str, str]] | None
+    description: str | None = None
+    capabilities: list[str] = field(default_factory=list)
+    notification_arns: list[str] = field(default_factory=list)
+    role_arn: str | None = None
+    on_stack_failure: str | None = None
+    status: str = "CREATE_PENDING"
+    execution_status: str = "UNAVAILABLE"
+    status_reason: str | None = None
+    changes: list[Any] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # pre-deployment validation (validate.Finding)
+    created: datetime.datetime = field(default_factory=now)
+
+
+@dataclass
+class Stack:
+    stack_id: str
+    name: str
+    account_id: str
+    region: str
+    status: str = "REVIEW_IN_PROGRESS"
+    reason: str | None = None
+    template_body: str = ""
+    template: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)
+    notification_arns: list[str] = field(default_factory=list)
+    role_arn: str | None = None
+    disable_rollback: bool = False
+    termination_protection: bool = False
+    timeout_minutes: int | None = None
+    change_set_id: str | None = None
+    created: datetime.datetime = field(default_factory=now)
+    updated: datetime.datetime | None = None
+    deleted: datetime.datetime | None = None
+    operation: Operation | None = None
+    operations: list[Operation] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # the last CreateStack/UpdateStack's validation findings
+
+    @property
+    def description(self) -> str | None:
+        return self.template.get("Description")
+
+    @property
+    def busy(self) -> bool:
+        return self.status.endswith("_IN_PROGRESS") and self.status != "REVIEW_IN_PROGRESS"
+
+    def record(
+        self, logical_id: str, resource_type: str, status: str, physical_id: str | None = "", **kw: Any
+    ) -> Event:
+        operation_id = self.operation.operation_id if self.operation else None
+        event = Event(self.stack_id, self.name, logical_id, resource_type, status, physical_id or "", **kw)
+        event.operation_id = operation_id
+        self.events.append(event)
+        return event
+
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        """Move the stack to ``status`` and record the stack's own event for it."""
+        self.status, self.reason = status, reason
+        self.record(self.name, "AWS::CloudFormation::Stack", status, self.stack_id, reason=reason)
+
+
+@dataclass
+class Export:
+    name: str
+    value: str
+    stack_id: str
+
+
+@dataclass
+class Region:
+    """One account's CloudFormation in one region."""
+
+    account_id: str
+    region: str
+    stacks: dict[str, Stack] = field(default_factory=dict)  # by id, deleted ones included
+    change_sets: dict[str, ChangeSet] = field(default_factory=dict)
+    exports: dict[str, Export] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def arn(self, kind: str, name: str) -> str:
+        partition = get_partition(self.region)
+        return f"arn:{partition}:cloudformation:{self.region}:{self.account_id}:{kind}/{name}/{uuid.uuid4()}"
+
+    def live(self, name_or_id: str) -> Stack | None:
+        """The stack by name or id that is not deleted (a deleted stack is found only by its id)."""
+        stack = self.stacks.get(name_or_id)
+        if stack is not None:
+            return stack
+        return next((s for s in self.stacks.values() if s.name == name_or_id and s.deleted is None), None)
+
+    def stack(self, name_or_id: str) -> Stack:
+        stack = self.live(name_or_id)
+        if stack is None:
+            raise ValidationError(f"Stack with id {name_or_id} does not exist")
+        return stack
+
+    def change_set(self, name_or_id: str, stack_name: str | None) -> ChangeSet:
+        found = self.change_sets.get(name_or_id)
+        if found is None and stack_name:
+            stack = self.live(stack_name)
+            found = next(
+                (
+                    c
+                    for c in self.change_sets.values()
+                    if c.name == name_or_id and stack is not None and c.stack_id == stack.stack_id
+                ),
+                None,
+            )
+        if found is None:
+            raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
+        return found
+
+
+_regions: dict[tuple[str, str], Region] = {}
+_regions_lock = threading.Lock()
+
+
+def region(account_id: str, region_name: str) -> Region:
+    with _regions_lock:
+        key = (account_id, region_name)
+        if key not in _regions:
+            _regions[key] = Region(account_id, region_name)
+        return _regions[key]
+
+
+def all_regions() -> list[Region]:
+    with _regions_lock:
+        return list(_regions.values())
+
+
+def reset() -> None:
+    """Forget every stack (the local cloud's reset: moto's backends are emptied at the same time)."""
+    with _regions_lock:
+        _regions.clear()
