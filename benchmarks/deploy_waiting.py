@@ -1,11 +1,17 @@
 """How long each deploy tool waits after CloudFormation has finished, on AWS-paced CloudFormation.
 
 On AWS a deploy is mostly waiting: a change set takes seconds to create, a stack minutes to change, and each tool
-learns that it is done only at its next poll. The local cloud finishes at once, so this benchmark puts AWS's
-pace back with a stub in front of it (``Paced`` below: a proxy that holds back what DescribeChangeSet,
-DescribeStacks and DescribeStackEvents would show, releasing events bit by bit, until the profile's time for that
-step has passed). The engine's own AWS-paced latency profile replaces the stub once ``localcloud.start`` takes
-``latency=``.
+learns that it is done only at its next poll. The local cloud finishes at once, so AWS's pace is put back in
+one of two ways (--pace):
+
+  stub    (the default) a proxy in front of the local cloud (``Paced``) makes each change set and each stack
+          operation take its AWS time (``PROFILE`` times --scale): until then DescribeChangeSet says
+          CREATE_IN_PROGRESS, DescribeStacks *_IN_PROGRESS, and DescribeStackEvents shows the operation's events
+          spread over the time. CloudFormation "finished" when that time is up.
+  engine  the engine's AWS-paced latency profile (``localcloud.cloudformation.latency``: each resource type
+          its typical AWS time); change sets are still paced by the proxy, and CloudFormation "finished" at the
+          stack's own final event. Not the default yet: the engine's ExecuteChangeSet answers only once the
+          stack is done (AWS answers at once), so every tool would seem to notice at once.
 
 For the same three stack changes (create, code change, no change), each tool runs as a whole process:
 `invoke deploy`, `aws cloudformation deploy`, `sam deploy` (aws-sam-cli, installed into its own venv under
@@ -14,14 +20,13 @@ asks every 2 s (rain's interval). Printed per tool, as medians over the rounds: 
 finished the tool noticed (its exit), the deploy's wall time, and deploy plus `invoke verify`; and ratios to
 ours.
 
-Run: python benchmarks/deploy_waiting.py [--rounds 3] [--scale 0.1] [--no-sam]
+Run: python benchmarks/deploy_waiting.py [--rounds 3] [--scale 0.1] [--pace stub|engine] [--no-sam]
 (--scale multiplies the profile: 1.0 is AWS's typical pace for this stack; tools' poll intervals never scale.)
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import re
 import statistics
 import subprocess
@@ -76,9 +81,9 @@ class Paced(CallCounter):
     ``finished[stack]`` is when CloudFormation 'finished' the stack's last operation.
     """
 
-    def __init__(self, upstream: str, scale: float):
+    def __init__(self, upstream: str, scale: float, hold_stacks: bool):
         super().__init__(upstream)
-        self.scale = scale
+        self.scale, self.hold_stacks = scale, hold_stacks
         self.change_sets: dict[str, tuple[float, str, str]] = {}  # name -> (created at, stack, create/update)
         self.operations: dict[str, tuple[float, float]] = {}  # stack -> (started at, seconds it takes)
         self.finished: dict[str, float] = {}
@@ -90,7 +95,7 @@ class Paced(CallCounter):
             if name == "CreateChangeSet":
                 kind = "create" if params.get("ChangeSetType") == "CREATE" else "update"
                 self.change_sets[params["ChangeSetName"]] = (now, params["StackName"], kind)
-            elif name == "ExecuteChangeSet":
+            elif name == "ExecuteChangeSet" and self.hold_stacks:
                 _, stack, kind = self.change_sets[_change_set_name(params["ChangeSetName"])]
                 seconds = PROFILE[kind] * self.scale
                 self.operations[stack] = (now, seconds)
@@ -181,34 +186,64 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--no-sam", action="store_true")
+    parser.add_argument("--pace", choices=("stub", "engine"), default="stub")
     args = parser.parse_args()
     import localcloud
 
-    if "latency" in inspect.signature(localcloud.start).parameters:
-        print("note: localcloud.start(latency=...) exists; this script still uses its stub (switch it over)")
     sam = sam_executable(not args.no_sam)
     tools = ["invoke deploy", "aws cloudformation deploy", *(["sam deploy"] if sam else []), "2 s poller"]
     environments = [f"wait{r}{i}" for r in range(args.rounds) for i in range(len(tools))]
-    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as folder, Paced(endpoint, args.scale) as paced:
-        target = Target(workspace(Path(folder), environments), endpoint, environments[0])
-        env = tool_env(paced.url)
-        results = {(tool, step): {"noticed": [], "deploy": [], "total": []} for tool in tools for step in STEPS}
-        for index in range(args.rounds):
-            order = tools[index % len(tools) :] + tools[: index % len(tools)]  # a different tool goes first each round
-            for step in STEPS:
-                if step == "code change":
-                    target.change_code(f"wait {index}")
-                for tool in order:
-                    _measure(tool, step, index, tools, target, env, paced, sam, results)
-            print(f"round {index + 1} done", flush=True)
+    results = {(tool, step): {"noticed": [], "deploy": [], "total": []} for tool in tools for step in STEPS}
+    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as folder:
+        engine = args.pace == "engine" and _use_engine_profile(args.scale)
+        print(f"stacks paced by {'the engine profile' if engine else 'the stub proxy'}; change sets by the proxy")
+        with Paced(endpoint, args.scale, hold_stacks=not engine) as paced:
+            target = Target(workspace(Path(folder), environments), endpoint, environments[0])
+            env = tool_env(paced.url)
+            for index in range(args.rounds):
+                order = tools[index % len(tools) :] + tools[: index % len(tools)]  # each round another goes first
+                for step in STEPS:
+                    if step == "code change":
+                        target.change_code(f"wait {index}")
+                    for tool in order:
+                        _measure(tool, step, index, tools, target, env, paced, sam, results)
+                print(f"round {index + 1} done", flush=True)
     _print(results, tools, args)
+
+
+def _use_engine_profile(scale: float) -> bool:
+    """Switch the in-process local cloud to AWS's pace; False when this local cloud has no latency profile."""
+    try:
+        from localcloud.cloudformation import latency
+    except ImportError:
+        return False
+    latency.use(latency.parse("aws", scale))
+    return True
+
+
+def finished_at(paced: Paced, endpoint: str, stack: str) -> float | None:
+    """When CloudFormation finished the stack's last operation: its own final event (or the stub's record)."""
+    if paced.hold_stacks:
+        return paced.finished.get(stack)
+    import boto3
+
+    import localcloud
+
+    credentials = {k.lower(): v for k, v in localcloud.DUMMY_CREDENTIALS.items()}
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1", **credentials)
+    try:
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+    except cfn.exceptions.ClientError:
+        return None
+    own = [e for e in events if e["LogicalResourceId"] == stack and e["ResourceStatus"].endswith("_COMPLETE")]
+    return own[0]["Timestamp"].timestamp() if own else None
 
 
 def _measure(tool, step, index, tools, target, env, paced, sam, results) -> None:
     target.environment = f"wait{index}{tools.index(tool)}"
     parameters = target.upload_artifact()
     stack = target.settings().stack_name if tool == "invoke deploy" else f"{stacks_prefix(tool)}-{index}"
-    before = paced.finished.get(stack)
+    before = finished_at(paced, paced.upstream.geturl(), stack)
     if tool == "invoke deploy":
         seconds = invoke_deploy(target, env)
     elif tool == "aws cloudformation deploy":
@@ -218,7 +253,7 @@ def _measure(tool, step, index, tools, target, env, paced, sam, results) -> None
     else:
         seconds = poller_deploy(target, env, stack, parameters)
     ended = time.time()
-    finished = paced.finished.get(stack)
+    finished = finished_at(paced, paced.upstream.geturl(), stack)
     cell = results[(tool, step)]
     cell["deploy"].append(seconds)
     if finished is not None and finished != before:  # the stack changed: how long after it finished did the tool end
