@@ -72,13 +72,21 @@ def package(c, target=None, environment=None, region=None, profile=None):
         commands.package_function(settings, commands.aws.connect(settings))
 
 
-@task(help={**WHERE, "preview": "stop after showing the change set's table"})
-def deploy(c, target=None, environment=None, region=None, profile=None, preview=False):
+@task(
+    help={
+        **WHERE,
+        "preview": "stop after showing the change set's table",
+        "yes": "on --target aws, execute without asking (non-interactive runs never ask)",
+        "timeline": "after the deploy, draw each resource's time as bars and as a Mermaid Gantt chart",
+    }
+)
+def deploy(c, target=None, environment=None, region=None, profile=None, preview=False, yes=False, timeline=False):
     """Package, then deploy the app stack through a change set, streaming its events; prints the outputs."""
     with boundary():
         from pipeline import commands
 
-        commands.deploy(_settings(c, target, environment, region, profile), preview=preview)
+        settings = _settings(c, target, environment, region, profile)
+        commands.deploy(settings, preview=preview, yes=yes, timeline=timeline)
 
 
 @task(help={**WHERE, "keep": "keep the marker object", "timeout": "seconds to wait for the log line"})
@@ -90,13 +98,26 @@ def verify(c, target=None, environment=None, region=None, profile=None, keep=Fal
         commands.verify(_settings(c, target, environment, region, profile), keep=keep, timeout=timeout)
 
 
-@task(help={**WHERE, "follow": "keep polling for new lines", "since": "how far back to start, e.g. 30s, 10m, 2h"})
-def logs(c, target=None, environment=None, region=None, profile=None, follow=False, since="10m"):
-    """Print the function's log lines, each once; --follow keeps tailing."""
+@task(
+    help={
+        **WHERE,
+        "follow": "keep polling for new lines",
+        "since": "how far back to start, e.g. 30s, 10m, 2h (default 10m)",
+        "json": "print the raw log events as JSON lines",
+        "filter": "CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = \"ERROR\" }'",
+        "request_id": "only the records of this invocation",
+    }
+)
+def logs(
+    c, target=None, environment=None, region=None, profile=None, follow=False, since="10m", json=False, filter=None,
+    request_id=None,
+):  # fmt: skip
+    """Print the function's log records (time, level, request id, message), each once; --follow keeps tailing."""
     with boundary():
         from pipeline import commands
 
-        commands.logs(_settings(c, target, environment, region, profile), follow=follow, since=since)
+        settings = _settings(c, target, environment, region, profile)
+        commands.logs(settings, follow=follow, since=since, as_json=json, pattern=filter, request_id=request_id)
 
 
 @task(help={**WHERE, "json": "print JSON instead of a table"})

@@ -19,7 +19,6 @@ import os
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 
 from localcloud import fixes, wsgi
@@ -57,11 +56,15 @@ def check_port(port: int) -> None:
             raise PortInUse(port) from exc
 
 
-def _reset_state(endpoint: str) -> None:
-    """Each local cloud starts empty, even when an earlier one ran in this process (tests do that)."""
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+def _reset_state() -> None:
+    """Each local cloud starts empty, even when an earlier one ran in this process (tests do that).
+
+    moto's own reset (what ``POST /moto-api/reset`` does), called directly: no HTTP round trip, and no Flask app
+    built for moto's API at every start.
+    """
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
 
 
 def _serve(port: int):
@@ -110,7 +113,7 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
     endpoint = f"http://{LOOPBACK}:{server.server_address[1]}"
     lambda_runtime = runtime.LambdaRuntime(endpoint_url=endpoint, region=region)
     try:
-        _reset_state(endpoint)
+        _reset_state()
         lambda_runtime.start()
         runtime.set_active(lambda_runtime)
         log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from dataclasses import dataclass, replace
 
@@ -58,12 +59,14 @@ def template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.Te
     return f"https://{bucket}.s3.{settings.region}.amazonaws.com/{key}"
 
 
-def deploy(settings: Settings, preview: bool = False, cloud: Cloud | None = None) -> DeployResult:
-    return deploy_packaged(settings, preview, cloud)[0]
+def deploy(
+    settings: Settings, preview: bool = False, cloud: Cloud | None = None, yes: bool = False, timeline: bool = False
+) -> DeployResult:
+    return deploy_packaged(settings, preview, cloud, yes=yes, timeline=timeline)[0]
 
 
 def deploy_packaged(
-    settings: Settings, preview: bool = False, cloud: Cloud | None = None
+    settings: Settings, preview: bool = False, cloud: Cloud | None = None, yes: bool = False, timeline: bool = False
 ) -> tuple[DeployResult, Packaged]:
     """Package and deploy; returns the deploy's result and what was packaged (verify proves that artifact)."""
     cloud = cloud or aws.connect(settings)
@@ -83,19 +86,27 @@ def deploy_packaged(
         role_arn=target.execution_role_arn,
         template_url=template_url(settings, cloud, target.artifact_bucket, tpl),
     )
-    return run_deploy(Deployer(cloud.client("cloudformation"), report.TerminalProgress()), request, preview), packaged
+    ask = input if report.wants_confirmation(settings.target, yes) else None
+    with report.TerminalProgress(ask=ask) as progress:
+        result = run_deploy(Deployer(cloud.client("cloudformation"), progress), request, preview)
+    if timeline:
+        report.emit(report.timeline_block(request.stack_name, progress.events))
+    return result, packaged
 
 
 def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> DeployResult:
     """Run a deploy and report it, in the terminal and in the GitHub job summary, success or not."""
     result, failure = None, None
+    events = getattr(deployer.progress, "events", [])
+    first_event = len(events)  # one progress can serve several deploys (bootstrap)
     try:
         result = deployer.deploy(request, preview=preview)
     except UserError as exc:
         failure = str(exc)
         raise
     finally:
-        report.write_step_summary(report.deploy_markdown(request.stack_name, result, failure, deployer.changes))
+        summary = report.deploy_markdown(request.stack_name, result, failure, deployer.changes, events[first_event:])
+        report.write_step_summary(summary)
     if result.outcome == "no changes":
         report.emit(f"No changes: stack {request.stack_name} already matches (status {result.status}).")
     elif result.outcome == "preview":
@@ -202,18 +213,61 @@ def outputs(settings: Settings, as_json: bool = False) -> dict[str, str]:
     return found
 
 
-def logs(settings: Settings, follow: bool = False, since: str = "10m") -> None:
+def logs(
+    settings: Settings,
+    follow: bool = False,
+    since: str = "10m",
+    as_json: bool = False,
+    pattern: str | None = None,
+    request_id: str | None = None,
+) -> int:
+    """Print the function's log records; returns how many were printed."""
     from pipeline import logs as logs_step
 
+    pattern = logs_step.check_pattern(pattern) if pattern else None
     cloud = aws.connect(settings)
-    found = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))
+    group = cfn.outputs(cfn.require_stack(cloud.client("cloudformation"), settings.stack_name, settings.region))[
+        "LogGroupName"
+    ]
     start_ms = int((time.time() - logs_step.parse_since(since)) * 1000)
+    server_pattern = pattern or (f'"{request_id}"' if request_id else None)  # narrow the search on the server
+    printed = 0
+    if follow:
+        report.emit(f"Following {group} from {since} ago (Ctrl-C stops).", sys.stderr)
     try:
-        for event in logs_step.tail(cloud.client("logs"), found["LogGroupName"], start_ms, follow=follow):
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
-            report.emit(f"{stamp} {event['message'].rstrip()}")
+        events = logs_step.tail(cloud.client("logs"), group, start_ms, follow=follow, pattern=server_pattern)
+        printed = print_records(events, as_json, request_id, on_idle=_empty(group, since, pattern, request_id))
     except KeyboardInterrupt:
-        return  # following ends with Ctrl-C; that is not an error
+        pass  # following ends with Ctrl-C; that is not an error
+    return printed
+
+
+def _empty(group: str, since: str, pattern: str | None, request_id: str | None) -> str:
+    from pipeline import logs_view
+
+    return logs_view.empty_window(group, since, pattern, request_id)
+
+
+def print_records(events, as_json: bool, request_id: str | None, on_idle: str = "") -> int:
+    """Print each event as a readable line (or raw with ``as_json``); ``on_idle`` when none were printed."""
+    from pipeline import console, logs_view
+    from pipeline import logs as logs_step
+
+    out, printed = console.make(), 0
+    for event in events:
+        record = logs_step.read(event)
+        if request_id and record.request_id != request_id:
+            continue
+        if as_json:
+            out.print(json.dumps(event, sort_keys=True), soft_wrap=True)
+        elif logs_view.shown(record):
+            out.print(logs_view.line(record), soft_wrap=True)
+        else:
+            continue
+        printed += 1
+    if not printed and on_idle:
+        report.emit(on_idle, sys.stderr if as_json else None)  # JSON output stays machine-readable
+    return printed
 
 
 def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
@@ -228,9 +282,8 @@ def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
             answer = ""
         if answer.strip().lower() != "yes":
             raise UserError("Not confirmed, nothing was deleted. Pass --yes to skip the question.")
-    status = destroy_step.destroy(
-        cloud.client("cloudformation"), cloud.client("s3"), settings.stack_name, report.TerminalProgress()
-    )
+    with report.TerminalProgress() as progress:
+        status = destroy_step.destroy(cloud.client("cloudformation"), cloud.client("s3"), settings.stack_name, progress)
     report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
 
 
@@ -263,10 +316,12 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
         report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
         with embedded.start(settings.region) as child:  # it starts while lint runs
             if not skip_lint:
+                report.stage("1/3 Lint")
                 lint(use_cache)
             deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
         return
     if not skip_lint:
+        report.stage("1/3 Lint")
         lint(use_cache)
     deploy_and_verify(settings, rollback=rollback)
 
@@ -276,8 +331,10 @@ def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | 
     cloud = cloud or aws.connect(settings)
     bucket = destination.resolve(settings, cloud).artifact_bucket
     last = rollback_step.read(cloud.client("s3"), bucket, settings.artifact_key_prefix) if rollback else None
+    report.stage("2/3 Package and deploy")
     _, packaged = deploy_packaged(settings, cloud=cloud)
     deployed_at = time.monotonic()
+    report.stage("3/3 Verify")
     try:
         verify(settings, cloud=cloud, expected=packaged.artifact.sha256)
     except verify_step.VerifyFailed as failure:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 PLAIN_WIDTH = 120  # wide enough for a change table with property names, narrow enough for a log viewer
 
@@ -49,3 +49,14 @@ def make(stream: TextIO | None = None, width: int | None = None, environ: Mappin
         soft_wrap=True,  # a long message stays one line in plain mode; tables still fit the width
         **common,
     )
+
+
+def show(out: Console, renderable: str | RenderableType) -> None:
+    """Print; in plain mode without the trailing spaces rich pads table cells with."""
+    if out.is_terminal:
+        out.print(renderable)
+        return
+    with out.capture() as captured:
+        out.print(renderable)
+    out.file.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+    out.file.flush()

@@ -82,11 +82,30 @@ def is_unchanged(stack: Mapping[str, Any], deployed_body: Any, request: DeployRe
 
 
 @dataclass(frozen=True)
+class ChangedProperty:
+    name: str  # the property's name, or the attribute (Tags, Metadata) when the change has no name
+    recreation: str = ""  # RequiresRecreation: Never, Conditionally, Always
+
+
+@dataclass(frozen=True)
 class Change:
     action: str
     logical_id: str
     resource_type: str
     replacement: str
+    properties: tuple[ChangedProperty, ...] = ()
+
+
+def changed_properties(details: list[dict[str, Any]]) -> tuple[ChangedProperty, ...]:
+    """A change set's Details, one entry per property (Details repeat a property once per cause)."""
+    found: dict[str, ChangedProperty] = {}
+    for detail in details:
+        target = detail.get("Target", {})
+        name = target.get("Name") or target.get("Attribute", "")
+        recreation = target.get("RequiresRecreation", "")
+        if name and (name not in found or recreation == "Always"):
+            found[name] = ChangedProperty(name, recreation)
+    return tuple(found.values())
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,10 @@ class Progress:
 
     def event(self, event: dict[str, Any]) -> None:
         pass
+
+    def confirm(self, changes: list[Change]) -> bool:
+        """Asked after the change set is shown and before it runs; False deletes it unexecuted."""
+        return True
 
 
 class Deployer:
@@ -227,6 +250,7 @@ class Deployer:
                         rc.get("LogicalResourceId", ""),
                         rc.get("ResourceType", ""),
                         replacement,
+                        changed_properties(rc.get("Details", [])),
                     )
                 )
         return changes
@@ -288,6 +312,13 @@ class Deployer:
             self._discard(request.stack_name, name, change_set_type)
             result.outcome = "preview"
             return result
+        if not self.progress.confirm(result.changes):
+            self._pending = None
+            self._discard(request.stack_name, name, change_set_type)
+            raise UserError(
+                f"Not confirmed: change set {name} was deleted unexecuted and stack {request.stack_name} is "
+                "unchanged. Run the deploy again and answer y, or pass --yes to skip the question."
+            )
         return self._execute(request, name, result)
 
     def _unchanged(self, stack: dict[str, Any], request: DeployRequest) -> bool:

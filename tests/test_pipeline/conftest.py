@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -31,3 +32,16 @@ def make_settings(endpoint, tmp_path):
 
 def write_handler(lambda_dir: Path, body: str) -> None:
     (lambda_dir / "handler.py").write_text(body)
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """A pseudo-terminal: (its writing end as a text stream, the reading fd), in an interactive shell's env."""
+    for name in ("NO_COLOR", "CI", "FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    main, side = os.openpty()
+    stream = os.fdopen(side, "w", encoding="utf-8")
+    yield stream, main
+    stream.close()
+    os.close(main)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,3 +50,17 @@ def broken_template(settings, directory: Path) -> Path:
     path = directory / "broken.yaml"
     path.write_text(settings.template.read_text().replace("\nResources:\n", "\nResources:" + BROKEN_RESOURCE, 1))
     return path
+
+
+def read_terminal(fd: int, quiet: float = 0.3) -> str:
+    """Everything written to a pseudo-terminal so far (until it stays quiet for ``quiet`` seconds)."""
+    chunks = []
+    while select.select([fd], [], [], quiet)[0]:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the writing end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-import select
 
 import pytest
+from pipeline_helpers import read_terminal
 from rich.text import Text
 
 from pipeline import console
@@ -15,39 +14,13 @@ STYLED = Text("deployed", style="bold green")
 ESC = "\x1b["
 
 
-def _read_all(fd: int) -> str:
-    chunks = []
-    while select.select([fd], [], [], 0.2)[0]:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode()
-
-
-@pytest.fixture
-def terminal(monkeypatch):
-    """A pseudo-terminal's writing end as a text stream, with the environment of an interactive shell."""
-    for name in ("NO_COLOR", "CI", "FORCE_COLOR", "TTY_COMPATIBLE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
-    main, side = os.openpty()
-    stream = os.fdopen(side, "w", encoding="utf-8")
-    yield stream, main
-    stream.close()
-    os.close(main)
-
-
 def test_a_terminal_gets_colour_codes(terminal):
     stream, main = terminal
     out = console.make(stream)
     assert out.is_terminal and out.color_system is not None
     out.print(STYLED)
     stream.flush()
-    text = _read_all(main)
+    text = read_terminal(main)
     assert ESC in text and "deployed" in text
 
 
@@ -58,7 +31,7 @@ def test_no_color_or_ci_on_a_terminal_is_plain(terminal, monkeypatch, variable):
     out = console.make(stream)
     out.print(STYLED)
     stream.flush()
-    assert _read_all(main).replace("\r\n", "\n") == "deployed\n"
+    assert read_terminal(main).replace("\r\n", "\n") == "deployed\n"
     assert not out.is_terminal and not out.is_interactive
 
 
@@ -67,7 +40,7 @@ def test_term_dumb_is_plain(terminal, monkeypatch):
     monkeypatch.setenv("TERM", "dumb")
     console.make(stream).print(STYLED)
     stream.flush()
-    assert ESC not in _read_all(main)
+    assert ESC not in read_terminal(main)
 
 
 def test_a_pipe_is_plain_with_a_fixed_width_and_unwrapped_messages(monkeypatch):

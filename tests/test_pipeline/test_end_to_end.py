@@ -43,7 +43,7 @@ def test_deploy_creates_the_stack_and_streams_each_resource(make_settings, clien
     assert set(result.outputs) >= {"BucketName", "FunctionName", "FunctionArn", "LogGroupName", "FailureQueueUrl"}
     printed = capsys.readouterr().out
     for logical_id in ("UploadsBucket", "Function", "FunctionLogGroup", "FailureQueue"):
-        assert re.search(rf"CREATE_COMPLETE\s+AWS::\S+\s+{logical_id}$", printed, re.MULTILINE)
+        assert re.search(rf"^\d\d:\d\d:\d\d  {logical_id} +AWS::\S+ +CREATE_COMPLETE$", printed, re.MULTILINE)
     assert printed.index("CREATE_IN_PROGRESS") < printed.rindex("CREATE_COMPLETE")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
 from dataclasses import replace
@@ -20,7 +21,7 @@ def test_preview_of_a_new_stack_leaves_nothing_behind(make_settings, client, cap
     result = commands.deploy(settings, preview=True)
     assert result.outcome == "preview"
     assert {c.action for c in result.changes} == {"Add"}
-    assert "Add     UploadsBucket" in capsys.readouterr().out
+    assert re.search(r"^\+ Add +UploadsBucket +AWS::S3::Bucket +-$", capsys.readouterr().out, re.MULTILINE)
     assert cfn.describe_stack(client("cloudformation"), settings.stack_name) is None
 
 
@@ -59,8 +60,13 @@ def test_logs_prints_each_line_once(make_settings, client, capsys):
             break
         time.sleep(0.5)
     assert printed.count("object created key=logs-test/one two.txt") == 1
-    # LogFormat JSON: Lambda's own lines are JSON platform records, one start and one report per invocation.
-    assert printed.count('"type":"platform.start"') == printed.count('"type":"platform.report"') >= 1
+    # Readable: Lambda's start record is left out and its report is one compact line per invocation.
+    assert "platform.start" not in printed and len(re.findall(r"  REPORT \d", printed)) >= 1
+    # LogFormat JSON, raw with --json: one platform start and one report record per invocation.
+    commands.logs(settings, since="5m", as_json=True)
+    messages = [json.loads(row)["message"] for row in capsys.readouterr().out.splitlines()]
+    kinds = [json.loads(m).get("type") for m in messages if m.startswith("{")]
+    assert kinds.count("platform.start") == kinds.count("platform.report") >= 1
 
 
 def test_job_summary_records_changes_result_and_outputs(make_settings, tmp_path, monkeypatch):
@@ -69,7 +75,8 @@ def test_job_summary_records_changes_result_and_outputs(make_settings, tmp_path,
     settings = make_settings()
     commands.deploy(settings)
     written = summary.read_text()
-    assert "| Add | UploadsBucket | AWS::S3::Bucket | - |" in written
+    assert "| + Add | UploadsBucket | AWS::S3::Bucket | - |  |" in written
+    assert "```mermaid\ngantt\n" in written and " UploadsBucket (S3 Bucket) " in written
     assert "**Result: deployed** (CREATE_COMPLETE)" in written
     assert "| BucketName |" in written
 
