@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY
 
+from pipeline.cfn import Backoff
 from pipeline.deploy import ChangeSetObsolete, Deployer, DeployRequest, StackBusy
 from pipeline.errors import Interrupted, UserError
 from pipeline.template import Template
@@ -69,7 +70,7 @@ def test_throttling_while_polling_backs_off_and_carries_on(cfn):
     result = Deployer(client, sleep=sleeps.append).deploy(REQUEST)
     assert result.outcome == "no changes"
     # about a second at first, growing faster while throttled, never a fixed attempt ceiling
-    assert sleeps[0] == 1.0 and sleeps[1] > sleeps[0] * 2 and len(sleeps) == 3
+    assert sleeps[0] == Backoff.initial and sleeps[1] > sleeps[0] * 2 and len(sleeps) == 3
 
 
 def test_a_deploy_refuses_to_start_while_someone_else_updates_the_stack(cfn):
