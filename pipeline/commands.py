@@ -17,7 +17,7 @@ from pipeline import rollback as rollback_step
 from pipeline import verify as verify_step
 from pipeline.aws import Cloud
 from pipeline.config import Settings, parse_count, parse_seconds
-from pipeline.deploy import Deployer, DeployRequest, DeployResult
+from pipeline.deploy import Deployer, DeployRequest, DeployResult, refuse_if_busy
 from pipeline.errors import Interrupted, UserError
 from pipeline.proof import LogMatch
 
@@ -76,6 +76,7 @@ def deploy_packaged(
     """Package and deploy; returns the deploy's result and what was packaged (verify proves that artifact)."""
     cloud = cloud or aws.connect(settings)
     banner(settings, cloud, "Preview of" if preview else "Deploying")
+    refuse_if_busy(cloud.client("cloudformation"), settings.stack_name)  # before anything is uploaded
     tpl = template.load(settings.template)
     template.check_parameters(tpl, dict(settings.parameters))
     target = destination.resolve(settings, cloud)

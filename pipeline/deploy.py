@@ -414,6 +414,13 @@ def _rejection_is_a_user_error(stack_name: str) -> Iterator[None]:
         ) from exc
 
 
+def refuse_if_busy(cfn_client, stack_name: str) -> None:
+    """One deploy at a time: refuse before packaging or uploading anything while another operation runs."""
+    stack = cfn.describe_stack(cfn_client, stack_name)
+    if stack and recovery_for(stack["StackStatus"], stack_name) is Recovery.BUSY:
+        raise StackBusy(busy_message(stack))
+
+
 def busy_message(stack: Mapping[str, Any]) -> str:
     """Name the operation in progress on someone else's behalf, and say to wait or retry."""
     name, status = stack.get("StackName", "?"), stack["StackStatus"]
