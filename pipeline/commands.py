@@ -336,7 +336,6 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
             if not skip_lint:
                 report.stage("1/3 Lint")
                 lint(use_cache)
-            template.load(settings.template)  # imports the template reader while the cloud may still be starting
             deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
         return
     if not skip_lint:
@@ -365,7 +364,7 @@ def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | 
         restore.restore(settings, cloud, failed, last)
 
 
-def serve_localcloud(port: int, region: str) -> None:
+def serve_localcloud(port: int, region: str, latency: str | None = None) -> None:
     """Run a local cloud in the foreground until Ctrl-C, printing what to paste into other shells."""
     import threading
 
@@ -379,7 +378,13 @@ def serve_localcloud(port: int, region: str) -> None:
         localcloud.check_port(port)
     except localcloud.PortInUse as taken:
         raise UserError(str(taken)) from None
-    with localcloud.start(port=port, region=region) as endpoint:
+    from localcloud.cloudformation import latency as pace
+
+    try:
+        pace.parse(latency)
+    except ValueError as bad:
+        raise UserError(f"{bad} See `invoke --help localcloud`.") from None
+    with localcloud.start(port=port, region=region, latency=latency) as endpoint:
         report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
         report.emit(f"export AWS_ENDPOINT_URL={endpoint}")
         for name, value in localcloud.DUMMY_CREDENTIALS.items():

@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from pipeline import cfn
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = ROOT / "cloudformation" / "bootstrap.yaml"
 ENVIRONMENT = ROOT / "cloudformation" / "bootstrap-environment.yaml"
@@ -1078,8 +1080,14 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
 
 def delete_stacks(client, stacks: list[str]) -> None:
     """The environment stacks first, then the base stack (its artifact bucket is retained, as on AWS)."""
+    cloudformation = client("cloudformation")
     for stack in reversed(stacks):
-        client("cloudformation").delete_stack(StackName=stack)
+        stack_id = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+        cloudformation.delete_stack(StackName=stack)
+        # CloudFormation deletes asynchronously: wait as the pipeline does (by id: the name goes away).
+        cfn.watch(
+            cloudformation, stack_id, cfn.EventStream(cloudformation, stack_id), lambda e: None, cfn.Backoff(0.02)
+        )
 
 
 def github_providers(client) -> list[str]:
