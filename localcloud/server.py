@@ -64,7 +64,10 @@ def _reset_state() -> None:
     """
     from moto.moto_api._internal.models import moto_api_backend
 
+    from localcloud import router
+
     moto_api_backend.reset()
+    router.reset_engine()
 
 
 def _serve(port: int):
@@ -95,11 +98,17 @@ def _stop(server, thread: threading.Thread) -> None:
 
 
 @contextlib.contextmanager
-def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
+def start(
+    port: int = 0, region: str = DEFAULT_REGION, latency: str | None = None, latency_scale: float | None = None
+) -> Iterator[str]:
     """Run a local cloud for the duration of the ``with`` block and yield its endpoint URL.
 
-    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1.
+    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1. ``latency="aws"`` paces
+    CloudFormation like AWS (``latency_scale``, or ``"aws*0.01"``, shortens it); the default is instant.
     """
+    from localcloud.cloudformation import latency as pace
+
+    profile = pace.parse(latency, latency_scale)  # a bad spec is refused before anything starts
     check_port(port)
     from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
 
@@ -116,9 +125,11 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
         _reset_state()
         lambda_runtime.start()
         runtime.set_active(lambda_runtime)
+        pace.use(profile)
         log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)
         yield endpoint
     finally:
+        pace.use(pace.INSTANT)
         runtime.set_active(None)
         lambda_runtime.stop()
         _stop(server, thread)
