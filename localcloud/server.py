@@ -95,13 +95,17 @@ def _stop(server, thread: threading.Thread) -> None:
 
 
 @contextlib.contextmanager
-def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
+def start(port: int = 0, region: str = DEFAULT_REGION, latency: str | None = None) -> Iterator[str]:
     """Run a local cloud for the duration of the ``with`` block and yield its endpoint URL.
 
-    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1.
+    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1. ``latency`` is the latency profile
+    (``localcloud.cloudformation.latency``): None or "instant" (the default), "aws", or "aws*<scale>".
     """
     check_port(port)
     from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
+    from localcloud.cloudformation import latency as latency_profiles
+
+    profile = latency_profiles.parse(latency)  # a bad spec fails before anything starts
 
     # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
@@ -114,6 +118,7 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
     lambda_runtime = runtime.LambdaRuntime(endpoint_url=endpoint, region=region)
     try:
         _reset_state()
+        latency_profiles.use(profile)
         lambda_runtime.start()
         runtime.set_active(lambda_runtime)
         log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)
@@ -122,3 +127,4 @@ def start(port: int = 0, region: str = DEFAULT_REGION) -> Iterator[str]:
         runtime.set_active(None)
         lambda_runtime.stop()
         _stop(server, thread)
+        latency_profiles.use(latency_profiles.INSTANT)
