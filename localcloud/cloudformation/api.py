@@ -52,7 +52,7 @@ ACTIONS: dict[str, Action] = {
     "ListImports": reads.list_imports,
 }
 # engine-extras' modules add their actions (DescribeEvents, drift detection) when they are present.
-for _module in ("events_api", "drift"):
+for _module in ("events_api", "drift_api"):
     with contextlib.suppress(ImportError, AttributeError):
         ACTIONS.update(importlib.import_module(f"localcloud.cloudformation.{_module}").ACTIONS)
 

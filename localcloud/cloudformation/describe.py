@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from localcloud.cloudformation import drift_api
 from localcloud.cloudformation import parameters as params_module
 from localcloud.cloudformation.stacks import ChangeSet, Event, Resource, Stack
 from localcloud.cloudformation.template import as_text
-
-NOT_CHECKED = {"StackDriftStatus": "NOT_CHECKED"}
 
 
 def _present(found: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +36,7 @@ def stack(s: Stack) -> dict[str, Any]:
             "RoleARN": s.role_arn,
             "Tags": s.tags,
             "EnableTerminationProtection": s.termination_protection,
-            "DriftInformation": NOT_CHECKED,
+            "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
         }
     )
 
@@ -53,7 +52,7 @@ def summary(s: Stack) -> dict[str, Any]:
             "DeletionTime": s.deleted,
             "StackStatus": s.status,
             "StackStatusReason": s.reason,
-            "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+            "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
         }
     )
 
@@ -84,7 +83,7 @@ def resource(s: Stack, r: Resource, detail: bool = False) -> dict[str, Any]:
         "ResourceType": r.resource_type,
         "ResourceStatus": r.status,
         "ResourceStatusReason": r.reason,
-        "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+        "DriftInformation": drift_api.resource_information(s.account_id, s.region, s.stack_id, r.logical_id),
     }
     if detail:
         found["LastUpdatedTimestamp"] = r.updated

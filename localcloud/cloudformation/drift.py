@@ -11,10 +11,7 @@ keys the template did not set, which the live side fills with defaults). ``drift
 from __future__ import annotations
 
 import json
-import threading
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from localcloud.cloudformation import drift_readers, schemas
@@ -117,99 +114,6 @@ def check(stack_id: str, resource: DeployedResource, clients: drift_readers.Clie
     except Exception as error:  # any failure to read is the resource's UNKNOWN, never the whole detection's
         return unknown_drift(stack_id, resource, f"Failed to read the resource: {error}", now=utcnow())
     return resource_drift(stack_id, checked, actual, now=utcnow())
-
-
-@dataclass
-class _Detection:
-    stack_id: str
-    status: str = "DETECTION_IN_PROGRESS"
-    started: datetime = field(default_factory=utcnow)
-    drifts: list[dict] = field(default_factory=list)
-    reason: str | None = None
-
-
-class Detections:
-    """DetectStackDrift operations and their results; each detection runs on its own thread, as on AWS."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._runs: dict[str, _Detection] = {}
-        self._latest: dict[str, dict[str, dict]] = {}  # stack id -> logical id -> StackResourceDrift
-        self._checked: dict[str, datetime] = {}
-
-    def start(self, stack_id: str, resources: Iterable[DeployedResource], clients: drift_readers.Clients) -> str:
-        """Begin a detection of ``resources`` (already filtered to LogicalResourceIds); answers its id."""
-        detection_id = str(uuid.uuid4())
-        run = _Detection(stack_id)
-        with self._lock:
-            self._runs[detection_id] = run
-        thread = threading.Thread(target=self._run, args=(run, list(resources), clients), daemon=True)
-        thread.start()
-        return detection_id
-
-    def _run(self, run: _Detection, resources: list[DeployedResource], clients) -> None:
-        drifts = [found for found in (check(run.stack_id, r, clients) for r in resources) if found is not None]
-        failed = [drift for drift in drifts if drift["StackResourceDriftStatus"] == "UNKNOWN"]
-        with self._lock:
-            run.drifts = drifts
-            run.reason = f"Failed to detect drift on {len(failed)} resource(s)." if failed else None
-            run.status = "DETECTION_FAILED" if failed else "DETECTION_COMPLETE"
-            self._record(run.stack_id, drifts)
-
-    def detect_one(self, stack_id: str, resource: DeployedResource, clients: drift_readers.Clients) -> dict | None:
-        """DetectStackResourceDrift: checked at once, and remembered as the resource's latest drift."""
-        found = check(stack_id, resource, clients)
-        if found is not None:
-            with self._lock:
-                self._latest.setdefault(stack_id, {})[resource.logical_id] = found
-        return found
-
-    def _record(self, stack_id: str, drifts: list[dict]) -> None:
-        latest = self._latest.setdefault(stack_id, {})
-        for drift in drifts:
-            latest[drift["LogicalResourceId"]] = drift
-        self._checked[stack_id] = utcnow()
-
-    def status(self, detection_id: str) -> dict:
-        """DescribeStackDriftDetectionStatus's answer; LookupError for an unknown id."""
-        with self._lock:
-            run = self._runs[detection_id]
-            answer = {
-                "StackId": run.stack_id,
-                "StackDriftDetectionId": detection_id,
-                "DetectionStatus": run.status,
-                "Timestamp": run.started,
-            }
-            if run.status == "DETECTION_IN_PROGRESS":
-                return answer
-            drifted = [d for d in run.drifts if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED")]
-            answer.update(StackDriftStatus=stack_drift_status(run.drifts), DriftedStackResourceCount=len(drifted))
-            if run.reason:
-                answer["DetectionStatusReason"] = run.reason
-            return answer
-
-    def resource_drifts(self, stack_id: str, status_filters: Iterable[str] = ()) -> list[dict]:
-        """DescribeStackResourceDrifts: each checked resource's latest drift, optionally by status."""
-        wanted = set(status_filters)
-        with self._lock:
-            drifts = list(self._latest.get(stack_id, {}).values())
-        return [drift for drift in drifts if not wanted or drift["StackResourceDriftStatus"] in wanted]
-
-    def stack_information(self, stack_id: str) -> dict:
-        """DescribeStacks' DriftInformation: NOT_CHECKED until a detection has completed."""
-        with self._lock:
-            if stack_id not in self._checked:
-                return {"StackDriftStatus": "NOT_CHECKED"}
-            drifts = list(self._latest[stack_id].values())
-            return {"StackDriftStatus": stack_drift_status(drifts), "LastCheckTimestamp": self._checked[stack_id]}
-
-    def resource_information(self, stack_id: str, logical_id: str) -> dict:
-        """DescribeStackResource(s)' DriftInformation for one resource."""
-        with self._lock:
-            drift = self._latest.get(stack_id, {}).get(logical_id)
-        if drift is None:
-            return {"StackResourceDriftStatus": "NOT_CHECKED"}
-        return {"StackResourceDriftStatus": drift["StackResourceDriftStatus"], "LastCheckTimestamp": drift["Timestamp"]}
 
 
 def _compare(root: dict, schema: dict, expected, actual, path: str, found: list[dict]) -> None:

@@ -1,159 +1,143 @@
-"""The operations of each stack and their events, as the DescribeEvents API returns them (boto3 1.41+).
+"""The DescribeEvents API (boto3 1.41+): a stack's operations and their events, by StackName, ChangeSetName or
+OperationId, optionally only the failed ones (``Filters={"FailedEvents": true}``).
 
-An operation is one stack action (CREATE_STACK, UPDATE_STACK, DELETE_STACK, ROLLBACK, CONTINUE_ROLLBACK,
-CREATE_CHANGESET) with its own OperationId. Its events are OperationEvent structures (botocore's CloudFormation
-service model, shape OperationEvent): EventType STACK_EVENT for the stack's own status, PROGRESS_EVENT for a
-resource's progress, PROVISIONING_ERROR for a resource that failed, and VALIDATION_ERROR for each pre-deployment
-validation finding, with ValidationName, ValidationStatus, ValidationStatusReason, ValidationFailureMode and
-ValidationPath. ``Filters={"FailedEvents": true}`` keeps the failed ones only (API reference, DescribeEvents).
-
-The engine records into an ``OperationLog``; its API layer resolves StackName / ChangeSetName to ids and answers
-DescribeEvents with ``describe``. Events come newest first, as DescribeStackEvents gives them.
+An operation is one stack action with its own OperationId: the engine's executions (CREATE_STACK, UPDATE_STACK,
+DELETE_STACK) and each change set's creation (CREATE_CHANGESET), whose pre-deployment validation findings the
+engine keeps on the change set. Each event is an OperationEvent (botocore's CloudFormation service model):
+STACK_EVENT for the stack's own status, PROGRESS_EVENT for a resource's progress, PROVISIONING_ERROR for a
+resource that failed, and VALIDATION_ERROR for each finding, with ValidationName, ValidationStatus,
+ValidationStatusReason, ValidationFailureMode and ValidationPath (User Guide, "Validate stack deployments").
+FailedEvents "only returns failed events within the operation" (API reference). Newest first, as
+DescribeStackEvents lists them.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from typing import Any
 
-from localcloud.cloudformation.validate import Finding
+from localcloud.cloudformation.errors import ValidationError
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
-_FAILED_TYPES = {"VALIDATION_ERROR", "PROVISIONING_ERROR", "HOOK_INVOCATION_ERROR"}
 PAGE_SIZE = 100
+_OPERATION_TYPES = {"CREATE": "CREATE_STACK", "UPDATE": "UPDATE_STACK", "DELETE": "DELETE_STACK"}
+_FAILED_TYPES = {"VALIDATION_ERROR", "PROVISIONING_ERROR", "HOOK_INVOCATION_ERROR"}
+
+Wanted = Callable[[str | None, str], bool]  # (change set id, operation id) -> whether the caller asked for it
 
 
-@dataclass
-class _Operation:
-    operation_id: str
-    stack_id: str
-    operation_type: str
-    change_set_id: str | None
-    status: str = "IN_PROGRESS"  # IN_PROGRESS | SUCCEEDED | FAILED (BeaconStackOperationStatus)
-    start: datetime = field(default_factory=lambda: datetime.now(UTC))
-    end: datetime | None = None
-    events: list[dict] = field(default_factory=list)
+def describe_events(call: Any) -> dict[str, Any]:
+    """The DescribeEvents action on the engine's state of the caller's account and region."""
+    params = call.params
+    failed_only = bool((params.get("Filters") or {}).get("FailedEvents"))
+    events = [event for event in _select(call.region, params) if not failed_only or _failed(event)]
+    order = sorted(enumerate(events), key=lambda pair: (pair[1]["Timestamp"], pair[0]), reverse=True)
+    start = int(params.get("NextToken") or 0)
+    page: dict[str, Any] = {"OperationEvents": [event for _, event in order][start : start + PAGE_SIZE]}
+    if start + PAGE_SIZE < len(events):
+        page["NextToken"] = str(start + PAGE_SIZE)
+    return page
 
 
-class OperationLog:
-    """Every operation of every stack in one account and region, and their events; safe across threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._operations: dict[str, _Operation] = {}
-
-    def begin(self, stack_id: str, operation_type: str, *, change_set_id: str | None = None) -> str:
-        """Start an operation; answers its OperationId."""
-        operation = _Operation(str(uuid.uuid4()), stack_id, operation_type, change_set_id)
-        with self._lock:
-            self._operations[operation.operation_id] = operation
-        return operation.operation_id
-
-    def finish(self, operation_id: str, *, succeeded: bool) -> None:
-        with self._lock:
-            operation = self._operations[operation_id]
-            operation.status = "SUCCEEDED" if succeeded else "FAILED"
-            operation.end = datetime.now(UTC)
-
-    def stack_status(self, operation_id: str, stack_name: str, status: str, reason: str = "", **extra) -> None:
-        """A STACK_EVENT: the stack itself reached ``status`` (e.g. UPDATE_IN_PROGRESS, CREATE_FAILED)."""
-        fields = {"LogicalResourceId": stack_name, "ResourceType": STACK_TYPE, "ResourceStatus": status}
-        self._add(operation_id, "STACK_EVENT", fields, reason, extra)
-
-    def resource_status(
-        self, operation_id: str, logical_id: str, resource_type: str, status: str, reason: str = "", **extra
-    ) -> None:
-        """A resource's progress; a *_FAILED status is a PROVISIONING_ERROR, anything else a PROGRESS_EVENT."""
-        kind = "PROVISIONING_ERROR" if status.endswith("_FAILED") else "PROGRESS_EVENT"
-        fields = {"LogicalResourceId": logical_id, "ResourceType": resource_type, "ResourceStatus": status}
-        self._add(operation_id, kind, fields, reason, extra)
-
-    def validation_errors(self, operation_id: str, findings: Iterable[Finding]) -> None:
-        """One VALIDATION_ERROR per pre-deployment validation finding."""
-        for finding in findings:
-            fields = {
-                "LogicalResourceId": finding.logical_id,
-                "ResourceType": finding.resource_type,
-                "ValidationName": finding.validation_name,
-                "ValidationStatus": "FAILED",
-                "ValidationStatusReason": finding.status_reason,
-                "ValidationFailureMode": finding.failure_mode,
-                "ValidationPath": finding.path,
-            }
-            if finding.physical_id:
-                fields["PhysicalResourceId"] = finding.physical_id
-            self._add(operation_id, "VALIDATION_ERROR", fields, "", {})
-
-    def _add(self, operation_id: str, kind: str, fields: dict, reason: str, extra: dict) -> None:
-        event = {"EventId": str(uuid.uuid4()), "EventType": kind, "Timestamp": datetime.now(UTC), **fields}
-        if reason:
-            event["ResourceStatusReason"] = reason
-        event.update({key: value for key, value in extra.items() if value is not None})
-        with self._lock:
-            self._operations[operation_id].events.append(event)
-
-    def operation_ids(self, *, stack_id: str | None = None, change_set_id: str | None = None) -> list[str]:
-        """The operations of a stack, or those of one change set (its creation and its execution), oldest first."""
-        with self._lock:
-            return [
-                op.operation_id
-                for op in self._operations.values()
-                if (stack_id is None or op.stack_id == stack_id)
-                and (change_set_id is None or op.change_set_id == change_set_id)
-            ]
-
-    def link_change_set(self, operation_id: str, change_set_id: str) -> None:
-        """Mark an execution operation as belonging to the change set it executes."""
-        with self._lock:
-            self._operations[operation_id].change_set_id = change_set_id
-
-    def describe(
-        self,
-        *,
-        stack_id: str | None = None,
-        change_set_id: str | None = None,
-        operation_id: str | None = None,
-        failed_only: bool = False,
-        next_token: str | None = None,
-    ) -> dict:
-        """DescribeEvents' answer: {"OperationEvents": [...], "NextToken"?}, newest first."""
-        ids = [operation_id] if operation_id else self.operation_ids(stack_id=stack_id, change_set_id=change_set_id)
-        with self._lock:
-            events = [
-                _with_operation(event, self._operations[op_id])
-                for op_id in ids
-                if op_id in self._operations
-                for event in self._operations[op_id].events
-            ]
-        if failed_only:
-            events = [event for event in events if _failed(event)]
-        # Newest first; events recorded within one clock tick keep their recorded order, reversed.
-        events = [
-            event for _, event in sorted(enumerate(events), key=lambda p: (p[1]["Timestamp"], p[0]), reverse=True)
-        ]
-        start = int(next_token or 0)
-        page = {"OperationEvents": events[start : start + PAGE_SIZE]}
-        if start + PAGE_SIZE < len(events):
-            page["NextToken"] = str(start + PAGE_SIZE)
-        return page
+ACTIONS = {"DescribeEvents": describe_events}
 
 
-def _with_operation(event: dict, operation: _Operation) -> dict:
-    shown = {
-        **event,
-        "StackId": operation.stack_id,
-        "OperationId": operation.operation_id,
-        "OperationType": operation.operation_type,
-        "OperationStatus": operation.status,
-        "StartTime": operation.start,
+def _select(region: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+    with region.lock:
+        if params.get("ChangeSetName"):
+            change_set = region.change_set(params["ChangeSetName"], params.get("StackName"))
+            stack = region.stack(change_set.stack_id)
+            return _events(region, stack, lambda change_set_id, _op: change_set_id == change_set.change_set_id)
+        if params.get("OperationId"):
+            wanted = params["OperationId"]
+            found = [e for s in region.stacks.values() for e in _events(region, s, lambda _cs, op: op == wanted)]
+            if not found:
+                raise ValidationError(f"Operation {wanted} does not exist")
+            return found
+        if params.get("StackName"):
+            return _events(region, region.stack(params["StackName"]), lambda _cs, _op: True)
+    raise ValidationError("One of ChangeSetName, OperationId or StackName must be specified")
+
+
+def _events(region: Any, stack: Any, wanted: Wanted) -> list[dict[str, Any]]:
+    operations = {op.operation_id: op for op in stack.operations if wanted(op.change_set_id, op.operation_id)}
+    found = [_event(stack, e, operations[e.operation_id]) for e in list(stack.events) if e.operation_id in operations]
+    for change_set in region.change_sets.values():
+        if change_set.stack_id == stack.stack_id and change_set.findings:
+            operation_id = change_set_operation_id(change_set.change_set_id)
+            if wanted(change_set.change_set_id, operation_id):
+                found.extend(_validation_events(change_set, operation_id))
+    return found
+
+
+def change_set_operation_id(change_set_id: str) -> str:
+    """The OperationId of a change set's creation, stable for the change set's life."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{change_set_id}#CREATE_CHANGESET"))
+
+
+def _operation(stack_id: str, operation_id: str, operation_type: str, status: str, start, end) -> dict:  # type: ignore[no-untyped-def]
+    fields = {
+        "StackId": stack_id,
+        "OperationId": operation_id,
+        "OperationType": operation_type,
+        "OperationStatus": status,
+        "StartTime": start,
+        "EndTime": end,
     }
-    if operation.end is not None:
-        shown["EndTime"] = operation.end
-    return shown
+    return {key: value for key, value in fields.items() if value is not None}
 
 
-def _failed(event: dict) -> bool:
+def _event(stack: Any, event: Any, operation: Any) -> dict[str, Any]:
+    if event.resource_type == STACK_TYPE and event.logical_id == stack.name:
+        kind = "STACK_EVENT"
+    else:
+        kind = "PROVISIONING_ERROR" if event.status.endswith("_FAILED") else "PROGRESS_EVENT"
+    action = _OPERATION_TYPES.get(operation.action, operation.action)
+    shown = {
+        "EventId": event.event_id,
+        "EventType": kind,
+        "LogicalResourceId": event.logical_id,
+        "PhysicalResourceId": event.physical_id or None,
+        "ResourceType": event.resource_type,
+        "Timestamp": event.timestamp,
+        "ResourceStatus": event.status,
+        "ResourceStatusReason": event.reason,
+        "ResourceProperties": event.properties,
+    }
+    shown = {key: value for key, value in shown.items() if value is not None}
+    return {
+        **shown,
+        **_operation(
+            stack.stack_id, operation.operation_id, action, operation.status, operation.started, operation.ended
+        ),
+    }
+
+
+def _validation_events(change_set: Any, operation_id: str) -> list[dict[str, Any]]:
+    status = "FAILED" if any(f.failure_mode == "FAIL" for f in change_set.findings) else "SUCCEEDED"
+    when = change_set.created
+    common = _operation(change_set.stack_id, operation_id, "CREATE_CHANGESET", status, when, when)
+    events = []
+    for index, finding in enumerate(change_set.findings):
+        event = {
+            "EventId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{change_set.change_set_id}#{index}")),
+            "EventType": "VALIDATION_ERROR",
+            "Timestamp": when,
+            "LogicalResourceId": finding.logical_id,
+            "ResourceType": finding.resource_type,
+            "ValidationName": finding.validation_name,
+            "ValidationStatus": "FAILED",
+            "ValidationStatusReason": finding.status_reason,
+            "ValidationFailureMode": finding.failure_mode,
+            "ValidationPath": finding.path,
+            **common,
+        }
+        if finding.physical_id:
+            event["PhysicalResourceId"] = finding.physical_id
+        events.append(event)
+    return events
+
+
+def _failed(event: dict[str, Any]) -> bool:
     return event["EventType"] in _FAILED_TYPES or str(event.get("ResourceStatus", "")).endswith("_FAILED")

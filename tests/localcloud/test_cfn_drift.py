@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from fixtures_lambda.functions import create_function, unique
 
-from localcloud.cloudformation import drift
+from localcloud.cloudformation import drift, drift_api
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"
@@ -145,7 +145,7 @@ def test_deleted_resource_and_stack_status():
 def test_unsupported_types_are_not_checked():
     resource = drift.DeployedResource("Param", "AWS::SSM::Parameter", "p", {"Type": "String", "Value": "v"})
     assert drift.check(STACK, resource, clients=lambda service: None) is None
-    detections = drift.Detections()
+    detections = drift_api.Detections()
     assert detections.resource_information(STACK, "Param") == {"StackResourceDriftStatus": "NOT_CHECKED"}
     assert detections.stack_information(STACK) == {"StackDriftStatus": "NOT_CHECKED"}
 
@@ -153,7 +153,7 @@ def test_unsupported_types_are_not_checked():
 # --- live readers, against the session's local cloud ---------------------------------------------------------
 
 
-def _finished(detections: drift.Detections, detection_id: str) -> dict:
+def _finished(detections: drift_api.Detections, detection_id: str) -> dict:
     deadline = time.monotonic() + 20
     while (status := detections.status(detection_id))["DetectionStatus"] == "DETECTION_IN_PROGRESS":
         assert time.monotonic() < deadline, "drift detection did not finish"
@@ -195,7 +195,7 @@ def test_function_and_bucket_drift_on_the_local_cloud(client):
         drift.DeployedResource("Bucket", "AWS::S3::Bucket", bucket, template_bucket),
         drift.DeployedResource("Permission", "AWS::Lambda::Permission", "s3", {"Action": "lambda:InvokeFunction"}),
     ]
-    detections = drift.Detections()
+    detections = drift_api.Detections()
     clean = _finished(detections, detections.start(STACK, resources, client))
     assert (clean["DetectionStatus"], clean["StackDriftStatus"], clean["DriftedStackResourceCount"]) == (
         "DETECTION_COMPLETE",

@@ -1,4 +1,4 @@
-"""Unit tests for localcloud.cloudformation.events_api: the operation log behind DescribeEvents.
+"""Unit tests for localcloud.cloudformation.events_api: DescribeEvents over the engine's state, no server.
 
 Member names and enum values are botocore 1.44.8's CloudFormation service model (shapes OperationEvent,
 EventType, BeaconStackOperationStatus, OperationType). The VALIDATION_ERROR fields follow AWS's example in the
@@ -14,11 +14,12 @@ import json
 from pathlib import Path
 
 import botocore
+import pytest
 
 from localcloud.cloudformation import events_api, validate
-
-STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"
-CHANGE_SET = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1"
+from localcloud.cloudformation.errors import ValidationError
+from localcloud.cloudformation.stacks import ChangeSet, Operation, Region, Stack
+from localcloud.cloudformation.verbs import Call
 
 
 def _model_shapes() -> dict:
@@ -26,33 +27,43 @@ def _model_shapes() -> dict:
     return json.loads(gzip.decompress(path.read_bytes()))["shapes"]
 
 
-def _failed_change_set(log: events_api.OperationLog) -> str:
-    operation = log.begin(STACK, "CREATE_CHANGESET", change_set_id=CHANGE_SET)
-    findings = validate.findings(
+def _region_with_stack() -> tuple[Region, Stack]:
+    region = Region("123456789012", "us-east-1")
+    stack = Stack(region.arn("stack", "s"), "s", region.account_id, region.region)
+    region.stacks[stack.stack_id] = stack
+    return region, stack
+
+
+def _failed_change_set(region: Region, stack: Stack) -> ChangeSet:
+    change_set = ChangeSet(region.arn("changeSet", "cs"), "cs", stack.stack_id, stack.name, "CREATE", "", {}, {}, None)
+    change_set.findings = validate.findings(
         {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "g", "RetentionInDays": 13}}},
-        name_taken=lambda type_name, name: name == "g",
+        name_taken=lambda _type, name: name == "g",
     )
-    log.validation_errors(operation, findings)
-    log.finish(operation, succeeded=False)
+    region.change_sets[change_set.change_set_id] = change_set
+    return change_set
+
+
+def _run(stack: Stack, action: str, change_set_id: str | None = None) -> Operation:
+    operation = Operation(action, stack.stack_id, change_set_id)
+    stack.operation = operation
+    stack.operations.append(operation)
     return operation
 
 
+def _describe(region: Region, **params) -> list[dict]:
+    return events_api.describe_events(Call(region, params, "http://127.0.0.1:1"))["OperationEvents"]
+
+
 def test_validation_errors_of_a_change_set():
-    log = events_api.OperationLog()
-    operation = _failed_change_set(log)
-    events = log.describe(change_set_id=CHANGE_SET, failed_only=True)["OperationEvents"]
-    assert {event["ValidationName"] for event in events} == {
-        "AWS::EarlyValidation::PropertyValidation",
-        "AWS::EarlyValidation::ResourceExistenceCheck",
-    }
+    region, stack = _region_with_stack()
+    change_set = _failed_change_set(region, stack)
+    events = _describe(region, ChangeSetName=change_set.change_set_id, Filters={"FailedEvents": True})
     enum_error = next(event for event in events if event["ValidationName"].endswith("PropertyValidation"))
-    assert {
-        key: enum_error[key]
-        for key in enum_error
-        if key.startswith(("Validation", "Event", "Operation", "Logical", "Resource"))
-    } == {
+    assert enum_error == {
         "EventId": enum_error["EventId"],
         "EventType": "VALIDATION_ERROR",
+        "Timestamp": change_set.created,
         "LogicalResourceId": "Logs",
         "ResourceType": "AWS::Logs::LogGroup",
         "ValidationName": "AWS::EarlyValidation::PropertyValidation",
@@ -60,72 +71,79 @@ def test_validation_errors_of_a_change_set():
         "ValidationStatusReason": "#/RetentionInDays: 13 is not a valid enum value",
         "ValidationFailureMode": "FAIL",
         "ValidationPath": "/Resources/Logs/Properties/RetentionInDays",
-        "OperationId": operation,
+        "StackId": stack.stack_id,
+        "OperationId": events_api.change_set_operation_id(change_set.change_set_id),
         "OperationType": "CREATE_CHANGESET",
         "OperationStatus": "FAILED",
+        "StartTime": change_set.created,
+        "EndTime": change_set.created,
     }
     conflict = next(event for event in events if event["ValidationName"].endswith("ResourceExistenceCheck"))
     assert conflict["PhysicalResourceId"] == "g"
-    assert log.describe(operation_id=operation)["OperationEvents"] == log.describe(stack_id=STACK)["OperationEvents"]
+    again = _describe(region, ChangeSetName="cs", StackName="s")
+    assert [e["EventId"] for e in again] == [e["EventId"] for e in events]  # stable ids, by name or by ARN
+    assert _describe(region, OperationId=enum_error["OperationId"]) == again
 
 
 def test_progress_and_provisioning_errors_and_the_failed_filter():
-    log = events_api.OperationLog()
-    operation = log.begin(STACK, "CREATE_STACK")
-    log.stack_status(operation, "s", "CREATE_IN_PROGRESS", "User Initiated")
-    log.resource_status(operation, "Queue", "AWS::SQS::Queue", "CREATE_IN_PROGRESS", PhysicalResourceId=None)
-    log.resource_status(operation, "Queue", "AWS::SQS::Queue", "CREATE_COMPLETE", PhysicalResourceId="https://q")
-    log.resource_status(operation, "Custom", "Custom::Thing", "CREATE_FAILED", "The function answered FAILED")
-    log.stack_status(operation, "s", "ROLLBACK_IN_PROGRESS")
-    log.finish(operation, succeeded=False)
+    region, stack = _region_with_stack()
+    operation = _run(stack, "CREATE")
+    stack.set_status("CREATE_IN_PROGRESS", "User Initiated")
+    stack.record("Queue", "AWS::SQS::Queue", "CREATE_IN_PROGRESS")
+    stack.record("Queue", "AWS::SQS::Queue", "CREATE_COMPLETE", "https://q")
+    stack.record("Custom", "Custom::Thing", "CREATE_FAILED", reason="The function answered FAILED")
+    stack.set_status("ROLLBACK_IN_PROGRESS")
+    operation.status = "FAILED"
 
-    everything = log.describe(stack_id=STACK)["OperationEvents"]
-    assert [event["EventType"] for event in reversed(everything)] == [
-        "STACK_EVENT",
-        "PROGRESS_EVENT",
-        "PROGRESS_EVENT",
-        "PROVISIONING_ERROR",
-        "STACK_EVENT",
+    everything = _describe(region, StackName="s")
+    assert [(e["EventType"], e["LogicalResourceId"]) for e in reversed(everything)] == [
+        ("STACK_EVENT", "s"),
+        ("PROGRESS_EVENT", "Queue"),
+        ("PROGRESS_EVENT", "Queue"),
+        ("PROVISIONING_ERROR", "Custom"),
+        ("STACK_EVENT", "s"),
     ]
-    assert everything[-3]["PhysicalResourceId"] == "https://q"
-    assert "PhysicalResourceId" not in everything[-2]
-    [failed] = log.describe(stack_id=STACK, failed_only=True)["OperationEvents"]
+    assert everything[-3]["PhysicalResourceId"] == "https://q" and "PhysicalResourceId" not in everything[-2]
+    [failed] = _describe(region, StackName="s", Filters={"FailedEvents": True})
     assert (failed["LogicalResourceId"], failed["ResourceStatusReason"]) == ("Custom", "The function answered FAILED")
-    assert failed["EndTime"] >= failed["StartTime"]
+    assert (failed["OperationType"], failed["OperationStatus"]) == ("CREATE_STACK", "FAILED")
 
 
 def test_change_set_events_include_its_execution_but_not_other_operations():
-    log = events_api.OperationLog()
-    _failed_change_set(log)
-    other = log.begin(STACK, "UPDATE_STACK")
-    log.stack_status(other, "s", "UPDATE_IN_PROGRESS")
-    execution = log.begin(STACK, "UPDATE_STACK")
-    log.link_change_set(execution, CHANGE_SET)
-    log.stack_status(execution, "s", "UPDATE_COMPLETE")
-    ids = {event["OperationId"] for event in log.describe(change_set_id=CHANGE_SET)["OperationEvents"]}
-    assert other not in ids and execution in ids and len(ids) == 2
+    region, stack = _region_with_stack()
+    change_set = _failed_change_set(region, stack)
+    other = _run(stack, "UPDATE")
+    stack.set_status("UPDATE_IN_PROGRESS")
+    execution = _run(stack, "UPDATE", change_set.change_set_id)
+    stack.set_status("UPDATE_COMPLETE")
+    ids = {event["OperationId"] for event in _describe(region, ChangeSetName=change_set.change_set_id)}
+    assert ids == {execution.operation_id, events_api.change_set_operation_id(change_set.change_set_id)}
+    assert other.operation_id not in ids
 
 
-def test_pages_of_events():
-    log = events_api.OperationLog()
-    operation = log.begin(STACK, "CREATE_STACK")
+def test_pages_and_refusals():
+    region, stack = _region_with_stack()
+    _run(stack, "CREATE")
     for index in range(events_api.PAGE_SIZE + 5):
-        log.resource_status(operation, f"R{index}", "AWS::SQS::Queue", "CREATE_COMPLETE")
-    first = log.describe(stack_id=STACK)
-    second = log.describe(stack_id=STACK, next_token=first["NextToken"])
+        stack.record(f"R{index}", "AWS::SQS::Queue", "CREATE_COMPLETE")
+    first = events_api.describe_events(Call(region, {"StackName": "s"}, ""))
+    second = events_api.describe_events(Call(region, {"StackName": "s", "NextToken": first["NextToken"]}, ""))
     assert len(first["OperationEvents"]) == events_api.PAGE_SIZE and len(second["OperationEvents"]) == 5
     assert "NextToken" not in second
+    with pytest.raises(ValidationError):
+        _describe(region)
+    with pytest.raises(ValidationError):
+        _describe(region, OperationId="no-such-operation")
 
 
 def test_every_member_is_in_the_service_model():
     shapes = _model_shapes()
     members = set(shapes["OperationEvent"]["members"])
-    log = events_api.OperationLog()
-    _failed_change_set(log)
-    operation = log.begin(STACK, "CREATE_STACK")
-    log.resource_status(operation, "Q", "AWS::SQS::Queue", "CREATE_FAILED", "boom", PhysicalResourceId="q")
-    log.finish(operation, succeeded=False)
-    for event in log.describe(stack_id=STACK)["OperationEvents"]:
+    region, stack = _region_with_stack()
+    _failed_change_set(region, stack)
+    _run(stack, "DELETE")
+    stack.record("Q", "AWS::SQS::Queue", "DELETE_FAILED", "q", reason="boom", properties="{}")
+    for event in _describe(region, StackName="s"):
         assert set(event) <= members, set(event) - members
         assert event["EventType"] in shapes["EventType"]["enum"]
         assert event["OperationType"] in shapes["OperationType"]["enum"]

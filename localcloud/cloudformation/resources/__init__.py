@@ -80,6 +80,19 @@ def name_taken(account_id: str, region: str, resource_type: str, name: str) -> b
         from moto.utilities.utils import get_partition
 
         return name in s3_backends[account_id][get_partition(region)].buckets
+    if resource_type == "AWS::Logs::LogGroup":  # e.g. the /aws/lambda/<name> group Lambda made on a first run
+        from moto.logs.models import logs_backends
+
+        return name in logs_backends[account_id][region].groups
+    if resource_type == "AWS::IAM::Role":
+        from moto.iam.models import iam_backends
+        from moto.utilities.utils import get_partition
+
+        try:
+            iam_backends[account_id][get_partition(region)].get_role(name)
+        except Exception:  # moto: IAMNotFoundException
+            return False
+        return True
     if resource_type == "AWS::Lambda::Function":
         from moto.awslambda.models import lambda_backends
 
