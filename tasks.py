@@ -38,13 +38,19 @@ def _settings(c, target=None, environment=None, region=None, profile=None):
     )
 
 
-@task(help={"port": f"port on 127.0.0.1 (default {LOCAL_PORT})", "region": "region the clients should use"})
-def localcloud(c, port=LOCAL_PORT, region=None):
+@task(
+    help={
+        "port": f"port on 127.0.0.1 (default {LOCAL_PORT})",
+        "region": "region the clients should use",
+        "latency": "instant (default) or aws: CloudFormation at AWS's typical pace; aws*0.1 runs it 10x faster",
+    }
+)
+def localcloud(c, port=LOCAL_PORT, region=None, latency=None):
     """Run the embedded local cloud in the foreground (Ctrl-C stops it); prints the exports to paste."""
     with boundary():
         from pipeline import commands
 
-        commands.serve_localcloud(int(port), region or _settings(c, target="local").region)
+        commands.serve_localcloud(int(port), region or _settings(c, target="local").region, latency)
 
 
 @task(help={"no_cache": "run every check even when its inputs and tools are unchanged since it last ran"})

@@ -22,7 +22,7 @@ RESET_PATH = "/moto-api/reset"
 def with_cloudformation(moto_app: WsgiApp) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == RESET_PATH:
-            _reset_engine()
+            reset_engine()
         elif environ.get("REQUEST_METHOD") == "POST" and "cloudformation" in environ.get("HTTP_AUTHORIZATION", ""):
             answer = _engine_answer(environ)
             if answer is not None:
@@ -49,7 +49,8 @@ def _engine_answer(environ: dict[str, Any]) -> Response | None:
     return Response(text, status=status, headers=headers)
 
 
-def _reset_engine() -> None:
+def reset_engine() -> None:
+    """Forget every stack (with moto's reset: a new local cloud starts empty)."""
     # Only an engine that has served a request has state; importing it here would only slow the reset down.
     stacks, generic = (sys.modules.get(f"localcloud.cloudformation.{m}") for m in ("stacks", "resources.generic"))
     if stacks is not None:

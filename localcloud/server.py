@@ -64,7 +64,10 @@ def _reset_state() -> None:
     """
     from moto.moto_api._internal.models import moto_api_backend
 
+    from localcloud import router
+
     moto_api_backend.reset()
+    router.reset_engine()
 
 
 def _serve(port: int):
@@ -95,17 +98,19 @@ def _stop(server, thread: threading.Thread) -> None:
 
 
 @contextlib.contextmanager
-def start(port: int = 0, region: str = DEFAULT_REGION, latency: str | None = None) -> Iterator[str]:
+def start(
+    port: int = 0, region: str = DEFAULT_REGION, latency: str | None = None, latency_scale: float | None = None
+) -> Iterator[str]:
     """Run a local cloud for the duration of the ``with`` block and yield its endpoint URL.
 
-    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1. ``latency`` is the latency profile
-    (``localcloud.cloudformation.latency``): None or "instant" (the default), "aws", or "aws*<scale>".
+    ``port=0`` picks a free port. The server only ever binds to 127.0.0.1. ``latency="aws"`` paces
+    CloudFormation like AWS (``latency_scale``, or ``"aws*0.01"``, shortens it); the default is instant.
     """
+    from localcloud.cloudformation import latency as profiles
+
+    profile = profiles.parse(latency, latency_scale)  # a bad spec is refused before anything starts
     check_port(port)
     from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
-    from localcloud.cloudformation import latency as latency_profiles
-
-    profile = latency_profiles.parse(latency)  # a bad spec fails before anything starts
 
     # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
@@ -118,13 +123,13 @@ def start(port: int = 0, region: str = DEFAULT_REGION, latency: str | None = Non
     lambda_runtime = runtime.LambdaRuntime(endpoint_url=endpoint, region=region)
     try:
         _reset_state()
-        latency_profiles.use(profile)
         lambda_runtime.start()
         runtime.set_active(lambda_runtime)
+        profiles.use(profile)
         log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)
         yield endpoint
     finally:
+        profiles.use(profiles.INSTANT)
         runtime.set_active(None)
         lambda_runtime.stop()
         _stop(server, thread)
-        latency_profiles.use(latency_profiles.INSTANT)

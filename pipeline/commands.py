@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from pipeline import aws, cfn, destination, package, report, template
+from pipeline import aws, cfn, destination, package, report, store, template
 from pipeline import rollback as rollback_step
 from pipeline import verify as verify_step
 from pipeline.aws import Cloud
@@ -53,7 +53,7 @@ def template_url(settings: Settings, cloud: Cloud, bucket: str, tpl: template.Te
     if tpl.fits_inline:
         return None
     key = rollback_step.template_key(settings.template_key_prefix, tpl.body)
-    cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=tpl.body.encode())
+    store.put_once(cloud.client("s3"), bucket, key, tpl.body.encode(), "application/x-yaml")
     if cloud.endpoint_url:
         return f"{cloud.endpoint_url}/{bucket}/{key}"
     return f"https://{bucket}.s3.{settings.region}.amazonaws.com/{key}"
@@ -75,7 +75,7 @@ def deploy_packaged(
     template.check_parameters(tpl, dict(settings.parameters))
     target = destination.resolve(settings, cloud)
     packaged = package_function(settings, cloud, target)
-    parameters = {**settings.parameters, "ArtifactBucket": target.artifact_bucket, "ArtifactKey": packaged.upload.key}
+    parameters = {**settings.parameters, **artifact_parameters(settings, tpl, target.artifact_bucket, packaged.upload)}
     if target.permissions_boundary_arn and "PermissionsBoundaryArn" in tpl.parameter_names():
         parameters["PermissionsBoundaryArn"] = target.permissions_boundary_arn
     request = DeployRequest(
@@ -92,6 +92,24 @@ def deploy_packaged(
     if timeline:
         report.emit(report.timeline_block(request.stack_name, progress.events))
     return result, packaged
+
+
+def artifact_parameters(
+    settings: Settings, tpl: template.Template, bucket: str, upload: package.Upload
+) -> dict[str, str]:
+    """Where the code is, down to the object version: a later write under the key cannot change what runs."""
+    found = {"ArtifactBucket": bucket, "ArtifactKey": upload.key}
+    if "ArtifactVersion" not in tpl.parameter_names():
+        return found
+    if upload.version_id:
+        return {**found, "ArtifactVersion": upload.version_id}
+    if settings.target == "aws":
+        raise UserError(
+            f"s3://{bucket}/{upload.key} has no version id: the artifact bucket is not versioned, so the deploy "
+            "cannot pin the code it uploaded. Re-run `invoke bootstrap` (its bucket has versioning enabled), "
+            "then deploy again."
+        )
+    return found
 
 
 def run_deploy(deployer: Deployer, request: DeployRequest, preview: bool) -> DeployResult:
@@ -347,7 +365,7 @@ def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | 
         restore.restore(settings, cloud, failed, last)
 
 
-def serve_localcloud(port: int, region: str) -> None:
+def serve_localcloud(port: int, region: str, latency: str | None = None) -> None:
     """Run a local cloud in the foreground until Ctrl-C, printing what to paste into other shells."""
     import threading
 
@@ -361,7 +379,13 @@ def serve_localcloud(port: int, region: str) -> None:
         localcloud.check_port(port)
     except localcloud.PortInUse as taken:
         raise UserError(str(taken)) from None
-    with localcloud.start(port=port, region=region) as endpoint:
+    from localcloud.cloudformation import latency as pace
+
+    try:
+        pace.parse(latency)
+    except ValueError as bad:
+        raise UserError(f"{bad} See `invoke --help localcloud`.") from None
+    with localcloud.start(port=port, region=region, latency=latency) as endpoint:
         report.emit(f"Local cloud running at {endpoint} (Ctrl-C stops it). In another shell, paste:\n")
         report.emit(f"export AWS_ENDPOINT_URL={endpoint}")
         for name, value in localcloud.DUMMY_CREDENTIALS.items():

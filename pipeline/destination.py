@@ -33,6 +33,8 @@ def _ensure_local_bucket(s3, name: str, region: str) -> None:
             raise
     config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=name, **config)
+    # Versioned like the bootstrap's artifact bucket, so that a local deploy pins the object version too.
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import botocore.exceptions
-
+from pipeline import store
 from pipeline.errors import UserError
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -50,7 +49,8 @@ class Artifact:
 class Upload:
     bucket: str
     key: str
-    uploaded: bool  # False when the key was already there
+    uploaded: bool  # False when the key already held these exact bytes
+    version_id: str | None = None  # the object version the template pins (None: an unversioned bucket)
 
 
 def _files(root: Path) -> Iterator[tuple[str, Path]]:
@@ -115,30 +115,7 @@ def build(lambda_dir: Path, prefix: str = "artifacts") -> Artifact:
     )
 
 
-def _exists(s3, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return True
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            return False
-        if exc.response["Error"]["Code"] in ("403", "AccessDenied"):
-            raise UserError(
-                f"Access denied reading s3://{bucket}/{key}. The deploy role needs s3:GetObject and "
-                "s3:ListBucket on the artifact bucket; re-run `invoke bootstrap` to restore them."
-            ) from exc
-        raise
-
-
 def upload(s3, bucket: str, artifact: Artifact) -> Upload:
-    """Upload unless the content-addressed key is already there (HeadObject first)."""
-    if _exists(s3, bucket, artifact.key):
-        return Upload(bucket, artifact.key, uploaded=False)
-    s3.put_object(
-        Bucket=bucket,
-        Key=artifact.key,
-        Body=artifact.body,
-        ContentType="application/zip",
-        ChecksumSHA256=artifact.code_sha256,
-    )
-    return Upload(bucket, artifact.key, uploaded=True)
+    """Upload unless the key already holds these exact bytes; a different object there stops the deploy."""
+    stored = store.put_once(s3, bucket, artifact.key, artifact.body, "application/zip")
+    return Upload(bucket, artifact.key, uploaded=stored.uploaded, version_id=stored.version_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from pipeline import commands, destination, report
+from pipeline import commands, destination, report, store
 from pipeline import rollback as rollback_step
 from pipeline.aws import Cloud
 from pipeline.config import Settings
@@ -82,6 +82,14 @@ def restore(settings: Settings, cloud: Cloud, failure: Failure, last: rollback_s
 def _redeploy(settings: Settings, cloud: Cloud, last: rollback_step.Verified) -> None:
     target = destination.resolve(settings, cloud)
     tpl = rollback_step.load_template(cloud.client("s3"), target.artifact_bucket, last)
+    # The record is rewritable: what it names must still be the bytes its content-addressed keys say.
+    store.check_named(
+        cloud.client("s3"),
+        target.artifact_bucket,
+        last.parameters["ArtifactKey"],
+        last.parameters.get("ArtifactVersion"),
+    )
+    store.check_named_body(target.artifact_bucket, last.template_key, tpl.body.encode())
     request = DeployRequest(
         stack_name=settings.stack_name,
         template=tpl,

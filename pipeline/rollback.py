@@ -19,7 +19,7 @@ from pathlib import Path
 
 import botocore.exceptions
 
-from pipeline import cfn, template
+from pipeline import cfn, store, template
 from pipeline.errors import UserError
 
 RECORD_NAME = "last-verified.json"
@@ -76,7 +76,7 @@ def record(cfn_client, s3, bucket: str, stack_name: str, prefixes: tuple[str, st
     if not isinstance(body, str):  # boto3 parses JSON templates into a dict
         body = json.dumps(body, indent=2)
     key = template_key(template_prefix, body)
-    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    store.put_once(s3, bucket, key, body.encode(), "application/x-yaml")  # write-once, like every template
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     verified = Verified(
         artifact_sha256=sha256,

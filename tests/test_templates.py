@@ -161,6 +161,7 @@ def test_app_parameters_and_defaults(app):
     assert set(params) == {
         "ArtifactBucket",
         "ArtifactKey",
+        "ArtifactVersion",
         "FunctionTimeout",
         "FunctionMemorySize",
         "LogRetentionDays",
@@ -227,7 +228,12 @@ def test_function(app):
     assert props["Runtime"] == "python3.13"
     assert props["Handler"] == "handler.handler"
     assert props["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-handler"}
-    assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}
+    assert props["Code"] == {
+        "S3Bucket": {"Ref": "ArtifactBucket"},
+        "S3Key": {"Ref": "ArtifactKey"},
+        # The version the deploy uploaded or found checked: a later write under the key changes nothing.
+        "S3ObjectVersion": {"Fn::If": ["HasArtifactVersion", {"Ref": "ArtifactVersion"}, {"Ref": "AWS::NoValue"}]},
+    }
     assert props["Timeout"] == {"Ref": "FunctionTimeout"}
     assert props["MemorySize"] == {"Ref": "FunctionMemorySize"}
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
@@ -675,12 +681,15 @@ PIPELINE_CALLS_ON_AWS: dict[tuple[str, str], list[tuple[str, str, dict[str, str]
         ("cloudformation:DescribeStacks", ENVIRONMENT_BOOTSTRAP_STACK, {}),
         ("cloudformation:DescribeStacks", STACK, {}),
     ],
-    # package._exists: ListBucket makes a missing key a 404 instead of a 403
+    # store.put_once (ChecksumMode=ENABLED): ListBucket makes a missing key a 404 instead of a 403;
+    # store.check_named (a rollback's recorded version): GetObjectVersion
     ("s3", "head_object"): [
         ("s3:GetObject", ARTIFACTS + "/artifacts/{env}/{sha}.zip", {}),
+        ("s3:GetObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
         ("s3:ListBucket", ARTIFACTS, {}),
+        ("s3:GetObjectVersion", ARTIFACTS + "/artifacts/{env}/{sha}.zip", {}),
     ],
-    # package.upload, commands._template_url (templates over 51,200 bytes), verify.upload_marker
+    # store.put_once (package.upload, commands.template_url, rollback.record), verify.upload_marker
     ("s3", "put_object"): [
         ("s3:PutObject", ARTIFACTS + "/artifacts/{env}/{sha}.zip", {}),
         ("s3:PutObject", ARTIFACTS + "/templates/{env}/{sha}.yaml", {}),
@@ -724,10 +733,11 @@ NOT_CALLED_BY_A_DEPLOY_ROLE = {
     ("s3", "head_bucket"): "destination.py: the local artifact bucket (--target local only)",
     ("s3", "create_bucket"): "destination.py: the local artifact bucket (--target local only)",
     ("s3", "put_public_access_block"): "destination.py: the local artifact bucket (--target local only)",
+    ("s3", "put_bucket_versioning"): "destination.py: the local artifact bucket (--target local only)",
 }
 PIPELINE_MODULES = [
     *("package", "deploy", "cfn", "verify", "logs", "destroy", "destination", "aws", "commands"),
-    *("proof", "rollback", "restore", "codecheck"),
+    *("proof", "rollback", "restore", "codecheck", "store"),
 ]
 
 

@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from pipeline import cfn
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = ROOT / "cloudformation" / "bootstrap.yaml"
 ENVIRONMENT = ROOT / "cloudformation" / "bootstrap-environment.yaml"
@@ -1078,8 +1080,14 @@ def deploy_bootstrap(client, **overrides: str) -> dict[str, Any]:
 
 def delete_stacks(client, stacks: list[str]) -> None:
     """The environment stacks first, then the base stack (its artifact bucket is retained, as on AWS)."""
+    cloudformation = client("cloudformation")
     for stack in reversed(stacks):
-        client("cloudformation").delete_stack(StackName=stack)
+        stack_id = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+        cloudformation.delete_stack(StackName=stack)
+        # CloudFormation deletes asynchronously: wait as the pipeline does (by id: the name goes away).
+        cfn.watch(
+            cloudformation, stack_id, cfn.EventStream(cloudformation, stack_id), lambda e: None, cfn.Backoff(0.02)
+        )
 
 
 def github_providers(client) -> list[str]:
@@ -1234,3 +1242,25 @@ def test_deployed_roles_act_on_their_own_stack_only(deployed):
 def test_deployed_boundaries_allow_their_own_log_group_and_queue_only(deployed):
     """Each environment's boundary, as IAM holds it: its own function's log group and failure queue only."""
     check_boundaries_isolated(deployed["boundaries"], deployed["project"])
+
+
+def test_the_artifact_bucket_refuses_writes_that_could_overwrite(deployed, client):
+    """The bootstrap's bucket policy, as the local cloud enforces it: content-addressed keys only with
+    If-None-Match (S3 User Guide, "Enforce conditional writes on Amazon S3 buckets"), and never twice."""
+    import botocore.exceptions
+
+    s3, bucket = client("s3"), deployed["outputs"]["ArtifactBucketName"]
+
+    def refused(**kwargs: Any) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3.put_object(Bucket=bucket, **kwargs)
+        return caught.value.response["Error"]["Code"]
+
+    for key in (f"artifacts/staging/{SHA}.zip", f"templates/staging/{SHA}.yaml"):
+        assert refused(Key=key, Body=b"without If-None-Match") == "AccessDenied"
+        s3.put_object(Bucket=bucket, Key=key, Body=b"first", IfNoneMatch="*")
+        assert refused(Key=key, Body=b"second", IfNoneMatch="*") == "PreconditionFailed"
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"first"
+    # The rollback record names a version and is rewritten after each verify: not a content-addressed key.
+    s3.put_object(Bucket=bucket, Key="artifacts/staging/last-verified.json", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="artifacts/staging/last-verified.json", Body=b"{}")

@@ -31,7 +31,6 @@ from localcloud.cloudformation.stacks import Operation, Region, Resource, Stack,
 from localcloud.cloudformation.template import Context, creation_order, resolve
 
 log = logging.getLogger("localcloud.cloudformation")
-SYNCHRONOUS = True  # stage 1: the request waits for the operation (the existing tests assume it)
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 
 
@@ -198,8 +197,6 @@ def start(run: Run, operation: Operation, work: Callable[[], bool], on_done: Cal
     run.stack.operation = operation
     run.stack.operations.append(operation)
     operation.thread.start()
-    if SYNCHRONOUS:
-        operation.thread.join()
 
 
 def needs_replacement(old: Resource, body: dict[str, Any], props: dict[str, Any]) -> bool:

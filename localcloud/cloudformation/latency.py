@@ -5,9 +5,26 @@ The ``aws`` profile gives each resource type the time CloudFormation typically s
 long a tool waits after CloudFormation is done. A scale factor shortens everything for tests
 (``latency="aws", latency_scale=0.01`` or the spec ``"aws*0.01"``).
 
-Figures (seconds, create / update / delete) are in ``AWS_SECONDS``; the source of each is stated beside it.
-S3 event delivery and CloudWatch Logs ingestion delays are read by other parts of the local cloud from
-``current()``.
+Figures are seconds (create, update, delete). Where AWS documents a figure it is used and named; AWS publishes no
+per-type CloudFormation durations, so the others are marked as this project's estimates of a typical run:
+- AWS::SQS::Queue (1, 60, 60): CreateQueue API reference, "you must wait at least one second after the queue is
+  created to be able to use the queue"; SetQueueAttributes, "the change can take up to 60 seconds for most of the
+  attributes to propagate"; DeleteQueue, "the deletion process takes up to 60 seconds".
+- AWS::Lambda::Function (5, 5, 2): estimate. Lambda documents that a new or updated function is Pending /
+  LastUpdateStatus InProgress until "Lambda completes resource configuration and provisioning" ("Lambda function
+  states"), which CloudFormation waits for; no duration is published.
+- AWS::IAM::Role (10, 5, 5) and AWS::IAM::ManagedPolicy (5, 5, 5): estimate. IAM documents that its changes are
+  eventually consistent (IAM User Guide, troubleshooting: changes are not always immediately visible), which
+  CloudFormation's IAM handlers wait out; no duration is published.
+- AWS::S3::Bucket (5, 2, 2), AWS::Logs::LogGroup, AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy,
+  AWS::Lambda::Permission, AWS::Lambda::EventInvokeConfig, AWS::SSM::Parameter, AWS::IAM::OIDCProvider
+  (1-2 s each) and any other type (5, 5, 3): estimates, one API call plus CloudFormation's stabilization checks
+  (AWS DevOps blog, "How we sped up AWS CloudFormation deployments with optimistic stabilization", 2024:
+  CloudFormation waits for each resource to stabilize before it reports it complete).
+- S3 event delivery 1 s: S3 User Guide, "Amazon S3 Event Notifications": "Typically, event notifications are
+  delivered in seconds but can sometimes take a minute or longer."
+- CloudWatch Logs ingestion 3 s: estimate; the CloudWatch Logs documentation gives no figure.
+Other parts of the local cloud read the S3 and Logs delays from ``current()``.
 """
 
 from __future__ import annotations
@@ -18,22 +35,22 @@ from dataclasses import dataclass
 
 # resource type -> (create, update, delete) seconds on AWS
 AWS_SECONDS: dict[str, tuple[float, float, float]] = {
-    "AWS::S3::Bucket": (21, 3, 1),
-    "AWS::IAM::Role": (12, 4, 2),
-    "AWS::IAM::ManagedPolicy": (8, 4, 2),
-    "AWS::Lambda::Function": (6, 4, 2),
-    "AWS::Lambda::Permission": (1, 1, 1),
-    "AWS::Lambda::EventInvokeConfig": (1, 1, 1),
-    "AWS::S3::BucketPolicy": (1, 1, 1),
-    "AWS::SQS::QueuePolicy": (1, 1, 1),
-    "AWS::SQS::Queue": (2, 60, 2),
-    "AWS::Logs::LogGroup": (2, 1, 1),
-    "AWS::SSM::Parameter": (2, 2, 1),
-    "AWS::IAM::OIDCProvider": (2, 2, 1),
+    "AWS::SQS::Queue": (1, 60, 60),  # documented (SQS API reference)
+    "AWS::Lambda::Function": (5, 5, 2),  # estimate
+    "AWS::IAM::Role": (10, 5, 5),  # estimate
+    "AWS::IAM::ManagedPolicy": (5, 5, 5),  # estimate
+    "AWS::S3::Bucket": (5, 2, 2),  # estimate
+    "AWS::Logs::LogGroup": (2, 1, 1),  # estimate
+    "AWS::S3::BucketPolicy": (1, 1, 1),  # estimate
+    "AWS::SQS::QueuePolicy": (1, 1, 1),  # estimate
+    "AWS::Lambda::Permission": (1, 1, 1),  # estimate
+    "AWS::Lambda::EventInvokeConfig": (1, 1, 1),  # estimate
+    "AWS::SSM::Parameter": (2, 2, 1),  # estimate
+    "AWS::IAM::OIDCProvider": (2, 2, 1),  # estimate
 }
-OTHER_TYPES = (5.0, 5.0, 3.0)
-S3_EVENT_DELIVERY = 1.0
-LOGS_INGESTION = 3.0
+OTHER_TYPES = (5.0, 5.0, 3.0)  # estimate
+S3_EVENT_DELIVERY = 1.0  # documented: "typically ... in seconds"
+LOGS_INGESTION = 3.0  # estimate
 _ACTIONS = {"create": 0, "update": 1, "delete": 2}
 
 

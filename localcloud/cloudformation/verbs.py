@@ -10,7 +10,10 @@ AWS behaviour:
 - UpdateStack that changes nothing: "No updates are to be performed." A change set that changes nothing ends
   FAILED ("The submitted information didn't contain changes. ...") with ExecutionStatus UNAVAILABLE.
 - ChangeSetType CREATE makes a REVIEW_IN_PROGRESS stack (or reuses one still in review); UPDATE (the default)
-  needs an existing stack. Executing a change set makes the stack's other change sets OBSOLETE.
+  needs an existing stack. Once the stack has been updated (a change set executed, or UpdateStack), its other
+  change sets are OBSOLETE (DescribeChangeSet API reference, ExecutionStatus: "in an OBSOLETE state because the
+  stack was already updated") and ListChangeSets no longer lists them (ExecuteChangeSet: CloudFormation "deletes
+  all other change sets"); while the update runs, executing them is refused as busy.
 - DeleteStack of a stack that does not exist succeeds; termination protection refuses it.
 """
 
@@ -50,6 +53,8 @@ def _launch(call: Call, stack: Stack, action: str, work: Any, change_set: Change
     def done(succeeded: bool) -> None:
         if change_set is not None:
             change_set.execution_status = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
+        if action != "DELETE":  # the stack was updated: change sets made against what it was are obsolete
+            _make_obsolete(call.region, stack, change_set)
 
     start(run, operation, lambda: work(run), done)
 
@@ -96,7 +101,6 @@ def update_stack(call: Call) -> dict[str, Any]:
         _refuse_on_findings(call, stack, wanted)
         _options(stack, call.params)
         stack.status = "UPDATE_IN_PROGRESS"
-        _make_obsolete(call.region, stack, None)
         _launch(call, stack, "UPDATE", lambda run: update(run, wanted))
     return {"StackId": stack.stack_id}
 
@@ -225,7 +229,6 @@ def execute_change_set(call: Call) -> dict[str, Any]:
             stack.status, work = "UPDATE_IN_PROGRESS", (lambda run: update(run, wanted))
         stack.change_set_id = change_set.change_set_id
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
-        _make_obsolete(call.region, stack, change_set)
         _launch(call, stack, change_set.change_set_type, work, change_set)
     return {}
 

@@ -6,6 +6,8 @@ stack's parameters, which list defaults too. A deploy tool checks ListChangeSets
 
 from __future__ import annotations
 
+from stack_waits import settled
+
 TEMPLATE = """
 Parameters:
   Prefix:
@@ -28,6 +30,7 @@ def test_use_previous_value_of_a_defaulted_parameter(client):
         Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}],
     )  # fmt: skip
     cfn.execute_change_set(StackName="prev-values", ChangeSetName="c1")
+    settled(cfn, "prev-values")
     parameters = [
         {"ParameterKey": "Name", "ParameterValue": "two"},
         {"ParameterKey": "Prefix", "UsePreviousValue": True},
@@ -40,6 +43,7 @@ def test_use_previous_value_of_a_defaulted_parameter(client):
         "Name": "two",
     }
     cfn.delete_stack(StackName="prev-values")
+    settled(cfn, "prev-values")
 
 
 def test_list_change_sets_shows_only_that_stacks_pending_ones(client):
@@ -51,6 +55,8 @@ def test_list_change_sets_shows_only_that_stacks_pending_ones(client):
         )  # fmt: skip
     assert [c["StackName"] for c in cfn.list_change_sets(StackName="listed-a")["Summaries"]] == ["listed-a"]
     cfn.execute_change_set(StackName="listed-a", ChangeSetName="c1")
+    settled(cfn, "listed-a")
     assert cfn.list_change_sets(StackName="listed-a")["Summaries"] == []  # executed: CloudFormation removes them
     for stack in ("listed-a", "listed-b"):
         cfn.delete_stack(StackName=stack)
+        settled(cfn, stack)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from stack_waits import settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
@@ -38,6 +39,7 @@ def _changes(cf, stack: str, change_set: str) -> dict[str, dict]:
 def _create_via_change_set(cf, stack: str, **kwargs) -> None:
     cf.create_change_set(StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", **kwargs)
     cf.execute_change_set(StackName=stack, ChangeSetName="create")
+    settled(cf, stack)
 
 
 def test_create_change_set_reviews_a_new_stack_and_keeps_outputs(client) -> None:
@@ -52,6 +54,7 @@ def test_create_change_set_reviews_a_new_stack_and_keeps_outputs(client) -> None
     assert {lid: c["Action"] for lid, c in changes.items()} == {"Plain": "Add", "Named": "Add"}
 
     cf.execute_change_set(StackName=stack, ChangeSetName="create")
+    settled(cf, stack)
 
     assert _stack(cf, stack)["StackStatus"] == "CREATE_COMPLETE"
     assert _outputs(cf, stack)["NamedArn"].endswith(f":{stack}-first")
@@ -119,6 +122,7 @@ def test_execute_updates_outputs_parameters_tags_and_template(client) -> None:
     body = _template("queues_changed.yaml")
     cf.create_change_set(StackName=stack, ChangeSetName="next", TemplateBody=body, Parameters=params, Tags=tags)
     cf.execute_change_set(StackName=stack, ChangeSetName="next")
+    settled(cf, stack)
 
     described = _stack(cf, stack)
     assert described["StackStatus"] == "UPDATE_COMPLETE"

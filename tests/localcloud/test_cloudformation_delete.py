@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from stack_waits import settled
 
 TEMPLATE = """
 Parameters:
@@ -63,9 +64,11 @@ def test_deleting_a_stack_with_a_non_empty_bucket_fails_and_keeps_it(client, con
     stack = f"cfn-del-{uuid.uuid4().hex[:8]}"
     bucket = f"{stack}-data"
     cf.create_stack(StackName=stack, TemplateBody=TEMPLATE)
+    settled(cf, stack)
     _fill(s3, bucket, content)
 
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
 
     assert _status(cf, stack) == "DELETE_FAILED"
     assert _statuses(cf, stack, "Bucket")[-2:] == [
@@ -80,6 +83,7 @@ def test_deleting_a_stack_with_a_non_empty_bucket_fails_and_keeps_it(client, con
 
     _empty(s3, bucket)
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
 
     assert all(
         s["StackStatus"] == "DELETE_COMPLETE" for s in cf.list_stacks()["StackSummaries"] if s["StackName"] == stack
@@ -93,9 +97,11 @@ def test_a_retained_non_empty_bucket_is_skipped(client) -> None:
     stack = f"cfn-keep-{uuid.uuid4().hex[:8]}"
     bucket = f"{stack}-data"
     stack_id = cf.create_stack(StackName=stack, TemplateBody=RETAINED)["StackId"]
+    settled(cf, stack)
     _fill(s3, bucket, "object")
 
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
 
     assert [s for s, _ in _statuses(cf, stack_id, "Bucket")][-1] == "DELETE_SKIPPED"
     summaries = [s for s in cf.list_stacks()["StackSummaries"] if s["StackName"] == stack]

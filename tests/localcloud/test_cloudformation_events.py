@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from stack_waits import settled
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -17,7 +19,9 @@ def test_each_resource_gets_its_own_events_newest_first(client) -> None:
     cf = client("cloudformation")
     stack = f"cfn-events-{uuid.uuid4().hex[:8]}"
     cf.create_stack(StackName=stack, TemplateBody=(TEMPLATES / "queues.yaml").read_text())
+    settled(cf, stack)
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
     stack_id = next(s["StackId"] for s in cf.list_stacks()["StackSummaries"] if s["StackName"] == stack)
 
     events = cf.describe_stack_events(StackName=stack_id)["StackEvents"]

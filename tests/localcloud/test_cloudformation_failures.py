@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from stack_waits import settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,6 +46,7 @@ def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
     cf.create_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("missing_code.yaml"), Parameters=params
     )
+    settled(cf, stack)
 
     assert _status(cf, stack) == "ROLLBACK_COMPLETE"
     assert _statuses(cf, stack, stack) == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
@@ -62,6 +64,7 @@ def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
     assert _error(raised)[0] == "ValidationError" and "ROLLBACK_COMPLETE" in _error(raised)[1]
 
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
     assert all(
         s["StackStatus"] == "DELETE_COMPLETE" for s in cf.list_stacks()["StackSummaries"] if s["StackName"] == stack
     )
@@ -87,6 +90,7 @@ def test_failed_update_rolls_back_to_the_previous_function(client) -> None:
     cf.create_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=params
     )
+    settled(cf, stack)
     before = lam.get_function_configuration(FunctionName=f"{stack}-fn")
     outputs_before = cf.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
 
@@ -98,6 +102,7 @@ def test_failed_update_rolls_back_to_the_previous_function(client) -> None:
     cf.update_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=broken
     )
+    settled(cf, stack)
 
     assert _status(cf, stack) == "UPDATE_ROLLBACK_COMPLETE"
     assert _statuses(cf, stack, "Function")[-4:] == [
@@ -127,6 +132,7 @@ def test_termination_protection_blocks_delete(client) -> None:
     cf = client("cloudformation")
     stack = f"cfn-protect-{uuid.uuid4().hex[:8]}"
     cf.create_stack(StackName=stack, TemplateBody=_template("queues.yaml"), EnableTerminationProtection=True)
+    settled(cf, stack)
 
     with pytest.raises(ClientError) as raised:
         cf.delete_stack(StackName=stack)
@@ -137,6 +143,7 @@ def test_termination_protection_blocks_delete(client) -> None:
     )
     cf.update_termination_protection(StackName=stack, EnableTerminationProtection=False)
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
 
 
 @pytest.mark.parametrize("name", ["1starts-with-digit", "has_underscore", "a" * 129])

@@ -16,6 +16,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from stack_waits import settled
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,6 +38,7 @@ def _deploy(cf, stack: str, name: str, body: str, params: list[dict], change_set
         Parameters=params,
     )
     cf.execute_change_set(StackName=stack, ChangeSetName=name)
+    settled(cf, stack)
     return cf.describe_stacks(StackName=stack)["Stacks"][0]
 
 
@@ -81,6 +84,7 @@ def test_app_stack_deploys_and_code_change_updates_in_place(client) -> None:
     after = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
     assert after["FunctionArn"] == function["FunctionArn"] and after["CodeSha256"] != function["CodeSha256"]
     cf.delete_stack(StackName=stack)  # the session's local cloud is shared: leave no bucket or function behind
+    settled(cf, stack)
 
 
 def _document(value) -> dict:
@@ -159,6 +163,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
     # The session's local cloud is shared and an account holds one GitHub OIDC provider: remove ours.
     for stack in reversed(stacks):
         cf.delete_stack(StackName=stack)
+        settled(cf, stack)
     assert outputs["OidcProviderArn"] not in [
         p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     ]

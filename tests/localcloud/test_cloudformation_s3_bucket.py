@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from stack_waits import settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -33,6 +34,7 @@ def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
     cf, s3 = client("cloudformation"), client("s3")
     stack = f"cfn-bucket-{uuid.uuid4().hex[:8]}"
     cf.create_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket.yaml"))
+    settled(cf, stack)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
     bucket = outputs["BucketName"]
 
@@ -55,6 +57,7 @@ def test_bucket_configuration_applies_on_create_and_on_update(client) -> None:
     cf.update_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket.yaml"), Parameters=params
     )
+    settled(cf, stack)
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     assert _filter_rules(s3, bucket) == {"prefix": "incoming/", "suffix": ".csv"}
@@ -84,6 +87,7 @@ def test_removed_public_access_block_and_encryption_are_removed_on_update(client
     stack = f"cfn-unblock-{uuid.uuid4().hex[:8]}"
     template = _template("bucket.yaml").replace("SSEAlgorithm: AES256", "SSEAlgorithm: aws:kms")
     cf.create_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=template)
+    settled(cf, stack)
     bucket = f"{stack}-uploads"
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
@@ -91,6 +95,7 @@ def test_removed_public_access_block_and_encryption_are_removed_on_update(client
     reduced = _without_blocks(template, "PublicAccessBlockConfiguration", "BucketEncryption")
     assert "PublicAccessBlockConfiguration" not in reduced and "BucketEncryption" not in reduced
     cf.update_stack(StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=reduced)
+    settled(cf, stack)
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     with pytest.raises(ClientError) as raised:
@@ -104,6 +109,7 @@ def test_removed_public_access_block_and_encryption_are_removed_on_update(client
         assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
     assert s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)
 
 
 def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -> None:
@@ -114,6 +120,7 @@ def test_notification_to_a_function_s3_may_not_invoke_fails_the_bucket(client) -
     cf.create_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("bucket_without_permission.yaml")
     )
+    settled(cf, stack)
 
     events = cf.describe_stack_events(StackName=stack)["StackEvents"]
     failed = [e for e in events if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "CREATE_FAILED"]
@@ -193,6 +200,7 @@ def test_only_a_permission_whose_conditions_match_this_bucket_counts(
     cf.create_stack(
         StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=PERMISSION_CONDITIONS, Parameters=params
     )
+    settled(cf, stack)
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == outcome
     if outcome == "ROLLBACK_COMPLETE":
@@ -201,3 +209,4 @@ def test_only_a_permission_whose_conditions_match_this_bucket_counts(
         assert failed["LogicalResourceId"] == "Bucket"
         assert "Unable to validate the following destination configurations" in failed["ResourceStatusReason"]
     cf.delete_stack(StackName=stack)
+    settled(cf, stack)

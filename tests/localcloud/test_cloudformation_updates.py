@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from stack_waits import settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -46,6 +47,7 @@ def test_update_with_nothing_to_change_is_refused(client) -> None:
     cf = client("cloudformation")
     stack = f"cfn-noop-{uuid.uuid4().hex[:8]}"
     cf.create_stack(StackName=stack, TemplateBody=_template("queues.yaml"))
+    settled(cf, stack)
 
     with pytest.raises(ClientError) as raised:
         cf.update_stack(StackName=stack, TemplateBody=_template("queues.yaml"))
@@ -65,6 +67,7 @@ def _update(cf, stack: str, how: str, params: list[dict[str, str]]) -> None:
         cf.update_stack(
             StackName=stack, Capabilities=["CAPABILITY_IAM"], TemplateBody=_template("function.yaml"), Parameters=params
         )
+        settled(cf, stack)
         return
     cf.create_change_set(
         Capabilities=["CAPABILITY_IAM"],
@@ -77,6 +80,7 @@ def _update(cf, stack: str, how: str, params: list[dict[str, str]]) -> None:
     by_id = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
     assert (by_id["Function"]["Action"], by_id["Function"]["Replacement"]) == ("Modify", "False")
     cf.execute_change_set(StackName=stack, ChangeSetName="code")
+    settled(cf, stack)
 
 
 @pytest.mark.parametrize("how", ["UpdateStack", "change set"])
@@ -91,6 +95,7 @@ def test_function_is_updated_in_place(client, how: str) -> None:
         TemplateBody=_template("function.yaml"),
         Parameters=_params(CodeBucket=code_bucket, CodeKey="v1.zip"),
     )
+    settled(cf, stack)
     before = lam.get_function_configuration(FunctionName=f"{stack}-fn")
     assert before["LoggingConfig"] == {
         "LogFormat": "JSON",

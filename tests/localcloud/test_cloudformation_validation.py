@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import botocore.exceptions
 import pytest
+from stack_waits import settled
 
 from localcloud.cloudformation.parameters import problem
 
@@ -61,6 +62,7 @@ def test_valid_values_pass(client):
     )  # fmt: skip
     assert cfn.describe_change_set(StackName="constraints-ok", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
     cfn.delete_stack(StackName="constraints-ok")
+    settled(cfn, "constraints-ok")
 
 
 def test_list_items_are_checked_one_by_one():
@@ -114,6 +116,7 @@ def test_an_unknown_resource_type_is_refused_before_a_stack_exists(client):
 def test_an_unknown_resource_type_is_refused_on_update(client):
     cfn = client("cloudformation")
     cfn.create_stack(StackName="unknown-type-update", TemplateBody=QUEUE_ONLY)
+    settled(cfn, "unknown-type-update")
     assert _refused(cfn.update_stack, StackName="unknown-type-update", TemplateBody=UNKNOWN_TYPE) == UNRECOGNIZED
     kwargs = {"StackName": "unknown-type-update", "ChangeSetName": "c1", "TemplateBody": UNKNOWN_TYPE}
     assert _refused(cfn.create_change_set, **kwargs) == UNRECOGNIZED
@@ -121,6 +124,7 @@ def test_an_unknown_resource_type_is_refused_on_update(client):
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert cfn.list_change_sets(StackName="unknown-type-update")["Summaries"] == []
     cfn.delete_stack(StackName="unknown-type-update")
+    settled(cfn, "unknown-type-update")
 
 
 def test_custom_and_wait_condition_types_are_recognized(client):
@@ -133,3 +137,4 @@ def test_custom_and_wait_condition_types_are_recognized(client):
     cfn.create_change_set(StackName="known-types", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=body)
     assert cfn.describe_change_set(StackName="known-types", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
     cfn.delete_stack(StackName="known-types")
+    settled(cfn, "known-types")

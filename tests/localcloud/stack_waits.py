@@ -1,0 +1,16 @@
+"""Waiting for CloudFormation as the pipeline does: operations run asynchronously, as on AWS.
+
+``settled`` follows the stack with the pipeline's own waiter (``pipeline.cfn.watch``: events streamed until the
+status stops being ``*_IN_PROGRESS``), polling fast because the local cloud is quick. No fixed sleeps.
+"""
+
+from __future__ import annotations
+
+from pipeline import cfn
+
+FAST = {"initial": 0.02, "factor": 1.5, "ceiling": 0.25}
+
+
+def settled(cf, stack: str) -> str:
+    """The stack's status once it settles (DELETE_COMPLETE once a stack named by name is gone)."""
+    return cfn.watch(cf, stack, cfn.EventStream(cf, stack), lambda event: None, cfn.Backoff(**FAST))

@@ -1,0 +1,141 @@
+"""Stack operations are asynchronous, as on AWS: they return at once, show *_IN_PROGRESS while resources
+progress, refuse a second operation on a busy stack, and make older change sets OBSOLETE.
+
+AWS facts used (and where they come from):
+- CreateStack/UpdateStack/ExecuteChangeSet/DeleteStack return once the operation starts; "Use the DescribeStacks
+  action to view the status of the update" (ExecuteChangeSet API reference, in botocore's service model).
+- A busy stack refuses updates with ValidationError "Stack:<arn> is in UPDATE_IN_PROGRESS state and can not be
+  updated." (the answer deploy tools match on: ../shared/design/aws-facts.md, CloudFormation pre-deployment
+  section) and DeleteStack with "Stack [<name>] cannot be deleted while in status UPDATE_IN_PROGRESS" (the text
+  AWS users report, e.g. AWS re:Post "stack cannot be deleted while in status ...").
+- "a change set might be ... in an OBSOLETE state because the stack was already updated" (DescribeChangeSet API
+  reference, ExecutionStatus), and an OBSOLETE change set cannot be executed: InvalidChangeSetStatus
+  "ChangeSet [<arn>] cannot be executed in its current execution status of [OBSOLETE]".
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+from stack_waits import settled
+
+from localcloud.cloudformation import latency
+
+BUCKET = """
+Parameters:
+  Stage: {Type: String, Default: one}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags: [{Key: stage, Value: !Ref Stage}]
+Outputs:
+  Name: {Value: !Ref Bucket}
+"""
+
+
+@pytest.fixture
+def pace():
+    """``pace("aws*0.2")`` sets the local cloud's latency profile for the rest of this test (instant after it)."""
+    yield lambda spec: latency.use(latency.parse(spec))
+    latency.use(latency.INSTANT)
+
+
+def _error(raised: pytest.ExceptionInfo) -> tuple[str, str]:
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def _stage(value: str) -> list[dict[str, str]]:
+    return [{"ParameterKey": "Stage", "ParameterValue": value}]
+
+
+def test_create_returns_at_once_and_progress_is_visible(client, pace) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-async-{uuid.uuid4().hex[:8]}"
+    pace("aws*0.2")  # a bucket takes about a second
+
+    stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
+
+    assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    assert settled(cf, stack) == "CREATE_COMPLETE"
+    events = reversed(cf.describe_stack_events(StackName=stack_id)["StackEvents"])
+    assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events] == [
+        (stack, "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_COMPLETE"),
+        (stack, "CREATE_COMPLETE"),
+    ]
+    cf.delete_stack(StackName=stack)
+    settled(cf, stack_id)
+
+
+def test_a_busy_stack_refuses_updates_change_sets_and_deletes(client, pace) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-busy-{uuid.uuid4().hex[:8]}"
+    stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
+    settled(cf, stack)
+    cf.create_change_set(StackName=stack, ChangeSetName="pending", TemplateBody=BUCKET, Parameters=_stage("two"))
+    pace("aws*1")  # the bucket's update takes about two seconds
+
+    cf.update_stack(StackName=stack, TemplateBody=BUCKET, Parameters=_stage("three"))
+
+    busy = ("ValidationError", f"Stack:{stack_id} is in UPDATE_IN_PROGRESS state and can not be updated.")
+    with pytest.raises(ClientError) as raised:
+        cf.update_stack(StackName=stack, TemplateBody=BUCKET, Parameters=_stage("four"))
+    assert _error(raised) == busy
+    with pytest.raises(ClientError) as raised:
+        cf.execute_change_set(StackName=stack, ChangeSetName="pending")
+    assert _error(raised) == busy
+    with pytest.raises(ClientError) as raised:
+        cf.create_change_set(StackName=stack, ChangeSetName="later", TemplateBody=BUCKET)
+    assert _error(raised) == busy
+    with pytest.raises(ClientError) as raised:
+        cf.delete_stack(StackName=stack)
+    assert _error(raised) == (
+        "ValidationError",
+        f"Stack [{stack}] cannot be deleted while in status UPDATE_IN_PROGRESS",
+    )
+
+    assert settled(cf, stack) == "UPDATE_COMPLETE"
+    parameters = cf.describe_stacks(StackName=stack)["Stacks"][0]["Parameters"]
+    assert parameters == [{"ParameterKey": "Stage", "ParameterValue": "three"}]  # only the first update ran
+    pending = cf.describe_change_set(StackName=stack, ChangeSetName="pending")
+    assert pending["ExecutionStatus"] == "OBSOLETE"  # the stack was updated after it was made
+    cf.delete_stack(StackName=stack)
+    assert settled(cf, stack_id) == "DELETE_COMPLETE"
+
+
+def test_executing_a_change_set_makes_the_others_obsolete(client) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-obsolete-{uuid.uuid4().hex[:8]}"
+    stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
+    settled(cf, stack)
+    first = cf.create_change_set(StackName=stack, ChangeSetName="first", TemplateBody=BUCKET, Parameters=_stage("a"))
+    cf.create_change_set(StackName=stack, ChangeSetName="second", TemplateBody=BUCKET, Parameters=_stage("b"))
+
+    cf.execute_change_set(StackName=stack, ChangeSetName="second")
+    assert settled(cf, stack) == "UPDATE_COMPLETE"
+
+    assert cf.describe_change_set(ChangeSetName=first["Id"])["ExecutionStatus"] == "OBSOLETE"
+    with pytest.raises(ClientError) as raised:
+        cf.execute_change_set(ChangeSetName=first["Id"])
+    assert _error(raised) == (
+        "InvalidChangeSetStatus",
+        f"ChangeSet [{first['Id']}] cannot be executed in its current execution status of [OBSOLETE]",
+    )
+    assert cf.list_change_sets(StackName=stack)["Summaries"] == []  # executed and obsolete ones are gone
+    cf.delete_stack(StackName=stack)
+    settled(cf, stack_id)
+
+
+def test_the_aws_profile_paces_each_type_and_scales() -> None:
+    paced = latency.parse("aws*0.01")
+    assert paced.duration("AWS::SQS::Queue", "update") == pytest.approx(0.6)  # SetQueueAttributes: up to 60 s
+    assert latency.parse("aws", 0.5).duration("AWS::SQS::Queue", "create") == pytest.approx(0.5)
+    assert latency.parse(None).duration("AWS::SQS::Queue", "update") == 0  # the default stays instant
+    assert paced.s3_event_delivery == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="Unknown latency profile 'slow'"):
+        latency.parse("slow")
