@@ -154,6 +154,13 @@ class CallCounter:
     def mutating(self) -> list[str]:
         return [c for c in self.calls if is_mutating(c)]
 
+    def before(self, name: str, params: dict[str, str]) -> None:
+        """Called with each request's operation and form parameters before it is forwarded."""
+
+    def rewrite(self, name: str, params: dict[str, str], body: bytes) -> bytes:
+        """The answer to send back (a subclass may change what the caller sees)."""
+        return body
+
     def _record(self, name: str) -> None:
         with self._lock:
             self.calls.append(name)
@@ -179,13 +186,16 @@ class CallCounter:
 
             def _forward(self) -> None:
                 body = self._body()
-                counter._record(operation(self.command, self.path, self.headers, body))
+                name = operation(self.command, self.path, self.headers, body)
+                params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(errors="replace")).items()}
+                counter._record(name)
+                counter.before(name, params)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
                 headers["Content-Length"] = str(len(body))
                 upstream = http.client.HTTPConnection(counter.upstream.hostname, counter.upstream.port, timeout=120)
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 answer = upstream.getresponse()
-                data = answer.read()
+                data = counter.rewrite(name, params, answer.read())
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):

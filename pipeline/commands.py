@@ -336,7 +336,6 @@ def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True
             if not skip_lint:
                 report.stage("1/3 Lint")
                 lint(use_cache)
-            template.load(settings.template)  # imports the template reader while the cloud may still be starting
             deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
         return
     if not skip_lint:

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from pipeline.cfn import Backoff
 from pipeline.deploy import Deployer, DeployRequest
 from pipeline.errors import Interrupted, UserError
 from pipeline.template import Template
@@ -78,7 +79,7 @@ def test_throttling_while_polling_backs_off_and_carries_on(cfn):
     result = Deployer(client, sleep=sleeps.append).deploy(REQUEST)
     assert result.outcome == "no changes"
     # about a second at first, growing faster while throttled, never a fixed attempt ceiling
-    assert sleeps[0] == 1.0 and sleeps[1] > sleeps[0] * 2 and len(sleeps) == 3
+    assert sleeps[0] == Backoff.initial and sleeps[1] > sleeps[0] * 2 and len(sleeps) == 3
 
 
 def test_an_update_in_progress_is_waited_for_with_progress(cfn):

@@ -52,12 +52,3 @@ def test_a_task_still_imports_the_commands_it_runs():
         "    pass"
     )
     assert "pipeline.commands" in loaded
-
-
-def test_template_load_still_reads_intrinsic_tags(tmp_path):
-    """cfn-lint's loader is imported lazily but still used: short-form tags such as !Ref parse."""
-    from pipeline import template
-
-    path = tmp_path / "t.yaml"
-    path.write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Ref N\n")
-    assert template.load(path).data["Resources"]["B"]["Properties"]["BucketName"] == {"Ref": "N"}
