@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -57,8 +58,29 @@ def assert_no_secret(done: subprocess.CompletedProcess) -> str:
     return output
 
 
-def test_bootstrap_deploy_and_verify_print_no_credential_even_when_debugging(endpoint):
+def _delete_stacks(client, stacks: list[str]) -> None:
+    """The bootstrap made the account's GitHub OIDC provider: its stack must go (and take it along) before the next
+    test that creates one runs."""
+    cloudformation = client("cloudformation")
+    for stack in stacks:
+        cloudformation.delete_stack(StackName=stack)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = cloudformation.describe_stacks()["Stacks"]
+            if not [s for s in found if s["StackName"] == stack and s["StackStatus"] != "DELETE_COMPLETE"]:
+                break
+            time.sleep(0.2)
+
+
+def test_bootstrap_deploy_and_verify_print_no_credential_even_when_debugging(endpoint, client):
     project = f"sec{uuid.uuid4().hex[:8]}"
+    try:
+        _run_debug_steps(endpoint, project)
+    finally:
+        _delete_stacks(client, [f"{project}-staging", f"{project}-bootstrap-staging", f"{project}-bootstrap"])
+
+
+def _run_debug_steps(endpoint: str, project: str) -> None:
     steps = [
         (("--debug", "bootstrap", "--repo", "octo/app", "--repo-id", "7", "--environment", "staging"), {}),
         (("--debug", "deploy", "--environment", "staging"), {}),
