@@ -16,6 +16,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from pipeline import redact
 from pipeline.config import Settings
 from pipeline.errors import UserError
 
@@ -110,6 +111,7 @@ def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:
         ) from exc
     if session.get_credentials() is None:
         raise _no_credentials()
+    redact.register_session(session)  # whatever the chain resolved never reaches the output
     return Cloud("aws", settings.region, endpoint, session)
 
 
