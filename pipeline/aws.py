@@ -17,6 +17,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
+from pipeline import redact
 from pipeline.config import Settings
 from pipeline.errors import UserError
 
@@ -130,6 +131,7 @@ def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:
         ) from exc
     if session.get_credentials() is None:
         raise _no_credentials()
+    redact.register_session(session)  # whatever the chain resolved never reaches the output
     return Cloud("aws", settings.region, endpoint, session)
 
 
