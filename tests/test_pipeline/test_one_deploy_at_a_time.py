@@ -7,12 +7,14 @@ uploads and changes nothing; verify from its tree then fails, naming the version
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
 import pytest
 
-import localcloud
 from pipeline import commands, verify
 from pipeline.config import ROOT, resolve
 from pipeline.deploy import StackBusy
@@ -20,10 +22,27 @@ from pipeline.deploy import StackBusy
 
 @pytest.fixture(scope="module")
 def paced():
-    """A local cloud of its own, at 0.3 of AWS's pace: the function's update (1.5 s) is still running when the
-    second deploy, which checks the stack first of all, starts."""
-    with localcloud.start(latency="aws", latency_scale=0.3) as url:
-        yield url
+    """A local cloud of its own, at 0.3 of AWS's pace (the function's update takes 1.5 s, long enough for a second
+    deploy to meet it), in its own process: moto's state and the Lambda runtime are per process, and the
+    session's local cloud must not share them."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "localcloud", "--port", str(port), "--latency", "aws*0.3"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not commands.aws.local_cloud_running(f"http://127.0.0.1:{port}"):
+            assert server.poll() is None and time.monotonic() < deadline, "the paced local cloud did not start"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()  # SIGTERM stops it as Ctrl-C does, workers included
+        server.wait(timeout=30)
 
 
 def _tree(tmp_path, name: str, comment: str):
