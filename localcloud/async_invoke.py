@@ -77,9 +77,9 @@ class AsyncInvoker:
         self._stopping = False
         self._threads: set[threading.Thread] = set()
 
-    def submit(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
+    def submit(self, account_id: str, region: str, function_arn: str, payload: bytes, delay: float = 0.0) -> str:
         request_id = str(uuid.uuid4())
-        self._schedule(AsyncEvent(account_id, region, function_arn, payload, request_id), delay=0.0)
+        self._schedule(AsyncEvent(account_id, region, function_arn, payload, request_id), delay=delay)
         return request_id
 
     def start(self) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from moto.logs.models import logs_backends
 
+from localcloud import pace
+
 # moto's logs backend is not thread-safe: writes here and its reads (localcloud.fixes.logs_locking) take this.
 LOCK = threading.RLock()
 
@@ -150,7 +152,18 @@ def _json_report(rep: Report, billed: int) -> dict[str, Any]:
 
 
 def write(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-    """Append events (timestamp ms, message) to the stream, creating group and stream when missing."""
+    """Append events (timestamp ms, message) to the stream, creating group and stream when missing.
+
+    On the AWS-paced latency profile the events become readable only after CloudWatch Logs' ingestion delay.
+    """
+    delay = pace.logs_ingestion()
+    if delay > 0:
+        pace.later(delay, lambda: _put(fn, group, stream, events))
+    else:
+        _put(fn, group, stream, events)
+
+
+def _put(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     backend = logs_backends[fn.account_id][fn.region]
     with LOCK:
         backend.ensure_log_group(group)

@@ -121,9 +121,9 @@ class LambdaRuntime:
             return _finish(fn, worker, sink, request_id, outcome)
         raise WorkerGone(f"no worker stayed available for {fn.function_name}")
 
-    def invoke_async(self, account_id: str, region: str, function_arn: str, payload: bytes) -> str:
-        """Queue an asynchronous invoke (S3 notification, InvocationType=Event); returns its request id."""
-        return self.async_invoker.submit(account_id, region, function_arn, payload)
+    def invoke_async(self, account_id: str, region: str, function_arn: str, payload: bytes, delay: float = 0.0) -> str:
+        """Queue an asynchronous invoke (S3 notification, InvocationType=Event), due after ``delay`` seconds."""
+        return self.async_invoker.submit(account_id, region, function_arn, payload, delay)
 
     def forget(self, function_arn: str) -> None:
         """A function (unqualified ARN: every version) or one version was deleted: stop its workers."""

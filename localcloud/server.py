@@ -106,9 +106,9 @@ def start(
     ``port=0`` picks a free port. The server only ever binds to 127.0.0.1. ``latency="aws"`` paces
     CloudFormation like AWS (``latency_scale``, or ``"aws*0.01"``, shortens it); the default is instant.
     """
-    from localcloud.cloudformation import latency as pace
+    from localcloud.cloudformation import latency as profiles
 
-    profile = pace.parse(latency, latency_scale)  # a bad spec is refused before anything starts
+    profile = profiles.parse(latency, latency_scale)  # a bad spec is refused before anything starts
     check_port(port)
     from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
 
@@ -125,11 +125,11 @@ def start(
         _reset_state()
         lambda_runtime.start()
         runtime.set_active(lambda_runtime)
-        pace.use(profile)
+        profiles.use(profile)
         log.debug("local cloud ready at %s in %.0f ms", endpoint, (time.monotonic() - started) * 1000)
         yield endpoint
     finally:
-        pace.use(pace.INSTANT)
+        profiles.use(profiles.INSTANT)
         runtime.set_active(None)
         lambda_runtime.stop()
         _stop(server, thread)

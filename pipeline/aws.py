@@ -16,6 +16,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from pipeline import redact
 from pipeline.config import Settings
 from pipeline.errors import UserError
 
@@ -68,13 +69,21 @@ def _no_credentials() -> UserError:
 
 
 def local_cloud_running(endpoint_url: str, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections at the endpoint (cheap enough to ask every time)."""
+    """True when this checkout's local cloud answers at the endpoint, False when nothing listens there.
+
+    Anything else on that port (LocalStack, another checkout's local cloud) is a UserError that says what it is
+    (``pipeline.local_identity``): the endpoint is asked who it is, never assumed.
+    """
+    from pipeline import local_identity
+    from pipeline.config import ROOT
+
     parsed = urllib.parse.urlparse(endpoint_url)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=timeout):
-            return True
+            pass
     except OSError:
         return False
+    return local_identity.require(endpoint_url, ROOT).state == "localcloud"
 
 
 def _connect_local(settings: Settings) -> Cloud:
@@ -102,6 +111,7 @@ def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:
         ) from exc
     if session.get_credentials() is None:
         raise _no_credentials()
+    redact.register_session(session)  # whatever the chain resolved never reaches the output
     return Cloud("aws", settings.region, endpoint, session)
 
 

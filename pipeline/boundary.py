@@ -1,8 +1,9 @@
 """The task boundary: the one place errors become a message and an exit code.
 
 A ``UserError`` prints its paragraph. The AWS errors users commonly hit (no credentials, no endpoint, access
-denied, throttling) are translated into one. Anything else is a bug: one line without ``--debug``, the full
-traceback with it (``invoke --debug TASK`` or ``PIPELINE_DEBUG=1``).
+denied, throttling) are translated into one. Anything else is a bug: one line, and the full traceback with
+``PIPELINE_DEBUG=1`` (or ``invoke --debug TASK``). Everything printed here, and every log record, is redacted
+first (``pipeline.redact``): no credential or signature reaches the output, with or without debug.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Iterator
 
@@ -65,13 +67,16 @@ def translate(exc: BaseException) -> UserError | None:
             return UserError(f"AWS rejected the credentials ({code}: {message}). Refresh them and try again.")
         return UserError(
             f"AWS returned {code} for {operation}: {message} Nothing else was changed by this task; fix the cause "
-            "and run it again (add --debug to `invoke` for the full traceback)."
+            "and run it again (PIPELINE_DEBUG=1 shows the full traceback)."
         )
     return None
 
 
 @contextlib.contextmanager
 def boundary() -> Iterator[None]:
+    from pipeline import redact
+
+    redact.install()
     try:
         yield
     except Exit:
@@ -86,12 +91,14 @@ def boundary() -> Iterator[None]:
 
         known = exc if isinstance(exc, UserError) else translate(exc)
         if debug_enabled():
-            traceback.print_exc()
+            sys.stderr.write(redact.redact(traceback.format_exc()))
         if known is None:
             report.error(
-                f"Unexpected {type(exc).__name__}: {exc}. This is a bug in the tasks; run `invoke --debug` with the "
-                "same task for the traceback and report it."
+                redact.redact(
+                    f"Unexpected {type(exc).__name__}: {exc}. This is a bug in the tasks; run the same task again "
+                    "with PIPELINE_DEBUG=1 for the traceback (credentials are redacted from it) and report it."
+                )
             )
             raise Exit(code=1) from None
-        report.error(str(known))
+        report.error(redact.redact(str(known)))
         raise Exit(code=known.exit_code) from None

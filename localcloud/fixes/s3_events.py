@@ -34,7 +34,7 @@ from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.s3 import notifications
 from moto.s3.models import S3Backend
 
-from localcloud import runtime
+from localcloud import pace, runtime
 from localcloud.patches import install
 
 log = logging.getLogger("localcloud")
@@ -102,7 +102,8 @@ def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name:
     if active is None:
         log.warning("S3 event for %s dropped: no local Lambda runtime is running", fn_arn)
         return
-    active.invoke_async(account_id, region_name, fn_arn, json.dumps(event_body).encode())
+    delay = pace.s3_event_delivery()  # AWS: "typically seconds"; 0 on the instant profile
+    active.invoke_async(account_id, region_name, fn_arn, json.dumps(event_body).encode(), delay)
 
 
 def _wrap_send_event(original: Any) -> Any:

@@ -11,24 +11,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from fixtures_lambda.functions import allow_s3, count, create_function, wait_for_logs
-
-
-def group_of(name: str) -> str:
-    return f"/aws/lambda/{name}"
-
-
-def notified_bucket(client, function_arn: str, events: list[str] | None = None, rules=None) -> str:
-    bucket = f"events-{os.urandom(6).hex()}"
-    client("s3").create_bucket(Bucket=bucket)
-    allow_s3(client, function_arn, bucket)
-    config = {"Id": "to-lambda", "LambdaFunctionArn": function_arn, "Events": events or ["s3:ObjectCreated:*"]}
-    if rules:
-        config["Filter"] = {"Key": {"FilterRules": rules}}
-    client("s3").put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [config]}
-    )
-    return bucket
+from fixtures_lambda.functions import allow_s3, count, create_function, group_of, notified_bucket, wait_for_logs
 
 
 def events_logged(messages: list[str]) -> list[dict]:

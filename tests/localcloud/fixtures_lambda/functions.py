@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 import uuid
 import zipfile
@@ -98,3 +99,20 @@ def allow_s3(client: Callable[[str], Any], function: str, bucket: str, account: 
         SourceArn=f"arn:aws:s3:::{bucket}",
         SourceAccount=account,
     )
+
+
+def group_of(name: str) -> str:
+    return f"/aws/lambda/{name}"
+
+
+def notified_bucket(client, function_arn: str, events: list[str] | None = None, rules=None) -> str:
+    bucket = f"events-{os.urandom(6).hex()}"
+    client("s3").create_bucket(Bucket=bucket)
+    allow_s3(client, function_arn, bucket)
+    config = {"Id": "to-lambda", "LambdaFunctionArn": function_arn, "Events": events or ["s3:ObjectCreated:*"]}
+    if rules:
+        config["Filter"] = {"Key": {"FilterRules": rules}}
+    client("s3").put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [config]}
+    )
+    return bucket
