@@ -176,8 +176,19 @@ def _bucket(clients: Clients, name: str) -> dict:
     for key, fetch in optional:
         value = _optional(fetch)
         if value is not None:
-            live[key] = {"ServerSideEncryptionConfiguration": value["Rules"]} if key == "BucketEncryption" else value
+            live[key] = _encryption(value) if key == "BucketEncryption" else value
     return live
+
+
+def _encryption(api: dict) -> dict:
+    """GetBucketEncryption's rules in the template's shape (ApplyServerSideEncryptionByDefault is the API's name)."""
+    rules = []
+    for rule in api.get("Rules", []):
+        shaped = {k: v for k, v in rule.items() if k != "ApplyServerSideEncryptionByDefault"}
+        if "ApplyServerSideEncryptionByDefault" in rule:
+            shaped["ServerSideEncryptionByDefault"] = rule["ApplyServerSideEncryptionByDefault"]
+        rules.append(shaped)
+    return {"ServerSideEncryptionConfiguration": rules}
 
 
 def _optional(fetch: Callable[[], Any]) -> Any:

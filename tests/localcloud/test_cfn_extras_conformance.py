@@ -12,20 +12,23 @@ answer (tests/aws/services/cloudformation/api/test_drift_detection.snapshot.json
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 from fixtures_lambda.custom_resource import create_custom_resource_function
-from fixtures_lambda.functions import role_arn
+from fixtures_lambda.functions import role_arn, zip_of
 
 PROPERTY_REASON = (
     "The following hook(s)/validation failed: [AWS::EarlyValidation::PropertyValidation]. To troubleshoot Early "
     "Validation errors, use the DescribeEvents API for detailed failure information."
 )
 EXISTENCE_REASON = PROPERTY_REASON.replace("PropertyValidation", "ResourceExistenceCheck")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _name(prefix: str) -> str:
@@ -296,3 +299,48 @@ def test_drift_detection_names_the_changed_memory(client):
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["DriftInformation"]["StackDriftStatus"] == "DRIFTED"
     detail = cf.describe_stack_resource(StackName=stack, LogicalResourceId="Queue")["StackResourceDetail"]
     assert detail["DriftInformation"]["StackResourceDriftStatus"] == "IN_SYNC"
+
+
+def test_the_project_stack_is_in_sync_until_changed_by_hand(client):
+    """cloudformation/app.yaml as deployed: no false drift; then issue 8's case, memory and notification by hand."""
+    cf, s3, lam = client("cloudformation"), client("s3"), client("lambda")
+    stack = _name("drift-app")
+    artifacts = f"{stack}-artifacts"
+    s3.create_bucket(Bucket=artifacts)
+    code = zip_of({"handler.py": "def handler(event, context):\n    return 1\n"})
+    key = f"artifacts/staging/{hashlib.sha256(code).hexdigest()}.zip"
+    s3.put_object(Bucket=artifacts, Key=key, Body=code)
+    parameters = [
+        {"ParameterKey": "ArtifactBucket", "ParameterValue": artifacts},
+        {"ParameterKey": "ArtifactKey", "ParameterValue": key},
+    ]
+    body = (ROOT / "cloudformation" / "app.yaml").read_text()
+    cf.create_stack(StackName=stack, TemplateBody=body, Parameters=parameters, Capabilities=["CAPABILITY_IAM"])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in _settled(cf, stack)["Outputs"]}
+
+    clean = _drift_status(cf, cf.detect_stack_drift(StackName=stack)["StackDriftDetectionId"])
+    drifts = cf.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]
+    assert {d["LogicalResourceId"]: d["StackResourceDriftStatus"] for d in drifts} == {
+        "FunctionLogGroup": "IN_SYNC",
+        "FailureQueue": "IN_SYNC",
+        "FunctionRole": "IN_SYNC",
+        "Function": "IN_SYNC",
+        "UploadsBucket": "IN_SYNC",
+    }, [d.get("PropertyDifferences") for d in drifts]
+    assert clean["StackDriftStatus"] == "IN_SYNC"
+    role = next(d["PhysicalResourceId"] for d in drifts if d["LogicalResourceId"] == "FunctionRole")
+    inline = client("iam").get_role_policy(RoleName=role, PolicyName="write-own-logs-and-failure-queue")
+    assert inline["PolicyDocument"]["Version"] == "2012-10-17"  # JSON, as AWS answers (boto3 decodes it)
+
+    lam.update_function_configuration(FunctionName=outputs["FunctionName"], MemorySize=512)
+    s3.put_bucket_notification_configuration(Bucket=outputs["BucketName"], NotificationConfiguration={})
+    assert (
+        _drift_status(cf, cf.detect_stack_drift(StackName=stack)["StackDriftDetectionId"])["StackDriftStatus"]
+        == "DRIFTED"
+    )
+    modified = cf.describe_stack_resource_drifts(StackName=stack, StackResourceDriftStatusFilters=["MODIFIED"])
+    paths = {
+        d["LogicalResourceId"]: [p["PropertyPath"] for p in d["PropertyDifferences"]]
+        for d in modified["StackResourceDrifts"]
+    }
+    assert paths == {"Function": ["/MemorySize"], "UploadsBucket": ["/NotificationConfiguration/LambdaConfigurations"]}

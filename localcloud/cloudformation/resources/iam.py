@@ -51,6 +51,8 @@ class RoleProvider(MotoProvider):
         answer = super().create(request, name)
         role = self.stored_by(request, answer.physical_id)
         _sync_managed_policies(role, request.properties.get("ManagedPolicyArns") or [], _iam(request))
+        # moto's hook stores inline policy documents as dicts, which GetRolePolicy answers as Python repr
+        _sync_inline_policies(role, request.properties.get("Policies") or [])
         return answer
 
     def stored_by(self, request: ResourceRequest, physical_id: str | None) -> Any:
