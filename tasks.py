@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from invoke import Collection, task
+from invoke import Collection
 
 from pipeline.boundary import boundary
 from pipeline.config import LOCAL_PORT, resolve
+from pipeline.flags import task
 
 WHERE = {
     "target": "local (default: the embedded local cloud) or aws; also PIPELINE_TARGET",
@@ -126,6 +127,15 @@ def logs(
         commands.logs(settings, follow=follow, since=since, as_json=json, pattern=filter, request_id=request_id)
 
 
+@task(help={**WHERE, "yes": "on --target aws, start without asking"})
+def watch(c, target=None, environment=None, region=None, profile=None, yes=False):
+    """Deploy, then redeploy on every save under lambda/ and cloudformation/, tailing the logs (Ctrl-C stops)."""
+    with boundary():
+        from pipeline import commands
+
+        commands.watch(_settings(c, target, environment, region, profile), yes=yes)
+
+
 @task(help={**WHERE, "json": "print JSON instead of a table"})
 def outputs(c, target=None, environment=None, region=None, profile=None, json=False):
     """Print the app stack's outputs."""
@@ -228,5 +238,18 @@ def plan(c, requested="all"):
 
 
 ns = Collection(
-    localcloud, lint, test, package, deploy, verify, logs, outputs, destroy, pipeline, bootstrap, environments, plan
+    localcloud,
+    lint,
+    test,
+    package,
+    deploy,
+    verify,
+    logs,
+    watch,
+    outputs,
+    destroy,
+    pipeline,
+    bootstrap,
+    environments,
+    plan,
 )

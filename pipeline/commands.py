@@ -288,6 +288,30 @@ def print_records(events, as_json: bool, request_id: str | None, on_idle: str = 
     return printed
 
 
+def watch(settings: Settings, yes: bool = False, changes=None, confirm=input) -> None:
+    """Deploy, then redeploy on every save under lambda/ and cloudformation/, printing new log records between."""
+    from pipeline import watch as watch_step
+
+    cloud = aws.connect(settings)
+    banner(settings, cloud, "Watching")
+    if report.wants_confirmation(settings.target, yes):
+        question = f"Deploy stack {settings.stack_name} to AWS now and on every save until Ctrl-C? [y/N] "
+        if confirm(question).strip().lower() not in ("y", "yes"):
+            raise UserError("Not confirmed: nothing was deployed. Pass --yes to skip the question.")
+    roots = [settings.lambda_dir, settings.template.parent]
+    hooks = watch_step.Hooks(
+        deploy=lambda: deploy(settings, cloud=cloud, yes=True).outputs,  # asked once, above
+        show_records=lambda events: print_records(events, as_json=False, request_id=None),
+        say=report.emit,
+        logs_client=cloud.client("logs"),
+    )
+    loop = watch_step.Loop(hooks, settings.lambda_dir, settings.template)
+    try:
+        loop.run(watch_step.disk_changes(roots) if changes is None else changes, roots)
+    except KeyboardInterrupt:
+        report.emit("Stopped watching.")
+
+
 def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
     from pipeline import destroy as destroy_step
 

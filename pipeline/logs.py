@@ -33,6 +33,25 @@ def parse_since(text: str) -> int:
     return int(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
+class Tailer:
+    """Polls a log group for events not seen before, oldest first (one poll per ``poll()``)."""
+
+    def __init__(self, logs, group: str, start_ms: int, pattern: str | None = None) -> None:
+        self.logs, self.group, self.start_ms, self.pattern = logs, group, start_ms, pattern
+        self.cursor = start_ms
+        self.seen: dict[str, int] = {}  # eventId -> timestamp, for the look-back window only
+
+    def poll(self) -> list[dict[str, Any]]:
+        fresh = _since(self.logs, self.group, self.cursor, self.seen, self.pattern)
+        for event in fresh:
+            self.seen[event["eventId"]] = event["timestamp"]
+        if fresh:
+            # Ingestion is not in timestamp order: look back a little each poll, and let `seen` drop repeats.
+            self.cursor = max(self.start_ms, fresh[-1]["timestamp"] - LOOKBACK_MS)
+            self.seen = {event_id: stamp for event_id, stamp in self.seen.items() if stamp >= self.cursor}
+        return fresh
+
+
 def tail(
     logs,
     group: str,
@@ -46,17 +65,9 @@ def tail(
 
     ``pattern`` is a CloudWatch Logs filter pattern, applied by FilterLogEvents.
     """
-    seen: dict[str, int] = {}  # eventId -> timestamp, for the look-back window only
-    cursor = start_ms
+    tailer = Tailer(logs, group, start_ms, pattern)
     while True:
-        fresh = _since(logs, group, cursor, seen, pattern)
-        for event in fresh:
-            seen[event["eventId"]] = event["timestamp"]
-            yield event
-        if fresh:
-            # Ingestion is not in timestamp order: look back a little each poll, and let `seen` drop repeats.
-            cursor = max(start_ms, fresh[-1]["timestamp"] - LOOKBACK_MS)
-            seen = {event_id: stamp for event_id, stamp in seen.items() if stamp >= cursor}
+        yield from tailer.poll()
         if not follow:
             return
         sleep(interval)
