@@ -46,7 +46,9 @@ def check_updatable(stack: Stack) -> None:
         raise ValidationError(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
 
 
-def _launch(call: Call, stack: Stack, action: str, work: Any, change_set: ChangeSet | None = None) -> None:
+def _launch(
+    call: Call, stack: Stack, action: str, work: Any, change_set: ChangeSet | None = None, inline: bool = False
+) -> None:
     run = Run(call.region, stack, call.endpoint)
     operation = Operation(action, stack.stack_id, change_set.change_set_id if change_set else None)
 
@@ -57,6 +59,8 @@ def _launch(call: Call, stack: Stack, action: str, work: Any, change_set: Change
             _make_obsolete(call.region, stack, change_set)
 
     start(run, operation, lambda: work(run), done)
+    if inline and operation.thread is not None:
+        operation.thread.join()
 
 
 def _new_stack(call: Call, name: str) -> Stack:
@@ -117,7 +121,8 @@ def delete_stack(call: Call) -> dict[str, Any]:
         stack.status = "DELETE_IN_PROGRESS"
         for change_set in [c for c in call.region.change_sets.values() if c.stack_id == stack.stack_id]:
             del call.region.change_sets[change_set.change_set_id]
-        _launch(call, stack, "DELETE", delete)
+        # A stack without resources (one still in review) has nothing to wait for: it is gone when this returns.
+        _launch(call, stack, "DELETE", delete, inline=not stack.resources)
     return {}
 
 

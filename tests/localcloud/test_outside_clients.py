@@ -59,3 +59,22 @@ def test_a_nodejs_function_is_accepted_but_every_invocation_is_a_platform_error(
         assert error["Code"] == "InvalidRuntimeException"
         assert "nodejs20.x" in error["Message"]
     assert log_events(client, f"/aws/lambda/{name}") == []  # never started, not even as Python
+
+
+def test_a_template_role_with_an_aws_managed_policy_is_created_with_it(client):
+    """What SAM and most public templates do: ``ManagedPolicyArns`` naming AWSLambdaBasicExecutionRole."""
+    cfn = client("cloudformation")
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": TRUST, "ManagedPolicyArns": [BASIC_EXECUTION]},
+    }
+    stack = unique("managed-policy")
+    cfn.create_stack(
+        StackName=stack, TemplateBody=json.dumps({"Resources": {"Role": role}}), Capabilities=["CAPABILITY_IAM"]
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
+    name = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Role")["StackResourceDetail"][
+        "PhysicalResourceId"
+    ]
+    attached = client("iam").list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [BASIC_EXECUTION]

@@ -64,3 +64,15 @@ def read_terminal(fd: int, quiet: float = 0.3) -> str:
             break
         chunks.append(data)
     return b"".join(chunks).decode()
+
+
+def delete_stack_and_wait(cloudformation, stack_name: str) -> None:
+    """DeleteStack, then wait as the pipeline does until it is gone (CloudFormation deletes asynchronously)."""
+    from pipeline import cfn
+
+    stack = cfn.describe_stack(cloudformation, stack_name)
+    if stack is None:
+        return
+    cloudformation.delete_stack(StackName=stack_name)
+    stream = cfn.EventStream(cloudformation, stack["StackId"])
+    cfn.watch(cloudformation, stack["StackId"], stream, lambda event: None, cfn.Backoff(0.02, ceiling=0.25))

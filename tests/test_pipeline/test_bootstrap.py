@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import fake_gh
 import pytest
+from pipeline_helpers import delete_stack_and_wait
 
 from pipeline import bootstrap, cfn, commands, github
 from pipeline.config import resolve
@@ -173,7 +174,7 @@ def settings_for(endpoint, monkeypatch):
     cloudformation = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
     for project in made:
         for stack in (f"{project}-bootstrap-staging", f"{project}-bootstrap-production", f"{project}-bootstrap"):
-            cloudformation.delete_stack(StackName=stack)
+            delete_stack_and_wait(cloudformation, stack)
 
 
 def _trust(client, outputs: dict[str, str], env: str) -> dict:

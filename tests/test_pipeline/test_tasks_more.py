@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import replace
 
 import pytest
-from pipeline_helpers import broken_template
+from pipeline_helpers import broken_template, delete_stack_and_wait
 
 from pipeline import bootstrap, cfn, commands, github, package
 from pipeline.errors import StackFailed
@@ -144,7 +144,7 @@ def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, clien
         commands.bootstrap(settings, "octo/probe", ["staging"], "main", repo_id="7")  # a re-run changes nothing
         assert "No changes" in capsys.readouterr().out
     finally:
-        client("cloudformation").delete_stack(StackName="bootprobe-bootstrap-staging")
-        client("cloudformation").delete_stack(StackName="bootprobe-bootstrap")
+        delete_stack_and_wait(client("cloudformation"), "bootprobe-bootstrap-staging")
+        delete_stack_and_wait(client("cloudformation"), "bootprobe-bootstrap")
         if created_here:
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=created_here)
