@@ -31,12 +31,23 @@ class Packaged:
 def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
     """Say where we are going before touching anything."""
     account = cloud.identity()["account"]
+    check_account(settings, account)
     where = "the local cloud" if settings.target == "local" else "AWS"
     endpoint = cloud.endpoint_url or "AWS default"
     report.emit(
         f"{verb} stack {settings.stack_name} on {where}: account {account}, region {settings.region}, "
         f"endpoint {endpoint}, environment {settings.environment}."
     )
+
+
+def check_account(settings: Settings, account: str) -> None:
+    """An environment that names its account is only ever deployed with that account's credentials."""
+    if settings.account and account != settings.account:
+        raise UserError(
+            f"Environment {settings.environment} lives in account {settings.account} (invoke.yaml), but these "
+            f"credentials are for account {account}. Nothing was changed. Use that account's profile (--profile) "
+            "or role; in GitHub Actions, that environment's AWS_DEPLOY_ROLE_ARN."
+        )
 
 
 def package_function(settings: Settings, cloud: Cloud, target: destination.Destination | None = None) -> Packaged:
