@@ -111,7 +111,7 @@ def summary(stack_name: str, detection: Detection) -> str:
     if not detection.drifted:
         return f"Stack {stack_name}: no drift ({detection.stack_status}); every checked resource matches git."
     count = len(detection.resources)
-    return f"Stack {stack_name} has drifted: {count} resource{'s' if count != 1 else ''} differ from git."
+    return f"Stack {stack_name} has drifted: {count} resource{'s differ' if count != 1 else ' differs'} from git."
 
 
 def failure(stack_name: str, detection: Detection) -> DriftFound:

@@ -33,6 +33,7 @@ PIPELINE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "artifact_prefix": ((str,), "a string"),
 }
 ENVIRONMENT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "account": ((str, int), "a 12-digit AWS account id"),
     "stack_name": ((str,), "a stack name"),
     "region": ((str,), "a string such as eu-west-1"),
     "parameters": ((dict,), "a mapping of template parameter to value"),

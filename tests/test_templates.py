@@ -30,7 +30,12 @@ DOCUMENTED_STACKS = [f"{PROJECT}-{env}" for env in ("dev", "staging", "productio
 LONGEST_REGIONS = ["ap-southeast-5", "ap-northeast-3", "cn-northwest-1", "us-gov-west-1", "us-isob-east-1"]
 ACCOUNT_ID = "123456789012"
 # Allow statements with Resource "*" are only acceptable for actions that have no resource-level permissions.
-RESOURCE_STAR_READ_ONLY = {"sts:GetCallerIdentity", "cloudformation:ValidateTemplate"}
+# DescribeStackDriftDetectionStatus takes a detection id, which IAM cannot scope (the drift role's only one).
+RESOURCE_STAR_READ_ONLY = {
+    "sts:GetCallerIdentity",
+    "cloudformation:ValidateTemplate",
+    "cloudformation:DescribeStackDriftDetectionStatus",
+}
 
 
 def tool(name: str) -> str:
@@ -509,12 +514,14 @@ def test_environment_resources_and_outputs(environment):
     assert {name: res["Type"] for name, res in environment["Resources"].items()} == {
         "AppPermissionsBoundary": "AWS::IAM::ManagedPolicy",
         "DeployRole": "AWS::IAM::Role",
+        "DriftRole": "AWS::IAM::Role",
         "ExecutionRole": "AWS::IAM::Role",
     }
     # The interface pipeline/destination.py reads (and pipeline/commands.py passes to the app stack).
     assert {name: out["Value"] for name, out in environment["Outputs"].items()} == {
         "DeployRoleArn": {"Fn::GetAtt": ["DeployRole", "Arn"]},
         "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+        "DriftRoleArn": {"Fn::GetAtt": ["DriftRole", "Arn"]},
         "PermissionsBoundaryArn": {"Ref": "AppPermissionsBoundary"},
     }
     for res in environment["Resources"].values():

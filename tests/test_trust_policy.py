@@ -398,6 +398,23 @@ def deploy_job(env: str) -> dict[str, str]:
     return token(env)
 
 
+def drift_job() -> dict[str, str]:
+    """The drift workflow's job on main: no environment (a read-only check waits for no reviewers)."""
+    return token(None, workflow=f"{REPO}/.github/workflows/drift.yml@refs/heads/main")
+
+
+def drift_tokens() -> dict[str, dict[str, str]]:
+    """The drift job, and what differs from it in what an attacker controls (none may get a drift role)."""
+    drift = f"{REPO}/.github/workflows/drift.yml"
+    return {
+        "the drift job": drift_job(),
+        "drift.yml from a feature branch": token(None, ref="refs/heads/feature/x", workflow=f"{drift}@refs/heads/x"),
+        "another workflow on main": token(None, workflow=f"{REPO}/.github/workflows/other.yml@refs/heads/main"),
+        "a re-created repository": {**drift_job(), "repository_id": "987654321"},
+        "a fork": token(None, repo="forker/s3-lambda-gitops", repo_id="555555555", workflow=drift + "@refs/heads/main"),
+    }
+
+
 def denied_tokens(env: str) -> dict[str, dict[str, str]]:
     """What must never get the role of ``env``; each differs from the deploy job in what an attacker controls."""
     other_env = "production" if env != "production" else "staging"
@@ -441,11 +458,12 @@ def test_one_stack_and_role_pair_per_environment():
     stacks = rendered_environments()
     assert list(stacks) == DEFAULT_ENVIRONMENTS
     for env, stack in stacks.items():
-        assert set(stack) == {"AppPermissionsBoundary", "DeployRole", "ExecutionRole", "Outputs"}, env
+        assert set(stack) == {"AppPermissionsBoundary", "DeployRole", "DriftRole", "ExecutionRole", "Outputs"}, env
         own = f"{PROJECT}-bootstrap-{env}"
         assert stack["Outputs"] == {
             "DeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(own, 'DeployRole')}",
             "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(own, 'ExecutionRole')}",
+            "DriftRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{_physical(own, 'DriftRole')}",
             "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/{_physical(own, 'AppPermissionsBoundary')}",
         }
     for output in ("DeployRoleArn", "PermissionsBoundaryArn"):
@@ -517,7 +535,8 @@ def _app_trusts() -> dict[str, dict[str, Any]]:
 
 
 def test_every_role_in_every_template_against_every_token():
-    """Only an environment's deploy role, and only for that environment's deploy job, accepts a GitHub token."""
+    """Only an environment's deploy role, and only for that environment's deploy job, accepts a GitHub token;
+    and each environment's read-only drift role the drift workflow's job on main (it declares no environment)."""
     templates = {path.name: path for path in sorted((ROOT / "cloudformation").glob("*.yaml"))}
     assert set(templates) == {"app.yaml", "bootstrap.yaml", "bootstrap-environment.yaml"}
     trusts = {f"app.yaml/{name}": trust for name, trust in _app_trusts().items()}
@@ -525,14 +544,16 @@ def test_every_role_in_every_template_against_every_token():
     for env, stack in rendered_environments().items():
         for name, props in _roles_of(ENVIRONMENT, stack).items():
             trusts[f"bootstrap-environment.yaml[{env}]/{name}"] = props["AssumeRolePolicyDocument"]
-    assert len(trusts) == 1 + 2 * len(DEFAULT_ENVIRONMENTS)
+    assert len(trusts) == 1 + 3 * len(DEFAULT_ENVIRONMENTS)
     tokens = {f"{env} deploy job": deploy_job(env) for env in DEFAULT_ENVIRONMENTS}
+    tokens.update({f"drift: {case}": claims for case, claims in drift_tokens().items()})
     for env in DEFAULT_ENVIRONMENTS:
         tokens.update({f"{env}: {case}": claims for case, claims in denied_tokens(env).items()})
     for role, trust in trusts.items():
         for case, claims in tokens.items():
             own_env = role.split("[")[1].split("]")[0] if role.endswith("/DeployRole") else None
             expected = own_env is not None and claims == deploy_job(own_env)
+            expected = expected or (role.endswith("/DriftRole") and claims == drift_job())
             assert may_assume(trust, PROVIDER_ARN, claims) == expected, (role, case)
 
 
@@ -1193,7 +1214,7 @@ def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
     assert list(deployed["environment_outputs"]) == DEFAULT_ENVIRONMENTS
     arns = set()
     for env, env_outputs in deployed["environment_outputs"].items():
-        assert set(env_outputs) == {"DeployRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}, env
+        assert set(env_outputs) == {"DeployRoleArn", "DriftRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}, env
         for name in ("DeployRoleArn", "ExecutionRoleArn"):
             assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@-]+", env_outputs[name])
         assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/[\w+=,.@-]+", env_outputs["PermissionsBoundaryArn"])
@@ -1201,7 +1222,7 @@ def test_bootstrap_outputs_on_the_local_cloud(deployed, client):
         assert deployed["roles"][env]["Arn"] == env_outputs["DeployRoleArn"]
         assert deployed["execution_roles"][env]["Arn"] == env_outputs["ExecutionRoleArn"]
         arns |= set(env_outputs.values())
-    assert len(arns) == 3 * len(DEFAULT_ENVIRONMENTS)
+    assert len(arns) == 4 * len(DEFAULT_ENVIRONMENTS)  # deploy, drift and execution role, boundary
     for role in deployed["execution_roles"].values():
         (trust,) = _document(role["AssumeRolePolicyDocument"])["Statement"]
         assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}

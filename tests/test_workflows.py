@@ -278,16 +278,21 @@ def test_the_trust_pins_the_file_that_holds_the_deploy_job(reusable):
     assert template["Parameters"]["DeployWorkflow"]["Default"] == bootstrap.DEPLOY_WORKFLOW
     assert bootstrap.DEPLOY_WORKFLOW == str(REUSABLE.relative_to(ROOT)) == REUSABLE_USES.removeprefix("./")
     holders = [p.name for p in all_workflows() for job in load(p)["jobs"].values() if uses_of(job, OIDC_ACTION)]
-    assert holders == ["deploy-environment.yml"]
+    assert holders == ["deploy-environment.yml", "drift.yml"]  # drift.yml: the read-only drift role's own pin
 
 
 def test_only_deploy_jobs_can_request_an_oidc_token():
     for path in all_workflows():
         for name, job in load(path)["jobs"].items():
             if credentialed(job):
-                # A caller of the reusable workflow, or the reusable workflow's job itself.
-                assert job.get("uses") == REUSABLE_USES or (
-                    path == REUSABLE and uses_of(job, OIDC_ACTION) and job["environment"]
+                # A caller of the reusable workflow, or the reusable workflow's job itself; or the drift job,
+                # whose role can only read (test_drift.py checks its policy).
+                oidc = str(uses_of(job, OIDC_ACTION))
+                drift = path.name == "drift.yml" and name == "drift" and "AWS_DRIFT_ROLE_ARN" in oidc
+                assert (
+                    drift
+                    or job.get("uses") == REUSABLE_USES
+                    or (path == REUSABLE and uses_of(job, OIDC_ACTION) and job["environment"])
                 ), (path.name, name)
             else:
                 assert not uses_of(job, OIDC_ACTION), (path.name, name)

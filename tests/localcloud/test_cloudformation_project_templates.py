@@ -133,7 +133,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
         )
         assert created["StackStatus"] == "CREATE_COMPLETE", env
         roles[env] = {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
-        assert set(roles[env]) == {"DeployRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}
+        assert set(roles[env]) == {"DeployRoleArn", "DriftRoleArn", "ExecutionRoleArn", "PermissionsBoundaryArn"}
 
     def trust(arn: str) -> dict:
         return _document(iam.get_role(RoleName=arn.split("/")[-1])["Role"]["AssumeRolePolicyDocument"])
@@ -148,7 +148,7 @@ def test_bootstrap_stacks_deploy_with_a_scoped_trust_policy(client) -> None:
     assert condition["token.actions.githubusercontent.com:repository_id"] == "42"
     assert len(trust(roles["production"]["DeployRoleArn"])["Statement"]) == 1
     # One CloudFormation execution role per environment too, trusted by CloudFormation only, and one boundary.
-    assert len({arn for pair in roles.values() for arn in pair.values()}) == 6
+    assert len({arn for pair in roles.values() for arn in pair.values()}) == 8
     for env, pair in roles.items():
         (statement,) = trust(pair["ExecutionRoleArn"])["Statement"]
         assert statement["Principal"] == {"Service": "cloudformation.amazonaws.com"}

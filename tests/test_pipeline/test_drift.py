@@ -147,3 +147,45 @@ def test_reconcile_always_asks_cloudformation_with_a_drift_aware_change_set(cfn)
     stubber.add_response("delete_change_set", {}, None)
     request = DeployRequest("app-dev", Template(Path("t.yaml"), body, {"Resources": {}}), revert_drift=True)
     assert Deployer(client, sleep=lambda s: None).deploy(request).outcome == "no changes"
+
+
+DRIFT_CALLS = [
+    ("cloudformation:DetectStackDrift", "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/1"),
+    (
+        "cloudformation:DescribeStackResourceDrifts",
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/1",
+    ),
+    ("cloudformation:DescribeStacks", "arn:aws:cloudformation:us-east-1:123456789012:stack/s3-lambda-gitops-{env}/1"),
+    ("cloudformation:DescribeStackDriftDetectionStatus", "*"),
+    ("lambda:GetFunction", "arn:aws:lambda:us-east-1:123456789012:function:s3-lambda-gitops-{env}-handler"),
+    ("s3:GetBucketNotification", "arn:aws:s3:::s3-lambda-gitops-{env}-123456789012-us-east-1"),
+    ("iam:GetRole", "arn:aws:iam::123456789012:role/s3-lambda-gitops-{env}-FunctionRole-ABC"),
+]
+
+
+def test_the_drift_role_reads_its_own_environment_only_and_writes_nothing():
+    from test_trust_policy import allows, rendered_environments, role_policies
+
+    stacks = rendered_environments(["staging", "production"])
+    for env, stack in stacks.items():
+        role = stack["DriftRole"]["Properties"]
+        policy = role_policies(role)
+        other = "production" if env == "staging" else "staging"
+        for action, resource in DRIFT_CALLS:
+            assert allows(policy, action, resource.format(env=env)), (env, action)
+            if "{env}" in resource:
+                assert not allows(policy, action, resource.format(env=other)), (env, other, action)
+        granted = [
+            a
+            for d in policy
+            for s in d["Statement"]
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        ]
+        writes = [a for a in granted if not a.split(":")[1].startswith(("Get", "List", "Describe", "Detect"))]
+        assert writes == [], writes
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        conditions = trust["Condition"]["StringEquals"]
+        assert conditions["token.actions.githubusercontent.com:job_workflow_ref"].endswith(
+            "/.github/workflows/drift.yml@refs/heads/main"
+        )
+        assert stack["Outputs"]["DriftRoleArn"]
