@@ -66,10 +66,17 @@ def tool_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+class Hung(Exception):
+    """A tool's process did not end within the benchmark's limit (it was killed)."""
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None) -> tuple[float, str]:
     """Seconds for one whole process, and its output; a failure ends the benchmark with that output."""
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise Hung(f"{' '.join(argv[:3])} did not end within {timeout:.0f} s") from exc
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(
@@ -111,18 +118,20 @@ class Target:
         handler.write_text(handler.read_text() + f"\n# benchmark change {mark}\n")
 
 
-def invoke_deploy(target: Target, env: dict[str, str]) -> float:
-    return run([str(BIN / "invoke"), "deploy", "--environment", target.environment], target.work, env)[0]
+def invoke_deploy(target: Target, env: dict[str, str], timeout: float | None = None) -> float:
+    return run([str(BIN / "invoke"), "deploy", "--environment", target.environment], target.work, env, timeout)[0]
 
 
-def aws_deploy(target: Target, env: dict[str, str], stack: str, parameters: dict[str, str]) -> float:
+def aws_deploy(
+    target: Target, env: dict[str, str], stack: str, parameters: dict[str, str], timeout: float | None = None
+) -> float:
     template = str(target.work / "cloudformation" / "app.yaml")
     argv = [
         str(BIN / "aws"), "cloudformation", "deploy", "--template-file", template,
         "--stack-name", stack, "--capabilities", "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM",
         "--no-fail-on-empty-changeset", "--parameter-overrides", *(f"{k}={v}" for k, v in parameters.items()),
     ]  # fmt: skip
-    return run(argv, target.work, env)[0]
+    return run(argv, target.work, env, timeout)[0]
 
 
 class CallCounter:

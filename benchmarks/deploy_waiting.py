@@ -37,11 +37,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from deploy_tools import BIN, CallCounter, Target, aws_deploy, invoke_deploy, run, tool_env, workspace
+from deploy_tools import BIN, CallCounter, Hung, Target, aws_deploy, invoke_deploy, run, tool_env, workspace
 
 # Seconds at scale 1.0, typical of AWS for this stack (IAM role, function, bucket, queue, log group).
 PROFILE = {"change set": 4.0, "create": 60.0, "update": 20.0}
 SAM_VERSION = "1.170.0"
+LIMIT = 300  # seconds one tool's deploy may take before it counts as hung (and is killed)
 SAM_HOME = Path.home() / ".cache" / "s3-lambda-gitops-bench" / f"aws-sam-cli-{SAM_VERSION}"
 STEPS = ("create", "code change", "no change")
 POLLER = r"""
@@ -168,13 +169,13 @@ def sam_deploy(sam: Path, target: Target, env: dict[str, str], stack: str, param
         "--no-fail-on-empty-changeset", "--s3-bucket", parameters["ArtifactBucket"], "--region", "us-east-1",
         "--parameter-overrides", *(f"{k}={v}" for k, v in parameters.items()),
     ]  # fmt: skip
-    return run(argv, target.work, {**env, "SAM_CLI_TELEMETRY": "0"})[0]
+    return run(argv, target.work, {**env, "SAM_CLI_TELEMETRY": "0"}, timeout=LIMIT)[0]
 
 
 def poller_deploy(target: Target, env: dict[str, str], stack: str, parameters: dict[str, str]) -> float:
     template = str(target.work / "cloudformation" / "app.yaml")
     params = [f"{k}={v}" for k, v in parameters.items()]
-    return run([sys.executable, "-c", POLLER, stack, template, "2", *params], target.work, env)[0]
+    return run([sys.executable, "-c", POLLER, stack, template, "2", *params], target.work, env, timeout=LIMIT)[0]
 
 
 def verify(target: Target, env: dict[str, str], stack_env: str) -> float:
@@ -244,14 +245,19 @@ def _measure(tool, step, index, tools, target, env, paced, sam, results) -> None
     parameters = target.upload_artifact()
     stack = target.settings().stack_name if tool == "invoke deploy" else f"{stacks_prefix(tool)}-{index}"
     before = finished_at(paced, paced.upstream.geturl(), stack)
-    if tool == "invoke deploy":
-        seconds = invoke_deploy(target, env)
-    elif tool == "aws cloudformation deploy":
-        seconds = aws_deploy(target, env, stack, parameters)
-    elif tool == "sam deploy":
-        seconds = sam_deploy(sam, target, env, stack, parameters)
-    else:
-        seconds = poller_deploy(target, env, stack, parameters)
+    try:
+        if tool == "invoke deploy":
+            seconds = invoke_deploy(target, env, LIMIT)
+        elif tool == "aws cloudformation deploy":
+            seconds = aws_deploy(target, env, stack, parameters, LIMIT)
+        elif tool == "sam deploy":
+            seconds = sam_deploy(sam, target, env, stack, parameters)
+        else:
+            seconds = poller_deploy(target, env, stack, parameters)
+    except Hung as hung:
+        print(f"round {index + 1}, {step}: {hung}; not counted", flush=True)
+        results[(tool, step)]["hung"] = results[(tool, step)].get("hung", 0) + 1
+        return
     ended = time.time()
     finished = finished_at(paced, paced.upstream.geturl(), stack)
     cell = results[(tool, step)]
@@ -288,6 +294,9 @@ def _median(values: list[float]) -> float | None:
 
 
 def _print(results, tools, args) -> None:
+    for (tool, step), cell in results.items():
+        if cell.get("hung"):
+            print(f"{tool}, {step}: hung {cell['hung']} time(s) (killed after {LIMIT} s, not counted)")
     paces = ", ".join(f"{step} {seconds * args.scale:.1f} s" for step, seconds in PROFILE.items())
     print(f"\nmedians of {args.rounds} rounds, profile scale {args.scale} ({paces}); ratio = tool / ours")
     for metric, title in (

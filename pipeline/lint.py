@@ -82,6 +82,12 @@ def checks(root: Path = ROOT) -> list[Check]:
     return [
         Check("cfn-lint", (_tool("cfn-lint"), *templates), ("cloudformation/*", ".cfnlintrc*"), ("cfn-lint",)),
         Check("checkov", (_tool("checkov"), *checkov), ("cloudformation/*", ".checkov.y*ml"), ("checkov",)),
+        Check(
+            "parliament",
+            (sys.executable, "-m", "pipeline.iam_lint", *templates),
+            ("cloudformation/*", "pipeline/iam_lint.py"),
+            ("parliament",),
+        ),
         Check("ruff check", (_tool("ruff"), "check", "."), python, ("ruff",)),
         Check("ruff format", (_tool("ruff"), "format", "--check", "."), python, ("ruff",)),
         Check("workflow schema", (_tool("check-jsonschema"), *schema, *workflows), workflows, ("check-jsonschema",)),

@@ -665,7 +665,6 @@ EXECUTION_ACTIONS = {
         "iam:CreateRole",
         "iam:PutRolePolicy",
         "iam:PutRolePermissionsBoundary",
-        "iam:UpdateAssumeRolePolicy",
         "iam:DeleteRole",
         "iam:PassRole",
     ],
@@ -696,7 +695,11 @@ def check_execution_roles_isolated(
     assert set(boundaries) == set(policies) and len(set(boundaries.values())) == len(boundaries)
     for env, policy in policies.items():
         # Its own boundary makes the iam:*Role* writes allowable; PassRole is to Lambda only.
-        context = {"iam:PermissionsBoundary": boundaries[env], "iam:PassedToService": "lambda.amazonaws.com"}
+        context = {
+            "iam:PermissionsBoundary": boundaries[env],
+            "iam:PassedToService": "lambda.amazonaws.com",
+            "lambda:Principal": "s3.amazonaws.com",
+        }
         for other in policies:
             resources = stack_resources(other, project)
             for kind, actions in EXECUTION_ACTIONS.items():
@@ -900,6 +903,25 @@ def test_the_execution_role_creates_roles_only_with_the_boundary(stacks_rendered
                 assert not allows(
                     execution_policy, action, arn, {**with_boundary, "iam:PassedToService": "lambda.amazonaws.com"}
                 ), (env, arn, action)
+
+
+def test_the_execution_role_lets_only_s3_invoke_the_function_and_keeps_roles_trust_as_created(execution_policy):
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PROJECT}-staging-handler"
+    assert allows(execution_policy, "lambda:AddPermission", function, {"lambda:Principal": "s3.amazonaws.com"})
+    for principal in ("*", "123456789013", "events.amazonaws.com", "arn:aws:iam::123456789013:root"):
+        assert not allows(execution_policy, "lambda:AddPermission", function, {"lambda:Principal": principal})
+    assert not allows(execution_policy, "lambda:AddPermission", function)  # no principal in the request
+    # No deploy of app.yaml changes a role's trust (CreateRole sets it): UpdateAssumeRolePolicy is not granted.
+    assert not allows(execution_policy, "iam:UpdateAssumeRolePolicy", FUNCTION_ROLE)
+    # Nor a public ACL, on the bucket or its objects, nor the account's public access block.
+    bucket = uploads_bucket("staging")
+    for action, resource in (
+        ("s3:PutBucketAcl", bucket),
+        ("s3:PutObjectAcl", f"{bucket}/key"),
+        ("s3:PutObjectVersionAcl", f"{bucket}/key"),
+        ("s3:PutAccountPublicAccessBlock", "*"),
+    ):
+        assert not allows(execution_policy, action, resource), action
 
 
 def test_the_execution_role_never_manages_the_artifact_bucket(base_rendered, execution_policy):

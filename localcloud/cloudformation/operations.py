@@ -132,7 +132,8 @@ def _step(run: Run, logical_id: str, body: dict[str, Any], before: _Before) -> N
         run.create(logical_id, body, phase="UPDATE")
         return
     before.updated.append(logical_id)
-    run.update(old, body, props)
+    if run.update(old, body, props).physical_id != old.physical_id:
+        before.replaced.append(logical_id)  # a new physical id is a replacement: the old resource goes in clean-up
 
 
 def _clean_up(run: Run, before: _Before) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 from fixtures_lambda.custom_resource import create_custom_resource_function
-from fixtures_lambda.functions import role_arn, zip_of
+from fixtures_lambda.functions import role_arn, wait_for_logs, zip_of
 
 PROPERTY_REASON = (
     "The following hook(s)/validation failed: [AWS::EarlyValidation::PropertyValidation]. To troubleshoot Early "
@@ -344,3 +344,49 @@ def test_the_project_stack_is_in_sync_until_changed_by_hand(client):
         for d in modified["StackResourceDrifts"]
     }
     assert paths == {"Function": ["/MemorySize"], "UploadsBucket": ["/NotificationConfiguration/LambdaConfigurations"]}
+
+
+def _requests(client, function_arn: str, done) -> list[dict]:  # type: ignore[no-untyped-def]
+    group = f"/aws/lambda/{function_arn.rsplit(':', 1)[-1]}"
+    messages = wait_for_logs(client, group, lambda m: done(_parsed(m)))
+    return _parsed(messages)
+
+
+def _parsed(messages: list[str]) -> list[dict]:
+    return [json.loads(m.split("CUSTOMREQUEST ", 1)[1]) for m in messages if "CUSTOMREQUEST " in m]
+
+
+def test_custom_resource_update_and_replacement(client, service_token):
+    """An Update carries OldResourceProperties; a new PhysicalResourceId is a replacement, so CloudFormation sends
+    the old one a Delete in the clean-up (User Guide, custom resource request types)."""
+    cf = client("cloudformation")
+    stack = _name("cr-update")
+
+    def template(physical: str, size: str) -> str:
+        properties = {"ServiceToken": service_token, "Physical": physical, "Size": size}
+        return _template(
+            {"Thing": {"Type": "Custom::Thing", "Properties": properties}},
+            {"Size": {"Value": {"Fn::GetAtt": ["Thing", "Size"]}}},
+        )
+
+    cf.create_stack(StackName=stack, TemplateBody=template(f"{stack}-a", "1"))
+    assert _settled(cf, stack)["StackStatus"] == "CREATE_COMPLETE"
+    cf.update_stack(StackName=stack, TemplateBody=template(f"{stack}-a", "2"))
+    updated = _settled(cf, stack)
+    assert (updated["StackStatus"], updated["Outputs"][0]["OutputValue"]) == ("UPDATE_COMPLETE", "2")
+    cf.update_stack(StackName=stack, TemplateBody=template(f"{stack}-b", "3"))
+    assert _settled(cf, stack)["StackStatus"] == "UPDATE_COMPLETE"
+
+    def mine(found: list[dict]) -> list[dict]:
+        return [r for r in found if r["StackId"] == updated["StackId"]]
+
+    seen = mine(_requests(client, service_token, lambda found: any(r["RequestType"] == "Delete" for r in mine(found))))
+    assert [(r["RequestType"], r.get("PhysicalResourceId")) for r in seen] == [
+        ("Create", None),
+        ("Update", f"{stack}-a"),
+        ("Update", f"{stack}-a"),
+        ("Delete", f"{stack}-a"),
+    ]
+    assert (seen[1]["OldResourceProperties"]["Size"], seen[1]["ResourceProperties"]["Size"]) == ("1", "2")
+    physical = cf.describe_stack_resource(StackName=stack, LogicalResourceId="Thing")["StackResourceDetail"]
+    assert physical["PhysicalResourceId"] == f"{stack}-b"

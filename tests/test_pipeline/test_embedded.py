@@ -89,3 +89,13 @@ def test_the_child_stops_when_the_pipeline_is_killed(tmp_path):
     pid, endpoint = done.stdout.split()
     assert endpoint.startswith("http://127.0.0.1:")
     assert _gone(int(pid)), "the embedded local cloud outlived the killed pipeline"
+
+
+def test_the_warm_up_request_reaches_cloudformation(endpoint):
+    """The child's one warm-up call is a real CloudFormation request: the answer for a stack that is not there.
+
+    AWS answers DescribeStacks on a missing stack with ValidationError "Stack with id NAME does not exist", the
+    answer pipeline.cfn.is_missing_stack reads; getting it means CloudFormation's engine handled the request.
+    """
+    answer = embedded.warm_up(endpoint, "us-east-1")
+    assert "ValidationError" in answer and "Stack with id embedded-warm-up does not exist" in answer

@@ -16,6 +16,7 @@ import json, urllib.request
 
 def handler(event, context):
     props = event["ResourceProperties"]
+    print("CUSTOMREQUEST " + json.dumps({k: v for k, v in event.items() if k != "ResponseURL"}))
     if props.get("Answer") == "NONE":
         return
     old = event.get("OldResourceProperties") or {}
