@@ -95,7 +95,13 @@ def _connect_local(settings: Settings) -> Cloud:
             "To deploy to your AWS account instead, pass --target aws."
         )
     session = boto3.Session(region_name=settings.region, **LOCAL_CREDENTIALS)
+    if settings.account:  # moto's multi-account switch: each request names its account in this header
+        session.events.register("before-sign", lambda request, **_: _name_account(request, settings.account))
     return Cloud("local", settings.region, settings.endpoint_url, session)
+
+
+def _name_account(request, account: str) -> None:
+    request.headers["x-moto-account-id"] = account
 
 
 def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:

@@ -31,12 +31,23 @@ class Packaged:
 def banner(settings: Settings, cloud: Cloud, verb: str) -> None:
     """Say where we are going before touching anything."""
     account = cloud.identity()["account"]
+    check_account(settings, account)
     where = "the local cloud" if settings.target == "local" else "AWS"
     endpoint = cloud.endpoint_url or "AWS default"
     report.emit(
         f"{verb} stack {settings.stack_name} on {where}: account {account}, region {settings.region}, "
         f"endpoint {endpoint}, environment {settings.environment}."
     )
+
+
+def check_account(settings: Settings, account: str) -> None:
+    """An environment that names its account is only ever deployed with that account's credentials."""
+    if settings.account and account != settings.account:
+        raise UserError(
+            f"Environment {settings.environment} lives in account {settings.account} (invoke.yaml), but these "
+            f"credentials are for account {account}. Nothing was changed. Use that account's profile (--profile) "
+            "or role; in GitHub Actions, that environment's AWS_DEPLOY_ROLE_ARN."
+        )
 
 
 def package_function(settings: Settings, cloud: Cloud, target: destination.Destination | None = None) -> Packaged:
@@ -437,17 +448,7 @@ def environments(settings_config, as_json: bool = False) -> list[str]:
 
 
 def plan(settings_config, requested: str = "all", environ: dict[str, str] | None = None) -> list[str]:
-    """The deploy workflow's plan job: the environments to deploy, checked against deploy.yml's jobs."""
-    import os
-
+    """The deploy workflow's plan job (pipeline.plan)."""
     from pipeline import plan as plan_step
-    from pipeline.config import deploy_environments
 
-    configured = plan_step.check(deploy_environments(settings_config), plan_step.load_workflow())
-    chosen = plan_step.choose(configured, requested)
-    report.emit(f"Deploy environments: {', '.join(configured)}; this run deploys: {', '.join(chosen)}.")
-    path = (os.environ if environ is None else environ).get("GITHUB_OUTPUT")
-    if path:
-        with open(path, "a", encoding="utf-8") as output:
-            output.write(plan_step.github_output(chosen))
-    return chosen
+    return plan_step.run(settings_config, requested, environ)

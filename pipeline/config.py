@@ -56,6 +56,7 @@ class Settings:
     artifact_prefix: str = "artifacts"
     deploy_environments: tuple[str, ...] = ()
     environments: tuple[str, ...] = ()  # every environment configured in invoke.yaml
+    account: str | None = None  # the environment's own AWS account (invoke.yaml `account`), when it has one
     template: Path = ROOT / "cloudformation" / "app.yaml"
     bootstrap_template: Path = ROOT / "cloudformation" / "bootstrap.yaml"
     bootstrap_environment_template: Path = ROOT / "cloudformation" / "bootstrap-environment.yaml"
@@ -80,6 +81,9 @@ class Settings:
 
     @property
     def local_artifact_bucket(self) -> str:
+        # Bucket names are global: an environment in an account of its own gets its own, as bootstrap names them.
+        if self.account:
+            return f"{self.project}-artifacts-{self.account}-{self.region}"
         return f"{self.project}-artifacts-local"
 
 
@@ -197,7 +201,20 @@ def resolve(
         artifact_prefix=str(merged["artifact_prefix"]).strip("/"),
         deploy_environments=tuple(merged["deploy_environments"] or ()),
         environments=tuple(merged.get("environments") or {}),
+        account=_account(chosen_env, env_cfg.get("account")),
     )
+
+
+def _account(environment: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    account = str(value)
+    if not re.fullmatch(r"\d{12}", account):
+        raise UserError(
+            f"Environment {environment}: account {value!r} is not a 12-digit AWS account id. Quote it in invoke.yaml "
+            '(account: "123456789012") so YAML keeps its leading zeros.'
+        )
+    return account
 
 
 def deploy_environments(config: Mapping[str, Any] | None) -> list[str]:

@@ -44,7 +44,7 @@ class Child:
                 raise UserError(
                     "The embedded local cloud did not start (exit status "
                     f"{self.process.returncode}). Its last lines:\n  " + "\n  ".join(detail or ["(none)"]) + "\n"
-                    "Start one yourself with `invoke localcloud` to see the whole error, or rerun with --debug."
+                    "Start one yourself with `invoke localcloud` for the whole error, or rerun with PIPELINE_DEBUG=1."
                 )
             self._endpoint = line[len(READY) :].strip()
         return self._endpoint

@@ -66,6 +66,8 @@ def repository_id(repo: str, given: str | None, state: str, run: Runner = run_gh
             )
         return given
     if state == "logged out":
+        if given is not None:
+            return given  # nothing to compare it with; the hand-off then prints the gh calls to run
         raise UserError(
             f"gh is installed but not logged in, so the id of {repo} cannot be read. Run `gh auth login` and "
             f"`invoke bootstrap` again, or pass --repo-id N (find N with {FIND_ID.format(repo=repo)})."

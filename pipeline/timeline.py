@@ -60,7 +60,7 @@ def _millis(stamp: datetime) -> int:
 
 def _task(span: Span, index: int) -> str:
     tags = "crit" if span.failed else "active" if span.in_progress else "done"
-    if span.end == span.start:
+    if _millis(span.end) == _millis(span.start):
         tags += ", milestone"  # a zero-length bar would not be drawn at all
     name = f"{span.logical_id} ({short_type(span.resource_type)}) {span.seconds:.1f}s"
     return f"    {name} :{tags}, t{index}, {_millis(span.start)}, {_millis(span.end)}"

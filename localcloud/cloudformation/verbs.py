@@ -48,7 +48,7 @@ def check_updatable(stack: Stack) -> None:
 
 def _launch(
     call: Call, stack: Stack, action: str, work: Any, change_set: ChangeSet | None = None, inline: bool = False
-) -> None:
+) -> Operation:
     run = Run(call.region, stack, call.endpoint)
     operation = Operation(action, stack.stack_id, change_set.change_set_id if change_set else None)
 
@@ -61,6 +61,7 @@ def _launch(
     start(run, operation, lambda: work(run), done)
     if inline and operation.thread is not None:
         operation.thread.join()
+    return operation
 
 
 def _new_stack(call: Call, name: str) -> Stack:
@@ -91,8 +92,8 @@ def create_stack(call: Call) -> dict[str, Any]:
         _options(stack, params)
         stack.status = "CREATE_IN_PROGRESS"
         call.region.stacks[stack.stack_id] = stack
-        _launch(call, stack, "CREATE", lambda run: create(run, wanted))
-    return {"StackId": stack.stack_id}
+        operation = _launch(call, stack, "CREATE", lambda run: create(run, wanted))
+    return {"StackId": stack.stack_id, "OperationId": operation.operation_id}
 
 
 def update_stack(call: Call) -> dict[str, Any]:
@@ -105,8 +106,8 @@ def update_stack(call: Call) -> dict[str, Any]:
         _refuse_on_findings(call, stack, wanted)
         _options(stack, call.params)
         stack.status = "UPDATE_IN_PROGRESS"
-        _launch(call, stack, "UPDATE", lambda run: update(run, wanted))
-    return {"StackId": stack.stack_id}
+        operation = _launch(call, stack, "UPDATE", lambda run: update(run, wanted))
+    return {"StackId": stack.stack_id, "OperationId": operation.operation_id}
 
 
 def delete_stack(call: Call) -> dict[str, Any]:
@@ -172,7 +173,7 @@ def create_change_set(call: Call) -> dict[str, Any]:
             stack, new = call.region.stack(params["StackName"]), False
             check_updatable(stack)
         wanted = prepare.deployment(call.region, params, None if new or stack.status == "REVIEW_IN_PROGRESS" else stack)
-        found = prepare.findings(call.region, wanted, stack)
+        found = _findings(call, wanted, stack)
         change_set = ChangeSet(
             call.region.arn("changeSet", name), name, stack.stack_id, stack.name, kind, wanted.template_body,
             wanted.template, wanted.parameters, wanted.tags, params.get("Description"), wanted.capabilities,
@@ -199,8 +200,13 @@ def _settle_change_set(change_set: ChangeSet, stack: Stack, wanted: Deployment) 
         change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
 
 
+def _findings(call: Call, wanted: Deployment, stack: Stack) -> list[Any]:
+    """Pre-deployment validation's findings, or none when the request sets DisableValidation."""
+    return [] if call.params.get("DisableValidation") else prepare.findings(call.region, wanted, stack)
+
+
 def _refuse_on_findings(call: Call, stack: Stack, wanted: Deployment) -> None:
-    stack.findings = prepare.findings(call.region, wanted, stack)
+    stack.findings = _findings(call, wanted, stack)
     refused = prepare.refusal(stack.findings)
     if refused:
         raise ValidationError(refused)

@@ -390,3 +390,27 @@ def test_custom_resource_update_and_replacement(client, service_token):
     assert (seen[1]["OldResourceProperties"]["Size"], seen[1]["ResourceProperties"]["Size"]) == ("1", "2")
     physical = cf.describe_stack_resource(StackName=stack, LogicalResourceId="Thing")["StackResourceDetail"]
     assert physical["PhysicalResourceId"] == f"{stack}-b"
+
+
+def test_disable_validation_and_the_operation_id_of_create_stack(client):
+    """CreateStack/CreateChangeSet accept DisableValidation (skip pre-deployment validation); CreateStack answers
+    the OperationId that DescribeEvents takes (botocore 1.44.8 model: CreateStackOutput.OperationId)."""
+    cf = client("cloudformation")
+    body = _template({"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 14}}})
+    stack = _name("ev-opid")
+    created = cf.create_stack(StackName=stack, TemplateBody=body)
+    assert _settled(cf, stack)["StackStatus"] == "CREATE_COMPLETE"
+    events = cf.describe_events(OperationId=created["OperationId"])["OperationEvents"]
+    assert {e["OperationId"] for e in events} == {created["OperationId"]} and len(events) >= 4
+
+    unknown = _template({"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionDays": 14}}})
+    made = cf.create_change_set(
+        StackName=_name("ev-off"),
+        ChangeSetName="cs",
+        ChangeSetType="CREATE",
+        TemplateBody=unknown,
+        DisableValidation=True,
+    )
+    described = cf.describe_change_set(ChangeSetName=made["Id"])
+    assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
+    assert cf.describe_events(ChangeSetName=made["Id"])["OperationEvents"] == []

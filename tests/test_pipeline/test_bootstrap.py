@@ -67,6 +67,16 @@ def test_gh_present_but_not_logged_in(gh):
     with pytest.raises(UserError, match="gh is installed but not logged in") as raised:
         github.repository_id(REPO, None, github.gh_state())
     assert "gh auth login" in str(raised.value) and "--repo-id N" in str(raised.value)
+    assert github.repository_id(REPO, "77", github.gh_state()) == "77"  # the way out the message names
+
+
+def test_gh_logged_out_with_a_repo_id_bootstraps_and_prints_the_gh_calls(gh, settings_for, capsys):
+    set_logged_in(gh, False)
+    outputs = commands.bootstrap(settings_for(), REPO, ["staging"], "main", repo_id="77", yes=True)
+    out = capsys.readouterr().out
+    assert "NOT DONE (gh is not logged in)" in out
+    assert f"AWS_DEPLOY_ROLE_ARN --env staging --body {outputs['DeployRoleArn:staging']}" in out
+    assert not state(gh)["variables"]
 
 
 def test_gh_reports_the_id_and_a_different_repo_id_is_refused(gh):

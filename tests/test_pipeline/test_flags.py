@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
 
@@ -53,3 +54,15 @@ def test_shell_completion_script_is_available():
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     assert "complete -F" in done.stdout and "invoke" in done.stdout
+
+
+def test_readme_lists_exactly_the_short_flags_there_are():
+    text = (ROOT / "README.md").read_text()
+    listed = text[text.index("only these have one:") :].split("Everything else")[0]
+    pairs = dict(re.findall(r"`-(\w)` `--([\w-]+)`", listed))
+    assert pairs == {short: long for long, short in SHORT.items() if long != "k"}
+
+
+def test_readme_creates_the_file_its_example_uploads():
+    text = (ROOT / "README.md").read_text()
+    assert text.index("> notes.txt") < text.index("aws s3 cp notes.txt")

@@ -52,6 +52,7 @@ def test_mermaid_chart_matches_the_stacks_real_events(make_settings, client):
         assert int(match.group(7)) == min(_millis(e["Timestamp"]) for e in own)
         assert int(match.group(8)) == max(_millis(e["Timestamp"]) for e in own)
         assert match.group(4) == "done"
+        assert bool(match.group(5)) == (match.group(7) == match.group(8))  # zero-length spans are milestones
         assert match.group(2) == timeline.short_type(own[0]["ResourceType"])
     assert sorted(int(m.group(6)) for m in tasks.values()) == list(range(1, len(tasks) + 1))
 
