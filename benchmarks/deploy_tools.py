@@ -7,6 +7,7 @@ uploaded before a timed step (by the pipeline's own packager, outside the timing
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import os
@@ -17,13 +18,19 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-COPIED = ("tasks.py", "invoke.yaml", "pyproject.toml", "pipeline", "cloudformation", "lambda")
+COPIED = ("tasks.py", "invoke.yaml", "pyproject.toml", "pipeline", "cloudformation", "lambda", "localcloud")
+SERVE = """
+import sys, localcloud
+with localcloud.start(latency=sys.argv[1] or None) as endpoint:
+    print(endpoint, flush=True)
+    sys.stdin.read()
+"""
 READ_ONLY = re.compile(r"^(Describe|List|Get|Head|Validate|Estimate|Filter|Lookup|Detect)")
 
 
@@ -45,7 +52,24 @@ def workspace(folder: Path, environments: list[str]) -> Path:
     config = yaml.safe_load((work / "invoke.yaml").read_text())
     config["pipeline"]["environments"].update({name: {} for name in environments})
     (work / "invoke.yaml").write_text(yaml.safe_dump(config))
+    sys.path.insert(0, str(work))  # this process's pipeline and localcloud imports are the copy's too
     return work
+
+
+@contextlib.contextmanager
+def serve(work: Path, latency: str | None = None) -> Iterator[str]:
+    """A local cloud run from the working copy: its identity names that checkout, as the tasks there require."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, latency or ""], cwd=work, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        endpoint = process.stdout.readline().strip()
+        if not endpoint.startswith("http://"):
+            raise SystemExit(f"the working copy's local cloud did not start (exit {process.wait()})")
+        yield endpoint
+    finally:
+        process.stdin.close()
+        process.wait(60)
 
 
 def tool_env(endpoint: str) -> dict[str, str]:

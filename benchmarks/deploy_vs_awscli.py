@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from deploy_tools import BIN, CallCounter, Target, aws_deploy, invoke_deploy, run, tool_env, workspace
+from deploy_tools import BIN, CallCounter, Target, aws_deploy, invoke_deploy, run, serve, tool_env, workspace
 
 STEPS = ("create", "code change", "no change")
 
@@ -124,21 +124,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    import localcloud
+    with tempfile.TemporaryDirectory() as folder:
+        work = workspace(Path(folder), [f"bench{i}" for i in range(rounds)])
+        with serve(work) as endpoint:
+            _compare(Target(work, endpoint, "bench0"), endpoint, rounds)
 
-    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as folder:
-        target = Target(workspace(Path(folder), [f"bench{i}" for i in range(rounds)]), endpoint, "bench0")
-        env = tool_env(endpoint)
-        times = _rounds(target, env, rounds)
-        _print(times, rounds)
-        print("\nmutating API calls of a deploy with no change:")
-        for side, calls in _noop_calls(target, endpoint).items():
-            listed = ", ".join(f"{name} x{n}" for name, n in sorted(calls.items())) or "none"
-            print(f"  {side:26} {sum(calls.values())}: {listed}")
-        left = _left_behind(target, rounds)
-        print(f"\nempty FAILED change sets left behind: ours {left['ours']}, awscli {left['awscli']}")
-        ours_same, peer_same = _reproducible(target, env)
-        print(f"same key after the files' mtimes change: ours {ours_same}, aws cloudformation package {peer_same}")
+
+def _compare(target: Target, endpoint: str, rounds: int) -> None:
+    env = tool_env(endpoint)
+    times = _rounds(target, env, rounds)
+    _print(times, rounds)
+    print("\nmutating API calls of a deploy with no change:")
+    for side, calls in _noop_calls(target, endpoint).items():
+        listed = ", ".join(f"{name} x{n}" for name, n in sorted(calls.items())) or "none"
+        print(f"  {side:26} {sum(calls.values())}: {listed}")
+    left = _left_behind(target, rounds)
+    print(f"\nempty FAILED change sets left behind: ours {left['ours']}, awscli {left['awscli']}")
+    ours_same, peer_same = _reproducible(target, env)
+    print(f"same key after the files' mtimes change: ours {ours_same}, aws cloudformation package {peer_same}")
 
 
 if __name__ == "__main__":

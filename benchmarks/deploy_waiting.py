@@ -37,7 +37,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from deploy_tools import BIN, CallCounter, Hung, Target, aws_deploy, invoke_deploy, run, tool_env, workspace
+from deploy_tools import BIN, CallCounter, Hung, Target, aws_deploy, invoke_deploy, run, serve, tool_env, workspace
 
 # Seconds at scale 1.0, typical of AWS for this stack (IAM role, function, bucket, queue, log group).
 PROFILE = {"change set": 4.0, "create": 60.0, "update": 20.0}
@@ -189,17 +189,19 @@ def main() -> None:
     parser.add_argument("--no-sam", action="store_true")
     parser.add_argument("--pace", choices=("stub", "engine"), default="stub")
     args = parser.parse_args()
-    import localcloud
-
     sam = sam_executable(not args.no_sam)
     tools = ["invoke deploy", "aws cloudformation deploy", *(["sam deploy"] if sam else []), "2 s poller"]
     environments = [f"wait{r}{i}" for r in range(args.rounds) for i in range(len(tools))]
     results = {(tool, step): {"noticed": [], "deploy": [], "total": []} for tool in tools for step in STEPS}
-    with localcloud.start() as endpoint, tempfile.TemporaryDirectory() as folder:
-        engine = args.pace == "engine" and _use_engine_profile(args.scale)
-        print(f"stacks paced by {'the engine profile' if engine else 'the stub proxy'}; change sets by the proxy")
-        with Paced(endpoint, args.scale, hold_stacks=not engine) as paced:
-            target = Target(workspace(Path(folder), environments), endpoint, environments[0])
+    engine = args.pace == "engine"
+    print(f"stacks paced by {'the engine profile' if engine else 'the stub proxy'}; change sets by the proxy")
+    with tempfile.TemporaryDirectory() as folder:
+        work = workspace(Path(folder), environments)
+        with (
+            serve(work, f"aws*{args.scale}" if engine else None) as endpoint,
+            Paced(endpoint, args.scale, hold_stacks=not engine) as paced,
+        ):
+            target = Target(work, endpoint, environments[0])
             env = tool_env(paced.url)
             for index in range(args.rounds):
                 order = tools[index % len(tools) :] + tools[: index % len(tools)]  # each round another goes first
@@ -210,16 +212,6 @@ def main() -> None:
                         _measure(tool, step, index, tools, target, env, paced, sam, results)
                 print(f"round {index + 1} done", flush=True)
     _print(results, tools, args)
-
-
-def _use_engine_profile(scale: float) -> bool:
-    """Switch the in-process local cloud to AWS's pace; False when this local cloud has no latency profile."""
-    try:
-        from localcloud.cloudformation import latency
-    except ImportError:
-        return False
-    latency.use(latency.parse("aws", scale))
-    return True
 
 
 def finished_at(paced: Paced, endpoint: str, stack: str) -> float | None:

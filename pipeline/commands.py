@@ -448,17 +448,7 @@ def environments(settings_config, as_json: bool = False) -> list[str]:
 
 
 def plan(settings_config, requested: str = "all", environ: dict[str, str] | None = None) -> list[str]:
-    """The deploy workflow's plan job: the environments to deploy, checked against deploy.yml's jobs."""
-    import os
-
+    """The deploy workflow's plan job (pipeline.plan)."""
     from pipeline import plan as plan_step
-    from pipeline.config import deploy_environments
 
-    configured = plan_step.check(deploy_environments(settings_config), plan_step.load_workflow())
-    chosen = plan_step.choose(configured, requested)
-    report.emit(f"Deploy environments: {', '.join(configured)}; this run deploys: {', '.join(chosen)}.")
-    path = (os.environ if environ is None else environ).get("GITHUB_OUTPUT")
-    if path:
-        with open(path, "a", encoding="utf-8") as output:
-            output.write(plan_step.github_output(chosen))
-    return chosen
+    return plan_step.run(settings_config, requested, environ)

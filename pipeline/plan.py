@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import ROOT
+from pipeline import report
+from pipeline.config import ROOT, deploy_environments
 from pipeline.errors import UserError
 
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
@@ -81,3 +83,15 @@ def load_workflow(path: Path = WORKFLOW) -> dict[str, Any]:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+def run(settings_config, requested: str = "all", environ: Mapping[str, str] | None = None) -> list[str]:
+    """Check the jobs against invoke.yaml, choose the environments, and write them to GITHUB_OUTPUT."""
+    configured = check(deploy_environments(settings_config), load_workflow())
+    chosen = choose(configured, requested)
+    report.emit(f"Deploy environments: {', '.join(configured)}; this run deploys: {', '.join(chosen)}.")
+    path = (os.environ if environ is None else environ).get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as output:
+            output.write(github_output(chosen))
+    return chosen
