@@ -100,9 +100,13 @@ class MotoProvider:
             return str(request.properties[name_property])
         return generate_resource_name(request.resource_type, request.stack_name, request.logical_id)
 
-    def document(self, request: ResourceRequest, properties: dict | None = None) -> dict[str, Any]:
-        props = request.properties if properties is None else properties
-        return {"Type": request.resource_type, "Properties": dict(props)}
+    def document(self, request: ResourceRequest, properties: dict | None = None, name: str | None = None) -> dict:
+        """What moto's hooks read; the physical name goes in the name property too (some models read only that)."""
+        props = dict(request.properties if properties is None else properties)
+        name_property = self.model.cloudformation_name_type()
+        if name and name_property and not props.get(name_property):
+            props[name_property] = name
+        return {"Type": request.resource_type, "Properties": props}
 
     def answer(self, request: ResourceRequest, resource: Any) -> ProgressEvent:
         physical_id = str(getattr(resource, "physical_resource_id", "") or "")
@@ -121,9 +125,10 @@ class MotoProvider:
 
     # -- the contract
     def create(self, request: ResourceRequest, name: str | None = None) -> ProgressEvent:
+        name = name or self.name(request)
         resource = self.model.create_from_cloudformation_json(
-            name or self.name(request),
-            self.document(request),
+            name,
+            self.document(request, name=name),
             request.account_id,
             request.region,
             LogicalId=request.logical_id,
@@ -140,7 +145,7 @@ class MotoProvider:
         resource = self.model.update_from_cloudformation_json(
             original_resource=original,
             new_resource_name=request.physical_id,
-            cloudformation_json=self.document(request),
+            cloudformation_json=self.document(request, name=request.physical_id),
             account_id=request.account_id,
             region_name=request.region,
         )

@@ -1,0 +1,90 @@
+"""The deploy's own wait paths, against the local cloud rather than Stubber (its CloudFormation is asynchronous).
+
+AWS behaviour: a stack in UPDATE_IN_PROGRESS refuses another update ("Stack:<arn> is in UPDATE_IN_PROGRESS state
+and can not be updated."), so a deploy that finds its stack busy waits for that operation to finish, then makes
+and executes its own change set on top of it; and a change set is OBSOLETE once the stack was updated by something
+else (DescribeChangeSet API reference, ExecutionStatus).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write_handler
+
+from localcloud.cloudformation import latency
+from pipeline import cfn, commands, deploy
+from pipeline.errors import UserError
+
+
+@pytest.fixture
+def aws_paced():
+    yield lambda spec: latency.use(latency.parse(spec))
+    latency.use(latency.INSTANT)
+
+
+def test_a_deploy_waits_for_a_busy_stack_then_deploys_on_top(make_settings, client, capsys, aws_paced) -> None:
+    settings = make_settings()
+    commands.deploy(settings)
+    cf = client("cloudformation")
+    deployed = cfn.describe_stack(cf, settings.stack_name)
+    previous = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in deployed["Parameters"]]
+    others = [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
+    aws_paced("aws*0.3")  # the function's update takes about a second and a half
+    # Someone else's update is running when this deploy starts.
+    cf.update_stack(
+        StackName=settings.stack_name,
+        UsePreviousTemplate=True,
+        Parameters=[*others, {"ParameterKey": "FunctionTimeout", "ParameterValue": "45"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# changed\n")
+    capsys.readouterr()
+
+    result = commands.deploy(settings)
+
+    assert f"Stack {settings.stack_name} is busy (UPDATE_IN_PROGRESS); waiting for that to finish." in (
+        capsys.readouterr().out
+    )
+    assert (result.outcome, result.status) == ("deployed", "UPDATE_COMPLETE")
+    events = cf.describe_stack_events(StackName=settings.stack_name)["StackEvents"]
+    stack_steps = [e["ResourceStatus"] for e in reversed(events) if e["LogicalResourceId"] == settings.stack_name]
+    # Both updates ran to completion, one after the other: the other one first, then this deploy's change set.
+    assert stack_steps.count("UPDATE_COMPLETE") == 2 and "UPDATE_ROLLBACK_IN_PROGRESS" not in stack_steps
+
+
+def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothing(
+    make_settings, client, monkeypatch, aws_paced
+) -> None:
+    """Between our CreateChangeSet and ExecuteChangeSet another update starts (another deploy, a console user):
+    ExecuteChangeSet is refused as busy, the deploy stops with a user error that says so, and only the other
+    update runs; once it is done, our change set is OBSOLETE."""
+    settings = make_settings()
+    commands.deploy(settings)
+    cf = client("cloudformation")
+    deployed = cfn.describe_stack(cf, settings.stack_name)
+    previous = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in deployed["Parameters"]]
+    others = [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
+    wait_for_change_set = deploy.Deployer._wait_for_change_set
+    ours: list[str] = []
+
+    def overtaken(self, stack_name: str, name: str):
+        described = wait_for_change_set(self, stack_name, name)
+        ours.append(described["ChangeSetId"])
+        aws_paced("aws*0.3")
+        cf.update_stack(
+            StackName=stack_name,
+            UsePreviousTemplate=True,
+            Parameters=[*others, {"ParameterKey": "FunctionTimeout", "ParameterValue": "45"}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        return described
+
+    monkeypatch.setattr(deploy.Deployer, "_wait_for_change_set", overtaken)
+    write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# overtaken\n")
+
+    with pytest.raises(UserError, match="another operation started meanwhile"):
+        commands.deploy(settings)
+
+    assert cfn.watch(cf, settings.stack_name, cfn.EventStream(cf, settings.stack_name), lambda e: None,
+                     cfn.Backoff(0.05)) == "UPDATE_COMPLETE"  # fmt: skip
+    assert cf.describe_change_set(ChangeSetName=ours[0])["ExecutionStatus"] == "OBSOLETE"
