@@ -1,12 +1,14 @@
 """The deploy's own wait paths, against the local cloud rather than Stubber (its CloudFormation is asynchronous).
 
 AWS behaviour: a stack in UPDATE_IN_PROGRESS refuses another update ("Stack:<arn> is in UPDATE_IN_PROGRESS state
-and can not be updated."), so a deploy that finds its stack busy waits for that operation to finish, then makes
-and executes its own change set on top of it; and a change set is OBSOLETE once the stack was updated by something
-else (DescribeChangeSet API reference, ExecutionStatus).
+and can not be updated."). One deploy at a time (issue 8): a deploy that finds its stack busy is refused before it
+packages anything, naming the operation in progress; and a change set is OBSOLETE once the stack was updated by
+something else (DescribeChangeSet API reference, ExecutionStatus).
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from conftest import write_handler
@@ -22,7 +24,9 @@ def aws_paced():
     latency.use(latency.INSTANT)
 
 
-def test_a_deploy_waits_for_a_busy_stack_then_deploys_on_top(make_settings, client, capsys, aws_paced) -> None:
+def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(
+    make_settings, client, capsys, aws_paced
+) -> None:
     settings = make_settings()
     commands.deploy(settings)
     cf = client("cloudformation")
@@ -38,18 +42,18 @@ def test_a_deploy_waits_for_a_busy_stack_then_deploys_on_top(make_settings, clie
         Capabilities=["CAPABILITY_IAM"],
     )
     write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# changed\n")
-    capsys.readouterr()
 
-    result = commands.deploy(settings)
+    with pytest.raises(deploy.StackBusy, match=r"is busy: UPDATE_IN_PROGRESS.*this one changed nothing"):
+        commands.deploy(settings)
 
-    assert f"Stack {settings.stack_name} is busy (UPDATE_IN_PROGRESS); waiting for that to finish." in (
-        capsys.readouterr().out
-    )
-    assert (result.outcome, result.status) == ("deployed", "UPDATE_COMPLETE")
+    deadline = time.monotonic() + 60
+    while cfn.describe_stack(cf, settings.stack_name)["StackStatus"].endswith("_IN_PROGRESS"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     events = cf.describe_stack_events(StackName=settings.stack_name)["StackEvents"]
     stack_steps = [e["ResourceStatus"] for e in reversed(events) if e["LogicalResourceId"] == settings.stack_name]
-    # Both updates ran to completion, one after the other: the other one first, then this deploy's change set.
-    assert stack_steps.count("UPDATE_COMPLETE") == 2 and "UPDATE_ROLLBACK_IN_PROGRESS" not in stack_steps
+    # Only the other update ran: this deploy executed nothing (one create, one update).
+    assert stack_steps.count("UPDATE_COMPLETE") == 1 and stack_steps.count("CREATE_COMPLETE") == 1
 
 
 def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothing(
