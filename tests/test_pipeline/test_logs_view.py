@@ -146,3 +146,21 @@ def test_an_empty_window_says_so(make_settings, capsys):
 def test_an_invalid_pattern_is_a_user_error_before_any_call(make_settings):
     with pytest.raises(UserError, match="is missing at the end"):
         commands.logs(make_settings(), pattern="{ $.level = ")
+
+
+def test_a_pattern_cloudwatch_rejects_is_explained():
+    """FilterLogEvents answers a bad parameter with InvalidParameterException (its documented error); the task
+    passes CloudWatch's own words on, with the syntax to use."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from pipeline.logs import tail
+
+    logs = boto3.client("logs", region_name="us-east-1")
+    with Stubber(logs) as stubber:
+        stubber.add_client_error("filter_log_events", "InvalidParameterException", "Invalid character(s) in term")
+        with pytest.raises(UserError) as caught:
+            list(tail(logs, "g", 0, pattern="ERROR&"))
+    message = str(caught.value)
+    assert message.startswith("CloudWatch Logs rejected the filter pattern 'ERROR&': Invalid character(s) in term")
+    assert "FilterAndPatternSyntax" in message

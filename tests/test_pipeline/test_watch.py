@@ -214,3 +214,30 @@ def test_invoke_watch_redeploys_a_changed_handler_and_shows_its_new_log_line(tmp
             _stop(watcher)
         _stop(cloud)
     assert cloud.returncode is not None
+
+
+def test_on_aws_watch_asks_once_and_a_no_deploys_nothing(make_settings, monkeypatch):
+    from pipeline import commands, report
+
+    deployed = []
+    monkeypatch.setattr(report, "wants_confirmation", lambda target, yes: True)
+    monkeypatch.setattr(commands, "deploy", lambda *a, **k: deployed.append(a))
+    asked = []
+    with pytest.raises(UserError, match="Not confirmed: nothing was deployed"):
+        commands.watch(make_settings(), changes=iter([]), confirm=lambda q: asked.append(q) or "n")
+    assert deployed == [] and len(asked) == 1 and "on every save until Ctrl-C? [y/N]" in asked[0]
+
+
+def test_on_aws_a_yes_deploys_and_later_deploys_do_not_ask_again(make_settings, monkeypatch):
+    from types import SimpleNamespace
+
+    from pipeline import commands, report
+
+    calls = []
+    monkeypatch.setattr(report, "wants_confirmation", lambda target, yes: True)
+    monkeypatch.setattr(commands, "deploy", lambda *a, **k: calls.append(k) or SimpleNamespace(outputs={}))
+    settings = make_settings()
+    handler = settings.lambda_dir / "handler.py"
+    asked = []
+    commands.watch(settings, changes=iter([{(MODIFIED, str(handler))}]), confirm=lambda q: asked.append(q) or "y")
+    assert len(asked) == 1 and len(calls) == 2 and all(k["yes"] is True for k in calls)
