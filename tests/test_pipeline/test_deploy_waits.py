@@ -15,7 +15,7 @@ from conftest import write_handler
 
 from localcloud.cloudformation import latency
 from pipeline import cfn, commands, deploy
-from pipeline.errors import UserError
+from pipeline.errors import Interrupted, UserError
 
 
 @pytest.fixture
@@ -92,3 +92,28 @@ def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothin
     assert cfn.watch(cf, settings.stack_name, cfn.EventStream(cf, settings.stack_name), lambda e: None,
                      cfn.Backoff(0.05)) == "UPDATE_COMPLETE"  # fmt: skip
     assert cf.describe_change_set(ChangeSetName=ours[0])["ExecutionStatus"] == "OBSOLETE"
+
+
+def test_ctrl_c_while_following_the_execution_leaves_cloudformation_carrying_on(
+    make_settings, client, monkeypatch, aws_paced
+) -> None:
+    """Ctrl-C after ExecuteChangeSet stops only the deploy's watching: the deploy says CloudFormation carries on,
+    and the stack's update does finish without it (CloudFormation runs operations on its own side)."""
+    settings = make_settings()
+    commands.deploy(settings)
+    cf = client("cloudformation")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    aws_paced("aws*0.3")  # the update is still running when Ctrl-C comes
+    monkeypatch.setattr(deploy.cfn, "watch", interrupted)
+    write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# interrupted\n")
+
+    with pytest.raises(Interrupted, match="CloudFormation carries on"):
+        commands.deploy(settings)
+
+    assert cf.describe_stacks(StackName=settings.stack_name)["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
+    monkeypatch.undo()
+    assert cfn.watch(cf, settings.stack_name, cfn.EventStream(cf, settings.stack_name), lambda e: None,
+                     cfn.Backoff(0.05)) == "UPDATE_COMPLETE"  # fmt: skip

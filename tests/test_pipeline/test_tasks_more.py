@@ -56,7 +56,7 @@ def test_logs_prints_each_line_once(make_settings, client, capsys):
         capsys.readouterr()
         commands.logs(settings, since="5m")
         printed = capsys.readouterr().out
-        if "logs-test/one two.txt" in printed:
+        if "logs-test/one two.txt" in printed and re.search(r"  REPORT \d", printed):  # the invocation ended
             break
         time.sleep(0.5)
     assert printed.count("object created key=logs-test/one two.txt") == 1
