@@ -500,14 +500,14 @@ def serve_localcloud(port: int, region: str, latency: str | None = None) -> None
     import localcloud
 
     aws.check_local_region(region)
-    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: the context manager then ends every Lambda worker. SIGINT is
-    # set too, because a shell starts background jobs with it ignored and Python would then keep ignoring it.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         localcloud.check_port(port)
     except localcloud.PortInUse as taken:
         raise UserError(str(taken)) from None
+    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: the context manager then ends every Lambda worker. SIGINT is
+    # set too, because a shell starts background jobs with it ignored and Python would then keep ignoring it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from localcloud.cloudformation import latency as pace
 
     try:

@@ -252,19 +252,19 @@ def test_aws_credential_and_access_errors_are_explained(name, capsys):
 
 
 def test_a_port_in_use_is_a_user_error(capsys):
-    import localcloud
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
 
-        def start():
-            with localcloud.start(port=port):
-                pass
+        def serve():  # what `invoke localcloud --port N` runs
+            from pipeline import commands
 
-        code, err = _boundary(start, capsys, "invoke localcloud on a port already in use")
+            commands.serve_localcloud(port, "us-east-1")
+
+        code, err = _boundary(serve, capsys, "invoke localcloud on a port already in use")
     assert code == 1 and f"Port {port} on 127.0.0.1 is already in use" in err
+    assert "bug" not in err and "Traceback" not in err
 
 
 def test_destroy_empties_a_bucket_of_more_than_one_listing_page(client):
