@@ -106,9 +106,10 @@ def update(run: Run, deployment: Deployment) -> bool:
         _adopt(run, deployment)
         assert run.context is not None
         resources = stack.template["Resources"]
+        drifted = set(getattr(deployment.change_set, "revert_drift", None) or ())
         for logical_id in creation_order(resources):
             if condition_holds(run.context, resources[logical_id]):
-                _step(run, logical_id, resources[logical_id], before)
+                _step(run, logical_id, resources[logical_id], before, revert=logical_id in drifted)
         finish_outputs(run)
     except Exception as failure:  # a resource, an output or a reference: the update rolls back
         _roll_back(run, before, failure)
@@ -117,14 +118,15 @@ def update(run: Run, deployment: Deployment) -> bool:
     return True
 
 
-def _step(run: Run, logical_id: str, body: dict[str, Any], before: _Before) -> None:
+def _step(run: Run, logical_id: str, body: dict[str, Any], before: _Before, revert: bool = False) -> None:
+    """Create, keep, replace or update one resource; ``revert`` updates a drifted one even when unchanged."""
     old = before.resources.get(logical_id)
     if old is None:
         run.create(logical_id, body)
         before.added.append(logical_id)
         return
     props = run.resolve_properties(body)
-    if old.resource_type == body["Type"] and old.properties == props:
+    if old.resource_type == body["Type"] and old.properties == props and not revert:
         run.stack.resources[logical_id] = replace(old, body=body)
         return
     if needs_replacement(old, body, props):

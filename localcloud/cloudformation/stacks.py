@@ -99,6 +99,8 @@ class ChangeSet:
     changes: list[Any] = field(default_factory=list)
     findings: list[Any] = field(default_factory=list)  # pre-deployment validation (validate.Finding)
     created: datetime.datetime = field(default_factory=now)
+    # DeploymentMode REVERT_DRIFT: logical id -> top-level properties whose live value differs from the template's
+    revert_drift: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

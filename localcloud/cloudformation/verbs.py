@@ -180,6 +180,9 @@ def create_change_set(call: Call) -> dict[str, Any]:
             list(params.get("NotificationARNs") or []), wanted.role_arn, params.get("OnStackFailure"),
         )  # fmt: skip
         change_set.changes, change_set.findings = _plan(call, stack, wanted), found
+        if params.get("DeploymentMode") == "REVERT_DRIFT" and stack.resources:
+            change_set.revert_drift = _drifted(call, stack)
+            change_set.changes += _drift_reverts(change_set.changes, change_set.revert_drift, stack)
         _settle_change_set(change_set, stack, wanted)
         if new:
             _options(stack, params)
@@ -187,6 +190,45 @@ def create_change_set(call: Call) -> dict[str, Any]:
             stack.set_status("REVIEW_IN_PROGRESS", "User Initiated")
         call.region.change_sets[change_set.change_set_id] = change_set
     return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
+
+
+def _drifted(call: Call, stack: Stack) -> dict[str, list[str]]:
+    """Each deployed resource whose live properties differ from what the stack deployed, with those properties.
+
+    AWS behaviour (CreateChangeSet ``DeploymentMode=REVERT_DRIFT``, "drift-aware change sets"): the change set
+    compares the template with the resources' actual state, so a resource changed out of band is modified back
+    to the template's values even when the template itself did not change.
+    """
+    from localcloud.cloudformation import drift, self_clients
+
+    clients = self_clients.factory(call.endpoint, call.region.region, call.region.account_id)
+    found: dict[str, list[str]] = {}
+    for lid, resource in stack.resources.items():
+        deployed = drift.DeployedResource(lid, resource.resource_type, resource.physical_id, resource.properties)
+        result = drift.check(stack.stack_id, deployed, clients)
+        if result and result.get("StackResourceDriftStatus") == "MODIFIED":
+            paths = [d["PropertyPath"] for d in result.get("PropertyDifferences", [])]
+            found[lid] = sorted({path.split("/")[1] for path in paths if path.count("/") >= 1})
+    return found
+
+
+def _drift_reverts(
+    listed: list[changes.ResourceChange], drifted: dict[str, list[str]], stack: Stack
+) -> list[changes.ResourceChange]:
+    """A Modify for each drifted resource the template diff did not already list."""
+    already = {change.logical_id for change in listed}
+    return [
+        changes.ResourceChange(
+            "Modify",
+            lid,
+            stack.resources[lid].resource_type,
+            stack.resources[lid].physical_id,
+            replacement="False",
+            details=[changes.Detail(name, "Never", "Static", "DirectModification") for name in names],
+        )
+        for lid, names in drifted.items()
+        if lid not in already
+    ]
 
 
 def _settle_change_set(change_set: ChangeSet, stack: Stack, wanted: Deployment) -> None:
