@@ -120,11 +120,18 @@ def environment_parameters(
     }
 
 
-def github_variables(environments: list[str], region: str, roles: dict[str, str]) -> list[GitHubVariable]:
+def github_variables(
+    environments: list[str], region: str, roles: dict[str, str], drift_roles: dict[str, str] | None = None
+) -> list[GitHubVariable]:
+    """Each environment's region and deploy role; the repository's drift roles and region for drift.yml."""
     found = []
     for env in environments:
         found.append(GitHubVariable(env, "AWS_REGION", region))
         found.append(GitHubVariable(env, "AWS_DEPLOY_ROLE_ARN", roles[env]))
+    drift_roles = {env: arn for env, arn in (drift_roles or {}).items() if arn}
+    if drift_roles:  # drift.yml's jobs declare no environment, so these are repository variables
+        found.append(GitHubVariable(None, "AWS_REGION", region))
+        found += [GitHubVariable(None, f"AWS_DRIFT_ROLE_ARN_{env.upper()}", arn) for env, arn in drift_roles.items()]
     return found
 
 
@@ -176,20 +183,24 @@ def run(
     trust = Trust(repo, found_id, branch)
     cloud = aws.connect(settings)
     _banner(settings, cloud, trust, envs)
-    base, roles = _deploy_stacks(settings, cloud, trust, envs, without_environment)
-    variables = github_variables(envs, settings.region, roles)
+    base, roles, drift_roles = _deploy_stacks(settings, cloud, trust, envs, without_environment)
+    variables = github_variables(envs, settings.region, roles, drift_roles)
     if local:
         report.emit("\nLocal deploy roles (local-cloud values: NOT to be set in GitHub):")
         report.emit("\n".join(f"  {env}: {arn}" for env, arn in roles.items()))
     else:
         _hand_off(repo, variables, branch, state, yes, confirm)
-    return {**base, **{f"DeployRoleArn:{env}": arn for env, arn in roles.items()}}
+    return {
+        **base,
+        **{f"DeployRoleArn:{env}": arn for env, arn in roles.items()},
+        **{f"DriftRoleArn:{env}": arn for env, arn in drift_roles.items() if arn},
+    }
 
 
 def _deploy_stacks(
     settings: Settings, cloud: aws.Cloud, trust: Trust, envs: list[str], without_environment: bool
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The account's stack, then each environment's; its outputs and each environment's deploy role ARN."""
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The account's stack, then each environment's; its outputs and each environment's deploy and drift roles."""
     cfn_client = cloud.client("cloudformation")
     deployer = Deployer(cfn_client, report.TerminalProgress())
     owned = _stack_owns_provider(cfn_client, settings.bootstrap_stack)
@@ -202,15 +213,16 @@ def _deploy_stacks(
     )
     base = run_deploy(deployer, request, preview=False).outputs
     env_template = template.load(settings.bootstrap_environment_template)
-    roles = {}
+    roles, drift_roles = {}, {}
     for index, env in enumerate(envs):
         # Trust without an environment, when asked for, goes to the first environment only.
         offered = environment_parameters(settings.project, env, trust, base, without_environment and index == 0)
         # Pass what the template declares: the two templates can move an output between them without a lockstep.
         parameters = {k: v for k, v in offered.items() if k in env_template.parameter_names()}
         request = DeployRequest(environment_stack(settings.project, env), env_template, parameters, settings.tags)
-        roles[env] = run_deploy(deployer, request, preview=False).outputs["DeployRoleArn"]
-    return base, roles
+        stack_outputs = run_deploy(deployer, request, preview=False).outputs
+        roles[env], drift_roles[env] = stack_outputs["DeployRoleArn"], stack_outputs.get("DriftRoleArn", "")
+    return base, roles, drift_roles
 
 
 def _hand_off(repo: str, variables: list[GitHubVariable], branch: str, state: str, yes: bool, confirm) -> None:
@@ -225,7 +237,7 @@ def _hand_off(repo: str, variables: list[GitHubVariable], branch: str, state: st
             agreed = False
         if agreed:
             github.configure(repo, variables, branch)
-            envs = len({v.environment for v in variables})
+            envs = len({v.environment for v in variables if v.environment})
             report.emit(f"GitHub: {envs} environments of {repo} accept deployments from {branch} only; variables set.")
             return
     why = {"missing": "gh is not installed", "logged out": "gh is not logged in"}.get(state, "not confirmed")

@@ -27,12 +27,13 @@ def run_gh(command: Sequence[str]) -> subprocess.CompletedProcess:
 
 @dataclass(frozen=True)
 class GitHubVariable:
-    environment: str
+    environment: str | None  # None: a repository variable (the drift workflow's jobs declare no environment)
     name: str
     value: str
 
     def gh_command(self, repo: str) -> list[str]:
-        return ["gh", "variable", "set", self.name, "--env", self.environment, "--body", self.value, "--repo", repo]
+        scope = ["--env", self.environment] if self.environment else []
+        return ["gh", "variable", "set", self.name, *scope, "--body", self.value, "--repo", repo]
 
 
 def gh_state(run: Runner = run_gh) -> str:
@@ -108,7 +109,7 @@ def environment_commands(repo: str, environment: str, branch: str) -> list[list[
 
 
 def manual_commands(repo: str, variables: list[GitHubVariable], branch: str) -> list[list[str]]:
-    environments = list(dict.fromkeys(v.environment for v in variables))
+    environments = list(dict.fromkeys(v.environment for v in variables if v.environment))
     calls = [c for env in environments for c in environment_commands(repo, env, branch)]
     return calls + [v.gh_command(repo) for v in variables]
 
@@ -163,7 +164,7 @@ def check_branch_policy(repo: str, environment: str, branch: str, run: Runner = 
 
 def configure(repo: str, variables: list[GitHubVariable], branch: str, run: Runner = run_gh) -> None:
     """Every environment first (so none gets variables before its branch policy holds), then the variables."""
-    for environment in dict.fromkeys(v.environment for v in variables):
+    for environment in dict.fromkeys(v.environment for v in variables if v.environment):
         configure_environment(repo, environment, branch, run)
     for variable in variables:
         _call(variable.gh_command(repo), run)

@@ -80,7 +80,8 @@ def main(args: list[str]) -> int:
     elif args[0] == "api":
         code, out = _api(state, args[1:])
     elif args[:2] == ["variable", "set"]:
-        env, repo = args[args.index("--env") + 1], args[args.index("--repo") + 1]
+        env = args[args.index("--env") + 1] if "--env" in args else "(repository)"  # no --env: a repository variable
+        repo = args[args.index("--repo") + 1]
         state["variables"][f"{repo}/{env}/{args[2]}"] = args[args.index("--body") + 1]
     path.write_text(json.dumps(state))
     print(out, file=sys.stdout if code == 0 else sys.stderr)

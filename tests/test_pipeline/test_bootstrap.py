@@ -76,6 +76,7 @@ def test_gh_logged_out_with_a_repo_id_bootstraps_and_prints_the_gh_calls(gh, set
     out = capsys.readouterr().out
     assert "NOT DONE (gh is not logged in)" in out
     assert f"AWS_DEPLOY_ROLE_ARN --env staging --body {outputs['DeployRoleArn:staging']}" in out
+    assert f"gh variable set AWS_DRIFT_ROLE_ARN_STAGING --body {outputs['DriftRoleArn:staging']} --repo {REPO}" in out
     assert not state(gh)["variables"]
 
 
@@ -204,6 +205,10 @@ def test_bootstrap_with_gh_pins_the_id_gh_reports_and_creates_the_environments(g
         assert pinned[key + "job_workflow_ref"] == f"{REPO}/{bootstrap.DEPLOY_WORKFLOW}@refs/heads/main"
         assert pinned[key + "environment"] == env
         assert state(gh)["variables"][f"{REPO}/{env}/AWS_DEPLOY_ROLE_ARN"] == outputs[f"DeployRoleArn:{env}"]
+        # drift.yml's jobs declare no environment: its read-only roles are repository variables
+        drift_role = state(gh)["variables"][f"{REPO}/(repository)/AWS_DRIFT_ROLE_ARN_{env.upper()}"]
+        assert drift_role == outputs[f"DriftRoleArn:{env}"] != outputs[f"DeployRoleArn:{env}"]
+    assert state(gh)["variables"][f"{REPO}/(repository)/AWS_REGION"] == settings.region
     assert "GitHub: 2 environments of octo-org/s3-lambda-gitops accept deployments from main only" in out
     assert "LOCAL" not in out and "environment dev" not in out
     assert f"repository id {REPO_ID}" in out
@@ -221,6 +226,7 @@ def test_bootstrap_without_gh_needs_the_repo_id_before_changing_anything(setting
     assert "NOT DONE (gh is not installed)" in out
     assert f"gh api -X POST repos/{REPO}/environments/staging/deployment-branch-policies -f name=main" in out
     assert f"AWS_DEPLOY_ROLE_ARN --env staging --body {outputs['DeployRoleArn:staging']}" in out
+    assert f"gh variable set AWS_DRIFT_ROLE_ARN_STAGING --body {outputs['DriftRoleArn:staging']} --repo {REPO}" in out
 
 
 def test_bootstrap_on_the_local_target_says_it_is_local_and_never_calls_gh(gh, settings_for, capsys):
