@@ -12,6 +12,14 @@ Nothing is patched at import time: the fixes in ``localcloud.fixes`` are applied
 
 __version__ = "0.2.0"  # the local cloud's own version, reported by its identity endpoint
 
-from localcloud.server import DUMMY_CREDENTIALS, PortInUse, check_port, start
-
 __all__ = ["DUMMY_CREDENTIALS", "PortInUse", "__version__", "check_port", "start"]
+
+
+def __getattr__(name: str):
+    # The server is imported on first use, so that the deploy can read templates with
+    # localcloud.cloudformation.template_yaml without loading the local cloud.
+    if name in __all__:
+        from localcloud import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'localcloud' has no attribute {name!r}")

@@ -43,9 +43,13 @@ def load(path: Path) -> Template:
         raise UserError(f"Template {path} not found. Run the task from the repository's root, or restore the file.")
     import yaml
 
+    # The engine's reader (PyYAML and the short forms only): not cfn-lint's, which pulls sympy and networkx into
+    # the credentialed deploy jobs. `invoke lint` runs cfn-lint on the rest.
+    from localcloud.cloudformation import template_yaml
+
     body = path.read_text()
     try:
-        data = yaml.load(body, Loader=_loader())  # a SafeLoader subclass
+        data = template_yaml.parse(body)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown line"
@@ -58,32 +62,6 @@ def load(path: Path) -> Template:
     if not isinstance(data, dict) or "Resources" not in data:
         raise UserError(f"{path} has no Resources section, so it is not a CloudFormation template.")
     return Template(path=path, body=body, data=data)
-
-
-def _loader():
-    """PyYAML's SafeLoader plus CloudFormation's short forms (!Ref X -> {"Ref": X}, !Sub -> {"Fn::Sub": ...}).
-
-    Enough for what a deploy reads (parameters, resources); cfn-lint, which `invoke lint` runs, checks the rest.
-    Not cfn-lint's own loader: that pulls sympy and networkx into the credentialed deploy jobs.
-    """
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-    Loader.add_multi_constructor("!", short_form)
-    return Loader
 
 
 def check_parameters(template: Template, parameters: dict[str, str]) -> None:

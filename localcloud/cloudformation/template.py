@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from localcloud.cloudformation import template_yaml
 from localcloud.cloudformation.errors import TemplateError, ValidationError
 
 NO_VALUE = "AWS::NoValue"
@@ -53,33 +54,6 @@ _DROP = object()  # the result of !Ref AWS::NoValue: the key or list item disapp
 
 
 # -- reading -----------------------------------------------------------------------------------------------
-class _Loader(yaml.SafeLoader):
-    """YAML with CloudFormation's short forms: ``!Ref X`` is ``{"Ref": "X"}``, ``!Sub ...`` is ``{"Fn::Sub": ...}``."""
-
-
-def _short_form(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    tag = tag.lstrip("!")  # the multi-constructor passes what follows its "!" prefix
-    if tag in ("Ref", "Condition"):
-        return {tag: value}
-    if tag == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag}": value}
-
-
-_Loader.add_multi_constructor("!", _short_form)
-# Timestamps and the like stay strings, as CloudFormation reads them.
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in _Loader.yaml_implicit_resolvers.items()
-}
-
-
 def load(body: str) -> dict[str, Any]:
     """The template as data; a body that is neither JSON nor YAML is CloudFormation's format error."""
     text = body.strip()
@@ -90,7 +64,7 @@ def load(body: str) -> dict[str, Any]:
             raise TemplateError(f"JSON not well-formed. (line {exc.lineno}, column {exc.colno})") from exc
     else:
         try:
-            parsed = yaml.load(body, Loader=_Loader)
+            parsed = template_yaml.parse(body)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -15,6 +15,7 @@ AWS facts used (and where they come from):
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -139,3 +140,48 @@ def test_the_aws_profile_paces_each_type_and_scales() -> None:
     assert paced.s3_event_delivery == pytest.approx(0.01)
     with pytest.raises(ValueError, match="Unknown latency profile 'slow'"):
         latency.parse("slow")
+
+
+def _final_event_time(cf, stack_id: str) -> float:
+    """When the stack's last operation ended: the newest of the stack's own events (DescribeStackEvents is
+    newest first)."""
+    events = cf.describe_stack_events(StackName=stack_id)["StackEvents"]
+    return next(e for e in events if e["PhysicalResourceId"] == stack_id)["Timestamp"].timestamp()
+
+
+def test_each_stack_operation_answers_before_the_paced_operation_ends(client, pace) -> None:
+    """ExecuteChangeSet, CreateStack, UpdateStack and DeleteStack answer as soon as the operation has started
+    (ExecuteChangeSet API reference: "use the DescribeStacks action to view the status of the update"); the
+    stack's own final event comes after the answer, and DescribeStacks meanwhile shows ``*_IN_PROGRESS``.
+
+    On the AWS profile scaled by 0.2 a bucket takes about a second to create and half a second to update or
+    delete, so each answer (milliseconds) comes well before its operation's end.
+    """
+    cf = client("cloudformation")
+    pace("aws*0.2")
+    stack = f"cfn-answers-{uuid.uuid4().hex[:8]}"
+    calls = {
+        "CreateStack": lambda: cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"],
+        "UpdateStack": lambda: cf.update_stack(StackName=stack, TemplateBody=BUCKET, Parameters=_stage("two")),
+        "ExecuteChangeSet": lambda: cf.execute_change_set(StackName=stack, ChangeSetName="three"),
+        "DeleteStack": lambda: cf.delete_stack(StackName=stack),
+    }
+    expected = {
+        "CreateStack": ("CREATE_IN_PROGRESS", "CREATE_COMPLETE"),
+        "UpdateStack": ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"),
+        "ExecuteChangeSet": ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"),
+        "DeleteStack": ("DELETE_IN_PROGRESS", "DELETE_COMPLETE"),
+    }
+    stack_id = ""
+    for action, call in calls.items():
+        if action == "ExecuteChangeSet":
+            cf.create_change_set(StackName=stack, ChangeSetName="three", TemplateBody=BUCKET, Parameters=_stage("3"))
+            cf.get_waiter("change_set_create_complete").wait(
+                StackName=stack, ChangeSetName="three", WaiterConfig={"Delay": 1}
+            )
+        answer = call()
+        answered = time.time()
+        stack_id = stack_id or answer
+        assert cf.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == expected[action][0], action
+        assert settled(cf, stack_id) == expected[action][1], action
+        assert _final_event_time(cf, stack_id) > answered, f"{action} answered only after the operation ended"
