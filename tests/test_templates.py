@@ -158,6 +158,27 @@ def test_every_checkov_skip_is_justified_inline(checkov_report):
                 assert len(skip.get("comment", "").split()) >= 8, f"{name}: {skip['id']} needs a justification"
 
 
+def test_invoke_lints_checkov_scan_finds_what_the_checkov_command_finds(checkov_report):
+    """`invoke lint` runs checkov through its API (pipeline/checkov_scan.py), not its command: the same checks,
+    on the same resources, with the same results and in-template skips, as `checkov --framework cloudformation`."""
+    _, command_report = checkov_report
+    project = _project_check("checkov")
+    assert project.command[1:] == ("-m", "pipeline.checkov_scan", "cloudformation")
+    command = (*project.command[:3], "--json", "cloudformation")
+    (result,) = lint.run_all([lint.Check("checkov scan json report", command, project.inputs, project.tools)])
+    scan_report = json.loads(result.output)
+
+    def outcomes(report):
+        return {
+            kind: sorted((c["check_id"], c["resource"], c["file_path"]) for c in report["results"][kind])
+            for kind in ("passed_checks", "failed_checks", "skipped_checks")
+        }
+
+    assert outcomes(scan_report) == outcomes(command_report)
+    assert len(outcomes(scan_report)["passed_checks"]) >= 60
+    assert scan_report["summary"] == command_report["summary"]
+
+
 # --- app.yaml interface ---------------------------------------------------------------------------------------
 
 
