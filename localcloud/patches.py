@@ -9,7 +9,9 @@ every problem at once, when:
 - a target's parameters changed (a wrapper would pass or expect the wrong arguments);
 - two patches claim one attribute (correctness would depend on their order);
 - a fix installs something the manifest does not declare, or a declared patch is never installed, or is
-  overwritten afterwards by something else.
+  overwritten afterwards by something else;
+- a package whose ``__init__`` is deferred (``LAZY_PACKAGES``, see ``localcloud.lazy_packages``) no longer
+  defines exactly the names declared for it, or a constant it is given has another value in the installed source.
 Fix modules install their patches only through ``install()``, which is how the last three are seen.
 """
 
@@ -22,6 +24,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from localcloud import lazy_packages
+from localcloud.lazy_packages import LazyPackage
 
 MOTO_VERSION = "5.2.5"  # tests/localcloud/test_patches.py checks it against requirements.in
 
@@ -137,6 +142,24 @@ PATCHES: tuple[Patch, ...] = (
 )  # fmt: skip
 
 
+# Import-time deferrals, written for MOTO_VERSION like the patches: each package's submodules import without its
+# __init__, which runs at the first use of one of its own names (then the package is exactly moto's).
+LAZY_PACKAGES: tuple[LazyPackage, ...] = (
+    LazyPackage("moto", ("mock_aws",), (("__title__", "moto"), ("__version__", MOTO_VERSION)),
+                "moto/__init__ imports mock_aws, which imports boto3 and responses: unused by a server, ~80 ms"),
+    LazyPackage("moto.core", ("patch_client", "patch_resource", "ActionAuthenticatorMixin",
+                              "enable_iam_authentication", "disable_iam_authentication",
+                              "set_initial_no_auth_action_count"),
+                (("DEFAULT_ACCOUNT_ID", "123456789012"),),
+                "moto/core/__init__ imports moto.core.models (boto3, responses, the botocore stubber) for the "
+                "decorator API; every service imports moto.core.base_backend and friends"),
+    LazyPackage("moto.cloudformation", ("cloudformation_backends",), (),
+                "models' get_cfn_attribute import moto.cloudformation.exceptions, and the package's __init__ "
+                "imports .models -> .parsing, which imports every service moto has (seconds at the first "
+                "CloudFormation request); moto's own CloudFormation backend still loads it when it is used"),
+)  # fmt: skip
+
+
 def parameters(function: Any) -> str:
     """A callable's parameters without annotations: ``(self, name, limit=None, **kwargs)``."""
     signature = inspect.signature(function)
@@ -242,11 +265,18 @@ def fixes(patches: Iterable[Patch] = PATCHES) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.fix for p in patches))
 
 
-def apply(patches: Iterable[Patch] = PATCHES, package: str = "localcloud.fixes") -> None:
-    """Check the manifest against the installed moto, then run each fix module's ``apply()``, then check again."""
+def apply(
+    patches: Iterable[Patch] = PATCHES, package: str = "localcloud.fixes", lazy: Iterable[LazyPackage] | None = None
+) -> None:
+    """Check the manifest against the installed moto, defer the lazy packages, then run each fix module's
+    ``apply()``, then check again."""
     global _installer
-    patches = tuple(patches)
-    refuse(problems(patches, importlib.metadata.version("moto")))
+    patches, lazy = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy)
+    found = lazy_packages.problems(lazy)
+    if not found:
+        for declared in lazy:  # before anything below imports moto
+            lazy_packages.defer(declared)
+    refuse(found + problems(patches, importlib.metadata.version("moto")))
     _installer = Installer(patches)
     try:
         for fix in fixes(patches):

@@ -110,11 +110,11 @@ def start(
 
     profile = profiles.parse(latency, latency_scale)  # a bad spec is refused before anything starts
     check_port(port)
-    from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
-
     # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
-    fixes.apply_all()
+    fixes.apply_all()  # first: it defers moto's heavy package __init__s before anything imports moto
+    from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
+
     # One access-log line per request would drown the tasks' own output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     started = time.monotonic()

@@ -57,7 +57,7 @@ def _patch(fix: str = "good", target: str = "fake_target:Thing.method", signatur
 
 
 def _apply(*manifest: Patch) -> None:
-    patches.apply(manifest, package="fake_fixes")
+    patches.apply(manifest, package="fake_fixes", lazy=())
 
 
 def test_a_fitting_patch_is_installed(fake):

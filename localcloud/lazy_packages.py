@@ -1,0 +1,132 @@
+"""Packages whose ``__init__`` runs only when one of its own names is used, not when a submodule is imported.
+
+Python runs a package's ``__init__`` before any of its submodules, and moto's are heavy for a server:
+``import moto.s3.models`` runs ``moto/__init__`` and ``moto/core/__init__``, which import ``mock_aws`` and with it
+boto3 and responses (only a decorator needs them); ``import moto.cloudformation.exceptions`` runs
+``moto/cloudformation/__init__``, which imports every service moto has.
+
+``defer()`` registers the package in ``sys.modules`` before anything imports it: a real module object made from
+the package's own spec (``__path__``, ``__file__``, loader), so its submodules import as usual. The constants the
+manifest gives are there at once; the first use of any other name the real ``__init__`` defines runs that
+``__init__`` inside the module, which from then on is exactly the real package. Each deferred package is declared
+in ``localcloud.patches.LAZY_PACKAGES`` and ``problems()`` checks the declaration against the installed source
+(statically: reading it never imports it).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LazyPackage:
+    package: str  # "moto.core"
+    deferred: tuple[str, ...]  # every other name its __init__ defines: using one runs the __init__
+    constants: tuple[tuple[str, Any], ...]  # names given without running the __init__, with their values
+    why: str
+
+
+def _spec(package: str) -> importlib.machinery.ModuleSpec:
+    """The package's spec, found without importing its parents (``find_spec`` would run their ``__init__``)."""
+    parent, _, _ = package.rpartition(".")
+    path = list(_spec(parent).submodule_search_locations or []) if parent else None
+    spec = importlib.machinery.PathFinder.find_spec(package, path)
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError(f"{package} is not an installed package")
+    return spec
+
+
+def _tree(source_file: str) -> ast.Module:
+    with open(source_file, encoding="utf-8") as handle:
+        return ast.parse(handle.read())
+
+
+def _bindings(source_file: str) -> dict[str, ast.expr | None]:
+    """The names a module's top level binds: each with its literal value, or None when it is not a literal."""
+    found: dict[str, ast.expr | None] = {}
+    for node in _tree(source_file).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value if isinstance(node.value, ast.Constant) else None
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                found[(alias.asname or alias.name).partition(".")[0]] = None
+    return found
+
+
+def _constant_in(spec: importlib.machinery.ModuleSpec, name: str) -> Any:
+    """The literal value ``name`` has in the package's ``__init__``, or in the sibling module it is imported from."""
+    for node in _tree(spec.origin).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and any(a.name == name for a in node.names):
+            sibling = importlib.machinery.PathFinder.find_spec(
+                f"{spec.name}.{node.module}", spec.submodule_search_locations
+            )
+            value = _bindings(sibling.origin).get(name) if sibling else None
+            return value.value if isinstance(value, ast.Constant) else None
+    value = _bindings(spec.origin).get(name)
+    return value.value if isinstance(value, ast.Constant) else None
+
+
+def problems(packages: Iterable[LazyPackage]) -> list[str]:
+    """Where a declaration no longer matches the installed package's ``__init__`` (empty when all fit)."""
+    found = []
+    for declared in packages:
+        try:
+            spec = _spec(declared.package)
+        except ImportError:
+            found.append(f"{declared.package} (deferred) is not an installed package.")
+            continue
+        defines = set(_bindings(spec.origin)) - {"annotations"}
+        declared_names = set(declared.deferred) | {name for name, _ in declared.constants}
+        if defines != declared_names:
+            found.append(
+                f"{declared.package}/__init__ now defines {sorted(defines)}; the deferral was written for "
+                f"{sorted(declared_names)}."
+            )
+        for name, value in declared.constants:
+            actual = _constant_in(spec, name)
+            if actual != value:
+                found.append(f"{declared.package}.{name} is now {actual!r}; the deferral gives {value!r}.")
+    return found
+
+
+def defer(declared: LazyPackage) -> bool:
+    """Register the package unexecuted (False, doing nothing, when it is already imported)."""
+    if declared.package in sys.modules:
+        return False
+    spec = _spec(declared.package)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__.update(declared.constants)
+    module.__getattr__ = _runs_init_on_first_use(module, spec, declared)  # type: ignore[method-assign]
+    sys.modules[declared.package] = module
+    parent, _, child = declared.package.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)  # what importing it would have bound
+    return True
+
+
+def _runs_init_on_first_use(module: ModuleType, spec: importlib.machinery.ModuleSpec, declared: LazyPackage):
+    lock = threading.RLock()  # reentrant: the __init__ may itself look its names up while it runs
+    state = {"ran": False}
+
+    def __getattr__(name: str) -> Any:
+        if name in declared.deferred:
+            with lock:
+                if not state["ran"]:
+                    state["ran"] = True
+                    spec.loader.exec_module(module)
+                    module.__dict__.pop("__getattr__", None)
+            if name in module.__dict__:
+                return module.__dict__[name]
+        raise AttributeError(f"module {declared.package!r} has no attribute {name!r}")
+
+    return __getattr__

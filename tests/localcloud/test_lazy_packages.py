@@ -1,0 +1,137 @@
+"""Deferred package ``__init__``s (``localcloud.lazy_packages``, declared in ``localcloud.patches.LAZY_PACKAGES``):
+a submodule imports without its package's ``__init__``, the first use of one of the package's own names runs it,
+and a declaration that no longer matches the installed source is refused before anything starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from localcloud import lazy_packages, patches
+from localcloud.lazy_packages import LazyPackage
+
+ROOT = Path(__file__).resolve().parents[2]
+INIT = 'import sys\nsys.modules["fakepkg_ran"] = sys\nfrom .heavy import make\nTITLE = "fake"\nthing = make()\n'
+
+
+@pytest.fixture
+def fakepkg(tmp_path, monkeypatch):
+    """A package whose ``__init__`` leaves a marker in ``sys.modules`` when it runs, importable for one test."""
+    package = tmp_path / "fakepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(INIT)
+    (package / "heavy.py").write_text("def make():\n    return 'made'\n")
+    (package / "light.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("fakepkg")]:
+        monkeypatch.delitem(sys.modules, name)
+    yield package
+    for name in [m for m in sys.modules if m.startswith("fakepkg")]:
+        del sys.modules[name]
+
+
+DECLARED = LazyPackage("fakepkg", ("sys", "make", "thing"), (("TITLE", "fake"),), "a test deferral")
+
+
+def test_every_deferral_fits_the_installed_moto():
+    assert lazy_packages.problems(patches.LAZY_PACKAGES) == []
+
+
+def test_a_submodule_and_a_constant_do_not_run_the_init_and_a_deferred_name_does(fakepkg):
+    assert lazy_packages.defer(DECLARED)
+    import fakepkg.light
+
+    assert (fakepkg.light.VALUE, fakepkg.TITLE) == (1, "fake")
+    assert "fakepkg_ran" not in sys.modules and "fakepkg.heavy" not in sys.modules
+    from fakepkg import thing
+
+    assert thing == "made" and "fakepkg_ran" in sys.modules
+    assert "__getattr__" not in vars(sys.modules["fakepkg"])  # from now on it is the plain package
+
+
+def test_an_already_imported_package_is_left_alone(fakepkg):
+    import fakepkg
+
+    assert not lazy_packages.defer(DECLARED)
+    assert sys.modules["fakepkg"] is fakepkg
+
+
+def test_a_name_the_init_does_not_define_is_an_attribute_error(fakepkg):
+    lazy_packages.defer(DECLARED)
+    import fakepkg
+
+    with pytest.raises(AttributeError, match="has no attribute 'missing'"):
+        fakepkg.missing  # noqa: B018
+    assert "fakepkg_ran" not in sys.modules
+
+
+def test_an_init_that_defines_other_names_is_refused(fakepkg):
+    (fakepkg / "__init__.py").write_text(INIT + "extra = 1\n")
+    assert lazy_packages.problems([DECLARED]) == [
+        "fakepkg/__init__ now defines ['TITLE', 'extra', 'make', 'sys', 'thing']; the deferral was written for "
+        "['TITLE', 'make', 'sys', 'thing']."
+    ]
+    assert "fakepkg" not in sys.modules  # checked by reading the source, never by importing it
+
+
+def test_a_constant_with_another_value_is_refused(fakepkg):
+    (fakepkg / "__init__.py").write_text(INIT.replace('"fake"', '"changed"'))
+    assert lazy_packages.problems([DECLARED]) == ["fakepkg.TITLE is now 'changed'; the deferral gives 'fake'."]
+
+
+def test_a_constant_imported_from_a_sibling_is_read_there(fakepkg):
+    (fakepkg / "heavy.py").write_text("ACCOUNT = '000000000000'\ndef make():\n    return 'made'\n")
+    (fakepkg / "__init__.py").write_text(INIT.replace("import make", "import make, ACCOUNT"))
+    declared = LazyPackage("fakepkg", DECLARED.deferred, (*DECLARED.constants, ("ACCOUNT", "123456789012")), "")
+    assert lazy_packages.problems([declared]) == ["fakepkg.ACCOUNT is now '000000000000'; the deferral gives "
+                                                  "'123456789012'."]  # fmt: skip
+
+
+def test_a_missing_package_is_refused():
+    missing = LazyPackage("no_such_package_here", (), (), "")
+    assert lazy_packages.problems([missing]) == ["no_such_package_here (deferred) is not an installed package."]
+
+
+PROBE = """
+import json, sys, urllib.request, localcloud
+heavy = ("responses", "moto.core.models", "moto.cloudformation.models")
+with localcloud.start() as endpoint:
+    urllib.request.urlopen(endpoint + "/", timeout=30).read()  # S3 ListBuckets
+    found = {"served": [m for m in heavy if m in sys.modules]}
+    from moto import mock_aws
+    from moto.core import patch_client
+    found["real"] = [callable(mock_aws), callable(patch_client), "mock_aws" in vars(sys.modules["moto"])]
+print(json.dumps(found))
+"""
+
+
+def test_a_local_cloud_serves_s3_without_moto_s_decorator_api_and_it_still_works_when_asked_for():
+    """``responses`` and ``moto.core.models`` (mock_aws's) stay unimported by a server; ``from moto import
+    mock_aws`` afterwards runs the real ``__init__``s."""
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"served": [], "real": [True, True, True]}
+
+
+def test_a_deferral_that_no_longer_fits_refuses_the_start():
+    probe = textwrap.dedent(
+        """
+        from localcloud import patches
+        from localcloud.lazy_packages import LazyPackage
+        patches.LAZY_PACKAGES = (LazyPackage("moto.core", ("patch_client",), (), "stale"),)
+        import localcloud
+        try:
+            with localcloud.start():
+                raise SystemExit("started")
+        except patches.PatchError as error:
+            print(error)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "will not start" in done.stdout and "moto.core/__init__ now defines" in done.stdout
