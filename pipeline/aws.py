@@ -6,6 +6,7 @@ or for AWS (boto3's standard credential chain). It fails early, with the fix, wh
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
 import botocore.session
 
 from pipeline import redact
@@ -76,14 +78,35 @@ def local_cloud_running(endpoint_url: str, timeout: float = 0.5) -> bool:
     return local_identity.running(endpoint_url, ROOT, timeout)
 
 
-def local_regions() -> set[str]:
+@functools.cache
+def _data_loader(data_path: str | None) -> botocore.loaders.Loader:
+    """One botocore data loader per data path: its JSON (endpoints, service models) is parsed once per process."""
+    return botocore.loaders.create_loader(data_path)
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """``boto3.Session(**kwargs)`` over the shared data loader (a plain new session parses it all again).
+
+    The loader is still looked up through the session's config, as botocore does, so a missing profile raises
+    ProfileNotFound right here, as ``boto3.Session`` would.
+    """
+    core = botocore.session.Session()
+    core.lazy_register_component("data_loader", lambda: _data_loader(core.get_config_variable("data_path")))
+    session = boto3.Session(botocore_session=core, **kwargs)
+    loader = core.get_component("data_loader")
+    loader.search_paths[:] = dict.fromkeys(loader.search_paths)  # boto3 appends its data path per session
+    return session
+
+
+@functools.cache
+def local_regions() -> frozenset[str]:
     """Every region botocore knows, in every partition: the ones the local cloud serves."""
-    session = botocore.session.get_session()
-    return {
+    session = new_session()
+    return frozenset(
         region
         for partition in session.get_available_partitions()
         for region in session.get_available_regions("s3", partition_name=partition)
-    }
+    )
 
 
 def check_local_region(region: str) -> None:
@@ -107,7 +130,7 @@ def _connect_local(settings: Settings) -> Cloud:
 
 
 def _local_cloud(settings: Settings) -> Cloud:
-    session = boto3.Session(region_name=settings.region, **LOCAL_CREDENTIALS)
+    session = new_session(region_name=settings.region, **LOCAL_CREDENTIALS)
     if settings.account:  # moto's multi-account switch: each request names its account in this header
         session.events.register("before-sign", lambda request, **_: _name_account(request, settings.account))
     return Cloud("local", settings.region, settings.endpoint_url, session)
@@ -135,7 +158,7 @@ def _connect_aws(settings: Settings, environ: dict[str, str]) -> Cloud:
     # boto3 honours AWS_ENDPOINT_URL on its own; keep it visible, because the banner must say where calls go.
     endpoint = environ.get("AWS_ENDPOINT_URL") or None
     try:
-        session = boto3.Session(profile_name=settings.profile, region_name=settings.region)
+        session = new_session(profile_name=settings.profile, region_name=settings.region)
     except botocore.exceptions.ProfileNotFound as exc:
         raise UserError(
             f"The AWS profile {settings.profile!r} does not exist in your AWS config. List the profiles with "
