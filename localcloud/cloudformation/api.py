@@ -21,7 +21,7 @@ from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.serialize import SerializationContext, get_serializer_class
 from moto.core.utils import get_service_model
 
-from localcloud.cloudformation import reads, stacks, verbs
+from localcloud.cloudformation import change_sets, reads, stacks, verbs
 
 log = logging.getLogger("localcloud.cloudformation")
 DEFAULT_ACCOUNT = "123456789012"
@@ -32,9 +32,9 @@ ACTIONS: dict[str, Action] = {
     "CreateStack": verbs.create_stack,
     "UpdateStack": verbs.update_stack,
     "DeleteStack": verbs.delete_stack,
-    "CreateChangeSet": verbs.create_change_set,
-    "ExecuteChangeSet": verbs.execute_change_set,
-    "DeleteChangeSet": verbs.delete_change_set,
+    "CreateChangeSet": change_sets.create_change_set,
+    "ExecuteChangeSet": change_sets.execute_change_set,
+    "DeleteChangeSet": change_sets.delete_change_set,
     "UpdateTerminationProtection": verbs.update_termination_protection,
     "ContinueUpdateRollback": verbs.continue_update_rollback,
     "DescribeStacks": reads.describe_stacks,

@@ -21,6 +21,9 @@ per-type CloudFormation durations, so the others are marked as this project's es
   (1-2 s each) and any other type (5, 5, 3): estimates, one API call plus CloudFormation's stabilization checks
   (AWS DevOps blog, "How we sped up AWS CloudFormation deployments with optimistic stabilization", 2024:
   CloudFormation waits for each resource to stabilize before it reports it complete).
+- A change set 4 s (CREATE_PENDING/CREATE_IN_PROGRESS until CREATE_COMPLETE): estimate. AWS publishes no figure;
+  the clients assume seconds: awscli's and SAM CLI's change-set waiters poll every 5 s, "assuming the changeset
+  creation is quick" (aws/aws-sam-cli issue 4681), while botocore's waiter polls every 30 s.
 - S3 event delivery 1 s: S3 User Guide, "Amazon S3 Event Notifications": "Typically, event notifications are
   delivered in seconds but can sometimes take a minute or longer."
 - CloudWatch Logs ingestion 3 s: estimate; the CloudWatch Logs documentation gives no figure.
@@ -49,6 +52,7 @@ AWS_SECONDS: dict[str, tuple[float, float, float]] = {
     "AWS::IAM::OIDCProvider": (2, 2, 1),  # estimate
 }
 OTHER_TYPES = (5.0, 5.0, 3.0)  # estimate
+CHANGE_SET = 4.0  # estimate
 S3_EVENT_DELIVERY = 1.0  # documented: "typically ... in seconds"
 LOGS_INGESTION = 3.0  # estimate
 _ACTIONS = {"create": 0, "update": 1, "delete": 2}
@@ -69,6 +73,11 @@ class Profile:
         seconds = self.duration(resource_type, action) * share
         if seconds > 0:
             time.sleep(seconds)
+
+    def pause_change_set(self) -> None:
+        """Spend the time CloudFormation takes to compute a change set."""
+        if self.name != "instant" and CHANGE_SET * self.scale > 0:
+            time.sleep(CHANGE_SET * self.scale)
 
     @property
     def s3_event_delivery(self) -> float:

@@ -14,3 +14,17 @@ FAST = {"initial": 0.02, "factor": 1.5, "ceiling": 0.25}
 def settled(cf, stack: str) -> str:
     """The stack's status once it settles (DELETE_COMPLETE once a stack named by name is gone)."""
     return cfn.watch(cf, stack, cfn.EventStream(cf, stack), lambda event: None, cfn.Backoff(**FAST))
+
+
+def change_set_settled(cf, stack: str | None, name: str) -> dict:
+    """DescribeChangeSet once CloudFormation has computed the change set (CREATE_COMPLETE or FAILED).
+
+    ``stack`` may be None when ``name`` is the change set's ARN.
+    """
+    backoff = cfn.Backoff(**FAST)
+    named = {"StackName": stack} if stack else {}
+    while True:
+        described = cf.describe_change_set(ChangeSetName=name, **named)
+        if described["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+            return described
+        backoff.wait()

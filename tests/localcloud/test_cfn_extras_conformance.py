@@ -22,6 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 from fixtures_lambda.custom_resource import create_custom_resource_function
 from fixtures_lambda.functions import role_arn, wait_for_logs, zip_of
+from stack_waits import change_set_settled
 
 PROPERTY_REASON = (
     "The following hook(s)/validation failed: [AWS::EarlyValidation::PropertyValidation]. To troubleshoot Early "
@@ -50,11 +51,7 @@ def _settled(cf, stack: str, timeout: float = 60) -> dict:
 
 def _change_set(cf, stack: str, body: str) -> dict:
     made = cf.create_change_set(StackName=stack, ChangeSetName="cs", ChangeSetType="CREATE", TemplateBody=body)
-    deadline = time.monotonic() + 30
-    while True:
-        described = cf.describe_change_set(ChangeSetName=made["Id"])
-        if described["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS") or time.monotonic() > deadline:
-            return described
+    return change_set_settled(cf, None, made["Id"])
 
 
 def test_change_set_with_an_unknown_property_fails_with_aws_reason_and_events(client):
@@ -411,6 +408,6 @@ def test_disable_validation_and_the_operation_id_of_create_stack(client):
         TemplateBody=unknown,
         DisableValidation=True,
     )
-    described = cf.describe_change_set(ChangeSetName=made["Id"])
+    described = change_set_settled(cf, None, made["Id"])
     assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
     assert cf.describe_events(ChangeSetName=made["Id"])["OperationEvents"] == []

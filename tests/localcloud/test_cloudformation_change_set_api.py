@@ -6,7 +6,7 @@ stack's parameters, which list defaults too. A deploy tool checks ListChangeSets
 
 from __future__ import annotations
 
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 TEMPLATE = """
 Parameters:
@@ -29,6 +29,7 @@ def test_use_previous_value_of_a_defaulted_parameter(client):
         StackName="prev-values", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=TEMPLATE,
         Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}],
     )  # fmt: skip
+    change_set_settled(cfn, "prev-values", "c1")
     cfn.execute_change_set(StackName="prev-values", ChangeSetName="c1")
     settled(cfn, "prev-values")
     parameters = [
@@ -36,7 +37,7 @@ def test_use_previous_value_of_a_defaulted_parameter(client):
         {"ParameterKey": "Prefix", "UsePreviousValue": True},
     ]
     cfn.create_change_set(StackName="prev-values", ChangeSetName="c2", TemplateBody=TEMPLATE, Parameters=parameters)
-    described = cfn.describe_change_set(StackName="prev-values", ChangeSetName="c2")
+    described = change_set_settled(cfn, "prev-values", "c2")
     assert described["Status"] == "CREATE_COMPLETE"
     assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]} == {
         "Prefix": "dflt",
@@ -54,6 +55,7 @@ def test_list_change_sets_shows_only_that_stacks_pending_ones(client):
             Parameters=[{"ParameterKey": "Name", "ParameterValue": stack}],
         )  # fmt: skip
     assert [c["StackName"] for c in cfn.list_change_sets(StackName="listed-a")["Summaries"]] == ["listed-a"]
+    change_set_settled(cfn, "listed-a", "c1")
     cfn.execute_change_set(StackName="listed-a", ChangeSetName="c1")
     settled(cfn, "listed-a")
     assert cfn.list_change_sets(StackName="listed-a")["Summaries"] == []  # executed: CloudFormation removes them

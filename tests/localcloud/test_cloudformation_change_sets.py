@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
@@ -32,12 +32,13 @@ def _outputs(cf, name: str) -> dict[str, str]:
 
 
 def _changes(cf, stack: str, change_set: str) -> dict[str, dict]:
-    described = cf.describe_change_set(StackName=stack, ChangeSetName=change_set)
+    described = change_set_settled(cf, stack, change_set)
     return {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in described["Changes"]}
 
 
 def _create_via_change_set(cf, stack: str, **kwargs) -> None:
     cf.create_change_set(StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", **kwargs)
+    change_set_settled(cf, stack, "create")
     cf.execute_change_set(StackName=stack, ChangeSetName="create")
     settled(cf, stack)
 
@@ -106,7 +107,7 @@ def test_change_set_without_changes_fails_as_empty(client) -> None:
     same = [{"ParameterKey": "Visibility", "UsePreviousValue": True}]
     cf.create_change_set(StackName=stack, ChangeSetName="same", TemplateBody=_template("queues.yaml"), Parameters=same)
 
-    described = cf.describe_change_set(StackName=stack, ChangeSetName="same")
+    described = change_set_settled(cf, stack, "same")
     assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
     assert described["StatusReason"] == NO_CHANGES
     assert described["Changes"] == []
@@ -121,6 +122,7 @@ def test_execute_updates_outputs_parameters_tags_and_template(client) -> None:
     tags = [{"Key": "team", "Value": "blue"}]
     body = _template("queues_changed.yaml")
     cf.create_change_set(StackName=stack, ChangeSetName="next", TemplateBody=body, Parameters=params, Tags=tags)
+    change_set_settled(cf, stack, "next")
     cf.execute_change_set(StackName=stack, ChangeSetName="next")
     settled(cf, stack)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 PARAMETER = """
 Parameters:
@@ -37,7 +37,7 @@ def _params(**values: str) -> list[dict[str, str]]:
 
 
 def _changes(cf, stack: str, name: str) -> list[tuple[str, str, str]]:
-    described = cf.describe_change_set(StackName=stack, ChangeSetName=name)["Changes"]
+    described = change_set_settled(cf, stack, name)["Changes"]
     return [
         (c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Replacement"])
         for c in described

@@ -16,7 +16,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,7 @@ def _deploy(cf, stack: str, name: str, body: str, params: list[dict], change_set
         TemplateBody=body,
         Parameters=params,
     )
+    change_set_settled(cf, stack, name)
     cf.execute_change_set(StackName=stack, ChangeSetName=name)
     settled(cf, stack)
     return cf.describe_stacks(StackName=stack)["Stacks"][0]

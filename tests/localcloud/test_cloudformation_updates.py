@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -76,7 +76,7 @@ def _update(cf, stack: str, how: str, params: list[dict[str, str]]) -> None:
         TemplateBody=_template("function.yaml"),
         Parameters=params,
     )
-    changes = cf.describe_change_set(StackName=stack, ChangeSetName="code")["Changes"]
+    changes = change_set_settled(cf, stack, "code")["Changes"]
     by_id = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
     assert (by_id["Function"]["Action"], by_id["Function"]["Replacement"]) == ("Modify", "False")
     cf.execute_change_set(StackName=stack, ChangeSetName="code")

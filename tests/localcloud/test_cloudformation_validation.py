@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import botocore.exceptions
 import pytest
-from stack_waits import settled
+from stack_waits import change_set_settled, settled
 
 from localcloud.cloudformation.parameters import problem
 
@@ -60,7 +60,7 @@ def test_valid_values_pass(client):
         StackName="constraints-ok", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=TEMPLATE,
         Parameters=[{"ParameterKey": "Key", "ParameterValue": "artifacts/abc.zip"}],
     )  # fmt: skip
-    assert cfn.describe_change_set(StackName="constraints-ok", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
+    assert change_set_settled(cfn, "constraints-ok", "c1")["Status"] == "CREATE_COMPLETE"
     cfn.delete_stack(StackName="constraints-ok")
     settled(cfn, "constraints-ok")
 
@@ -135,6 +135,6 @@ def test_custom_and_wait_condition_types_are_recognized(client):
         "  Handle:\n    Type: AWS::CloudFormation::WaitConditionHandle\n"
     )
     cfn.create_change_set(StackName="known-types", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=body)
-    assert cfn.describe_change_set(StackName="known-types", ChangeSetName="c1")["Status"] == "CREATE_COMPLETE"
+    assert change_set_settled(cfn, "known-types", "c1")["Status"] == "CREATE_COMPLETE"
     cfn.delete_stack(StackName="known-types")
     settled(cfn, "known-types")
