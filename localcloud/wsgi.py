@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,34 @@ def with_identity(app: WsgiApp) -> WsgiApp:
     return application
 
 
+# The service a SigV4 request is for (Authorization header, or a presigned URL's X-Amz-Credential).
+_SCOPE = re.compile(r"Credential=[^/]*/\d{8}/[^/]*/([^/]+)/aws4_request")
+
+
+def is_s3(environ: dict[str, Any]) -> bool:
+    """Whether moto serves this request as S3: signed for ``s3``, or not signed with SigV4 at all (moto's default)."""
+    credential = environ.get("HTTP_AUTHORIZATION", "") or environ.get("QUERY_STRING", "").replace("%2F", "/")
+    scope = _SCOPE.search(credential)
+    return scope is None or scope.group(1) == "s3"
+
+
+def with_deferred_services(app: WsgiApp) -> WsgiApp:
+    """Any request for a service other than S3 first loads and patches the rest (``fixes.apply_deferred``)."""
+    from localcloud import fixes
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not fixes.deferred_applied() and not is_s3(environ):
+            fixes.apply_deferred()
+        return app(environ, start_response)
+
+    return application
+
+
 def application() -> WsgiApp:
     """The whole stack the server serves."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud.router import with_cloudformation
 
-    return with_identity(with_cloudformation(DomainDispatcherApplication(create_backend_app)))
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    return with_identity(with_deferred_services(with_cloudformation(moto_app)))
