@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy_tools import BIN, CallCounter, Hung, Target, aws_deploy, invoke_deploy, run, serve, tool_env, workspace
@@ -113,25 +113,35 @@ class Paced(CallCounter):
                 text = re.sub(r"<StatusReason>.*?</StatusReason>", "", text, flags=re.S)
         elif name in ("DescribeStacks", "DescribeStackEvents"):
             for stack, (started, seconds) in list(self.operations.items()):
-                if stack in text and time.time() < started + seconds:
-                    text = self._hold(name, text, started, seconds)
+                if stack in text and name == "DescribeStacks" and time.time() < started + seconds:
+                    text = _hold_status(text)
+                elif stack in text and name == "DescribeStackEvents":
+                    text = _pace_events(text, started, seconds)
         return text.encode()
 
-    @staticmethod
-    def _hold(name: str, text: str, started: float, seconds: float) -> str:
-        if name == "DescribeStacks":
-            return re.sub(
-                r"<StackStatus>(CREATE|UPDATE)_COMPLETE\w*</StackStatus>",
-                r"<StackStatus>\1_IN_PROGRESS</StackStatus>",
-                text,
-            )
-        members = re.findall(r"<member>.*?</member>", text, flags=re.S)
-        new = [m for m in members if _event_time(m) >= started - 0.5]  # newest first, as CloudFormation lists them
-        shown = min(len(new) - 1, int(len(new) * (time.time() - started) / seconds))
-        hidden = new[: len(new) - max(shown, 0)]
-        for member in hidden:
-            text = text.replace(member, "", 1)
-        return text
+
+def _hold_status(text: str) -> str:
+    return re.sub(
+        r"<StackStatus>(CREATE|UPDATE)_COMPLETE\w*</StackStatus>", r"<StackStatus>\1_IN_PROGRESS</StackStatus>", text
+    )
+
+
+def _pace_events(text: str, started: float, seconds: float) -> str:
+    """The operation's events spread evenly over its time, the final one at its end: each is hidden until then,
+    and shown with that time as its Timestamp, even after the operation is over.
+
+    The instant engine stamps them all within milliseconds; a tool that follows events by their timestamps (SAM
+    skips any at or before the newest it has shown) would otherwise never see the ones revealed later, and hang.
+    """
+    members = re.findall(r"<member>.*?</member>", text, flags=re.S)
+    new = [m for m in members if _event_time(m) >= started - 0.5]  # newest first, as CloudFormation lists them
+    now = time.time()
+    for index, member in enumerate(new):
+        due = started + seconds * (len(new) - index) / len(new)
+        stamp = datetime.fromtimestamp(due, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        shown = re.sub(r"<Timestamp>.*?</Timestamp>", f"<Timestamp>{stamp}</Timestamp>", member)
+        text = text.replace(member, shown if due <= now else "", 1)
+    return text
 
 
 def _change_set_name(name_or_arn: str) -> str:

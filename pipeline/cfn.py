@@ -189,6 +189,23 @@ def watch(
 ) -> str:
     """Stream events until the stack settles; returns the final status (DELETE_COMPLETE once it is gone).
 
+    See ``follow``, which also returns the settled stack.
+    """
+    return follow(cfn, stack_name, stream, on_event, backoff, expect_new_events, grace_polls, confirm_every)[0]
+
+
+def follow(
+    cfn,
+    stack_name: str,
+    stream: EventStream,
+    on_event: Callable[[dict[str, Any]], None],
+    backoff: Backoff,
+    expect_new_events: bool = False,
+    grace_polls: int = 30,
+    confirm_every: int = 8,
+) -> tuple[str, dict[str, Any] | None]:
+    """Stream events until the stack settles; returns the final status and the stack (None once it is gone).
+
     A poll is one DescribeStackEvents call (more only for pages of new events). DescribeStacks is asked when the
     stack's own event says it settled (to confirm it), on the first poll, once ``grace_polls`` polls passed
     without any event (a silent no-op must not hang us), and every ``confirm_every`` polls in case an event is
@@ -208,9 +225,10 @@ def watch(
                 stack = describe_stack(cfn, stack_name)
                 status = "DELETE_COMPLETE" if stack is None else stack["StackStatus"]
                 if state.trusts(status) or stack is None:
-                    for event in stream.poll():
-                        on_event(event)
-                    return status
+                    if not state.settling:  # settled without its own final event shown yet: show the rest
+                        for event in stream.poll():
+                            on_event(event)
+                    return status, stack
         except botocore.exceptions.ClientError as exc:
             if not is_throttling(exc):
                 raise

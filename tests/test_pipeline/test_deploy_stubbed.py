@@ -192,8 +192,8 @@ def test_ctrl_c_before_execution_deletes_the_change_set(cfn):
 
 def test_the_execution_is_followed_through_its_events_and_confirmed_once(cfn):
     """One DescribeStackEvents per poll while the stack runs; DescribeStacks only once the stack's own event says
-    it settled (the Stubber fails on any call out of this order). Right after ExecuteChangeSet the stack may still
-    show the old UPDATE_COMPLETE: that is never asked for, let alone trusted."""
+    it settled, and that answer gives the outputs too (the Stubber fails on any call out of this order). Right
+    after ExecuteChangeSet the stack may still show the old UPDATE_COMPLETE: that is never asked for."""
     client, stubber = cfn
     seen = []
 
@@ -217,9 +217,7 @@ def test_the_execution_is_followed_through_its_events_and_confirmed_once(cfn):
     stubber.add_response("describe_stack_events", {"StackEvents": [started, old]}, None)
     stubber.add_response("describe_stack_events", {"StackEvents": [queue, started, old]}, None)
     stubber.add_response("describe_stack_events", {"StackEvents": [finished, queue, started, old]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [finished, queue, started, old]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})  # its outputs
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})  # and its outputs
     result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
     assert result.status == "UPDATE_COMPLETE"
     assert seen == ["app-dev UPDATE_IN_PROGRESS", "Q UPDATE_COMPLETE", "app-dev UPDATE_COMPLETE"]
@@ -243,7 +241,6 @@ def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
     stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
     stream = EventStream(client, STACK_ID)
     stream.mark()
     sleep = Backoff(sleep=lambda s: None)
@@ -268,8 +265,21 @@ def test_without_an_expected_operation_the_first_poll_asks_for_the_stack(cfn):
     client, stubber = cfn
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e0", "CREATE_COMPLETE")]}, None)
     stubber.add_response("describe_stacks", _stack("CREATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [_event("e0", "CREATE_COMPLETE")]}, None)
     assert _watch(client) == "CREATE_COMPLETE"
+
+
+def test_a_stack_found_settled_without_its_final_event_shows_the_rest_first(cfn):
+    """The periodic DescribeStacks found it done before its own final event was read: that event is read and
+    shown before the watch ends."""
+    client, stubber = cfn
+    seen = []
+    started, finished = _event("e1", "UPDATE_IN_PROGRESS"), _event("e2", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stack_events", {"StackEvents": [started]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started]}, None)
+    stream = EventStream(client, STACK_ID)
+    status = watch(client, STACK_ID, stream, seen.append, Backoff(sleep=lambda s: None), confirm_every=1)
+    assert status == "UPDATE_COMPLETE" and [e["EventId"] for e in seen] == ["e1", "e2"]
 
 
 def test_only_the_stacks_own_events_count_as_its_status():
