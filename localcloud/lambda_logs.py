@@ -164,6 +164,9 @@ def write(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> No
 def _put(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     from moto.logs.models import logs_backends  # at the first write: a local cloud starts without moto's Logs
 
+    from localcloud import fixes
+
+    fixes.apply_deferred()  # the logs backend's reads take LOCK once patched (a no-op after the first call)
     backend = logs_backends[fn.account_id][fn.region]
     with LOCK:
         backend.ensure_log_group(group)

@@ -104,6 +104,8 @@ PATCHES: tuple[Patch, ...] = (
        "moto's internal invoke (other services) uses the same runtime"),
     _p(_LAMBDA + "LambdaBackend.delete_function", "lambda_invoke", "(self, function_name, qualifier=None)",
        "deleting a function ends its execution environments"),
+    _p("moto.awslambda.responses:LambdaResponse.call_action", "lambda_invoke", "(self)",
+       "an Event invoke answers its invocation's request id (moto gives every answer a random one)"),
     _p("moto.awslambda.responses:LambdaResponse.invoke", "lambda_invoke_qualifier", "(self)",
        "Invoke honours the Qualifier SDKs send (moto reads a lowercase parameter no SDK sends)"),
     _p(_LAMBDA + "LambdaFunction.__init__", "lambda_logging_config", "(self, account_id, spec, region, version=1)",
@@ -131,6 +133,8 @@ PATCHES: tuple[Patch, ...] = (
            "runs under the lock the Lambda runtime's log writes take (no 'dictionary changed size' 500s)")
         for name, signature in _LOGS_READ_WRITE.items()
     ),
+    _p("moto.logs.models:EventMessageFilter", "logs_filter_patterns", "(pattern)",
+       "JSON filter patterns ({ $.level = \"ERROR\" }) select events as on AWS; moto matches every event"),
     # IAM: AWS-managed policies, created on first reference.
     *(
         _p(f"moto.iam.models:IAMBackend.{name}", "iam_managed_policies", signature,

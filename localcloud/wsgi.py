@@ -2,8 +2,10 @@
 
 ``/_localcloud/identity`` answers who this server is, so a client can tell the local cloud from anything else
 listening on its port (LocalStack's default port is the same 4566) and from another checkout's local cloud:
-``{"product": "localcloud", "version", "checkout" (the repository root it runs from), "pid", "accounts": "per
-access key"}`` (moto maps each access key to its own account id).
+``{"product": "localcloud", "version", "checkout" (the repository root it runs from), "pid", "accounts"}``, where
+"accounts" says how a request's account is chosen, as moto chooses it: 123456789012 unless the ``x-moto-account-id``
+header names another (an access key this local cloud's IAM issued answers in its own account; ``MOTO_ACCOUNT_ID``
+in the server's environment fixes one for every request). Any other access key is the default account's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from localcloud import __version__
 
 IDENTITY_PATH = "/_localcloud/identity"
+DEFAULT_ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID
 CHECKOUT = str(Path(__file__).resolve().parent.parent)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -29,8 +32,19 @@ def identity() -> dict[str, Any]:
         "version": __version__,
         "checkout": CHECKOUT,
         "pid": os.getpid(),
-        "accounts": "per access key",
+        "accounts": accounts(),
     }
+
+
+def accounts() -> str:
+    """How the account of a request is chosen (moto's ``BaseResponse.get_current_account``, in its order)."""
+    fixed = os.environ.get("MOTO_ACCOUNT_ID")
+    if fixed:
+        return f"{fixed} for every request (MOTO_ACCOUNT_ID)"
+    return (
+        f"{DEFAULT_ACCOUNT} unless the x-moto-account-id request header names another; an access key issued by "
+        "this local cloud's IAM answers in its own account, any other key in the default one"
+    )
 
 
 def with_identity(app: WsgiApp) -> WsgiApp:
