@@ -64,3 +64,15 @@ def test_generated_names_are_the_ones_moto_gives(resource_type):
         theirs = parsing.generate_resource_name(resource_type, stack, logical)
         mock_random.seed(seed)
         assert generic.generate_resource_name(resource_type, stack, logical) == theirs
+
+
+def test_start_up_objects_are_frozen_for_the_collector_while_it_runs_and_released_at_stop():
+    """The start-up's objects are kept out of the cyclic collector's passes (gc.freeze) while the local cloud runs;
+    the collector stays on, and stopping gives them back."""
+    import gc
+
+    import localcloud
+
+    with localcloud.start():
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
