@@ -27,10 +27,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.loaders import Loader
 from moto.core import responses, utils
 from moto.core.base_backend import BackendDict
-from moto.core.loaders import moto_root
+from moto.core.loaders import Loader, moto_root  # botocore's loader plus moto's model extras
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, EnvironHeaders
 
 from localcloud.patches import install

@@ -53,14 +53,13 @@ def test_service_models_are_botocore_s_and_an_unknown_service_is_still_refused(c
     """One shared loader that checks only the asked service answers what moto's fresh loader answers."""
     import pytest
     from botocore.exceptions import UnknownServiceError
-    from botocore.loaders import Loader
     from moto.core import utils
-    from moto.core.loaders import moto_root
+    from moto.core.loaders import create_loader
 
     client("s3").list_buckets()  # the fixes are in
-    fresh = Loader(extra_search_paths=[moto_root])
     for service, model in [("s3", "service-2"), ("lambda", "service-2"), ("logs", "paginators-1")]:
-        assert utils._load_service_model(service, model) == fresh.load_service_model(service, model)
+        assert utils._load_service_model(service, model) == create_loader().load_service_model(service, model)
+    assert "PreconditionFailed" in utils._load_service_model("s3", "service-2")["shapes"]  # moto's extras
     refused = re.escape("Unknown service: 'no-such-service'. Valid service names are: ")
     with pytest.raises(UnknownServiceError, match=refused):
         utils._load_service_model("no-such-service", "service-2")
