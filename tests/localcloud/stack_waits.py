@@ -28,3 +28,8 @@ def change_set_settled(cf, stack: str | None, name: str) -> dict:
         if described["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
             return described
         backoff.wait()
+
+
+def error_of(raised) -> tuple[str, str]:
+    """(code, message) of the ClientError a ``pytest.raises`` caught."""
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
