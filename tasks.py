@@ -195,14 +195,13 @@ def pipeline(
 ):
     """lint -> package -> deploy -> verify; a failed verify rolls back to the last verified version."""
     with boundary():
-        from pipeline import commands
+        from pipeline import embedded
 
-        commands.pipeline(
-            _settings(c, target, environment, region, profile),
-            skip_lint=skip_lint,
-            use_cache=not no_cache,
-            rollback=rollback,
-        )
+        settings = _settings(c, target, environment, region, profile)
+        with embedded.for_pipeline(settings) as child:  # first: the local cloud starts during the imports below
+            from pipeline import commands
+
+            commands.pipeline(settings, skip_lint=skip_lint, use_cache=not no_cache, rollback=rollback, child=child)
 
 
 @task(

@@ -242,6 +242,9 @@ def _unqualified_key(arn: str) -> str:
 def _lookup(event: AsyncEvent) -> Any | None:
     from moto.awslambda.utils import get_backend
 
+    from localcloud import fixes
+
+    fixes.apply_deferred()  # an S3 event can be a local cloud's first use of Lambda
     try:
         return get_backend(event.account_id, event.region).get_function(event.function_arn)
     except Exception:  # UnknownFunctionException and friends: the function is gone

@@ -19,8 +19,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from moto.logs.models import logs_backends
-
 from localcloud import pace
 
 # moto's logs backend is not thread-safe: writes here and its reads (localcloud.fixes.logs_locking) take this.
@@ -164,6 +162,11 @@ def write(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> No
 
 
 def _put(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    from moto.logs.models import logs_backends  # at the first write: a local cloud starts without moto's Logs
+
+    from localcloud import fixes
+
+    fixes.apply_deferred()  # the logs backend's reads take LOCK once patched (a no-op after the first call)
     backend = logs_backends[fn.account_id][fn.region]
     with LOCK:
         backend.ensure_log_group(group)

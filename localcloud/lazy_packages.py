@@ -32,6 +32,9 @@ class LazyPackage:
     deferred: tuple[str, ...]  # every other name its __init__ defines: using one runs the __init__
     constants: tuple[tuple[str, Any], ...]  # names given without running the __init__, with their values
     why: str
+    # Names imported by name at start-up (``from boto3 import Session``) but only called later: each is given at
+    # once as a stand-in that runs the __init__ when called, then calls the real one.
+    stand_ins: tuple[str, ...] = ()
 
 
 def _spec(package: str) -> importlib.machinery.ModuleSpec:
@@ -57,6 +60,8 @@ def _bindings(source_file: str) -> dict[str, ast.expr | None]:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     found[target.id] = node.value if isinstance(node.value, ast.Constant) else None
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[node.name] = None
         elif isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
                 found[(alias.asname or alias.name).partition(".")[0]] = None
@@ -86,7 +91,7 @@ def problems(packages: Iterable[LazyPackage]) -> list[str]:
             found.append(f"{declared.package} (deferred) is not an installed package.")
             continue
         defines = set(_bindings(spec.origin)) - {"annotations"}
-        declared_names = set(declared.deferred) | {name for name, _ in declared.constants}
+        declared_names = set(declared.deferred) | set(declared.stand_ins) | {name for name, _ in declared.constants}
         if defines != declared_names:
             found.append(
                 f"{declared.package}/__init__ now defines {sorted(defines)}; the deferral was written for "
@@ -106,7 +111,10 @@ def defer(declared: LazyPackage) -> bool:
     spec = _spec(declared.package)
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(declared.constants)
-    module.__getattr__ = _runs_init_on_first_use(module, spec, declared)  # type: ignore[method-assign]
+    run_init = _runs_init_on_first_use(module, spec, declared)
+    module.__getattr__ = run_init  # type: ignore[method-assign]
+    for name in declared.stand_ins:
+        module.__dict__[name] = _stand_in(name, run_init)
     sys.modules[declared.package] = module
     parent, _, child = declared.package.rpartition(".")
     if parent:
@@ -119,14 +127,22 @@ def _runs_init_on_first_use(module: ModuleType, spec: importlib.machinery.Module
     state = {"ran": False}
 
     def __getattr__(name: str) -> Any:
-        if name in declared.deferred:
+        if name in declared.deferred or name in declared.stand_ins:
             with lock:
                 if not state["ran"]:
                     state["ran"] = True
                     spec.loader.exec_module(module)
                     module.__dict__.pop("__getattr__", None)
-            if name in module.__dict__:
+            if name in module.__dict__:  # now the real one (a stand-in's name included)
                 return module.__dict__[name]
         raise AttributeError(f"module {declared.package!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+def _stand_in(name: str, run_init: Any) -> Any:
+    def stand_in(*args: Any, **kwargs: Any) -> Any:
+        return run_init(name)(*args, **kwargs)
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    return stand_in

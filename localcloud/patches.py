@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ PATCHES: tuple[Patch, ...] = (
        "moto's internal invoke (other services) uses the same runtime"),
     _p(_LAMBDA + "LambdaBackend.delete_function", "lambda_invoke", "(self, function_name, qualifier=None)",
        "deleting a function ends its execution environments"),
+    _p("moto.awslambda.responses:LambdaResponse.call_action", "lambda_invoke", "(self)",
+       "an Event invoke answers its invocation's request id (moto gives every answer a random one)"),
     _p("moto.awslambda.responses:LambdaResponse.invoke", "lambda_invoke_qualifier", "(self)",
        "Invoke honours the Qualifier SDKs send (moto reads a lowercase parameter no SDK sends)"),
     _p(_LAMBDA + "LambdaFunction.__init__", "lambda_logging_config", "(self, account_id, spec, region, version=1)",
@@ -130,6 +133,8 @@ PATCHES: tuple[Patch, ...] = (
            "runs under the lock the Lambda runtime's log writes take (no 'dictionary changed size' 500s)")
         for name, signature in _LOGS_READ_WRITE.items()
     ),
+    _p("moto.logs.models:EventMessageFilter", "logs_filter_patterns", "(pattern)",
+       "JSON filter patterns ({ $.level = \"ERROR\" }) select events as on AWS; moto matches every event"),
     # IAM: AWS-managed policies, created on first reference.
     *(
         _p(f"moto.iam.models:IAMBackend.{name}", "iam_managed_policies", signature,
@@ -145,6 +150,12 @@ PATCHES: tuple[Patch, ...] = (
 # Import-time deferrals, written for MOTO_VERSION like the patches: each package's submodules import without its
 # __init__, which runs at the first use of one of its own names (then the package is exactly moto's).
 LAZY_PACKAGES: tuple[LazyPackage, ...] = (
+    LazyPackage("boto3", ("DEFAULT_SESSION", "setup_default_session", "set_stream_logger", "_get_default_session",
+                          "client", "resource", "logging", "NullHandler", "_warn_deprecated_python"),
+                (("__author__", "Amazon Web Services"), ("__version__", "1.44.8")),
+                "moto.core.base_backend imports boto3.Session for its region lists, and boto3's __init__ imports "
+                "s3transfer and boto3's resource layer, which a server does not use (moto asks for a Session only "
+                "for a service that lists boto3's regions)", stand_ins=("Session",)),
     LazyPackage("moto", ("mock_aws",), (("__title__", "moto"), ("__version__", MOTO_VERSION)),
                 "moto/__init__ imports mock_aws, which imports boto3 and responses: unused by a server, ~80 ms"),
     LazyPackage("moto.core", ("patch_client", "patch_resource", "ActionAuthenticatorMixin",
@@ -153,6 +164,9 @@ LAZY_PACKAGES: tuple[LazyPackage, ...] = (
                 (("DEFAULT_ACCOUNT_ID", "123456789012"),),
                 "moto/core/__init__ imports moto.core.models (boto3, responses, the botocore stubber) for the "
                 "decorator API; every service imports moto.core.base_backend and friends"),
+    LazyPackage("moto.awslambda", ("lambda_backends",), (),
+                "the Lambda runtime's errors subclass moto.awslambda.exceptions; the package's __init__ imports "
+                "moto's Lambda (with ECR and IAM), which a local cloud loads at its first non-S3 request"),
     LazyPackage("moto.cloudformation", ("cloudformation_backends",), (),
                 "models' get_cfn_attribute import moto.cloudformation.exceptions, and the package's __init__ "
                 "imports .models -> .parsing, which imports every service moto has (seconds at the first "
@@ -178,8 +192,11 @@ def _resolve(target: str) -> tuple[Any, str]:
     return owner, name
 
 
-def problems(patches: Iterable[Patch], installed_moto: str) -> list[str]:
-    """Everything that makes these patches unsafe on the installed moto (empty when they fit)."""
+def problems(patches: Iterable[Patch], installed_moto: str, resolve: Iterable[Patch] | None = None) -> list[str]:
+    """Everything that makes these patches unsafe on the installed moto (empty when they fit).
+
+    ``resolve`` limits the target checks, which import each target's module, to those patches (default: all).
+    """
     patches = tuple(patches)
     found = []
     if installed_moto != MOTO_VERSION:
@@ -191,7 +208,7 @@ def problems(patches: Iterable[Patch], installed_moto: str) -> list[str]:
         if count > 1:
             fixes = ", ".join(p.fix for p in patches if p.target == target)
             found.append(f"{target} is patched by {count} patches ({fixes}): one attribute, one patch.")
-    for patch in patches:
+    for patch in patches if resolve is None else resolve:
         try:
             owner, name = _resolve(patch.target)
         except (ImportError, AttributeError):
@@ -266,21 +283,40 @@ def fixes(patches: Iterable[Patch] = PATCHES) -> tuple[str, ...]:
 
 
 def apply(
-    patches: Iterable[Patch] = PATCHES, package: str = "localcloud.fixes", lazy: Iterable[LazyPackage] | None = None
+    patches: Iterable[Patch] = PATCHES,
+    package: str = "localcloud.fixes",
+    lazy: Iterable[LazyPackage] | None = None,
+    later: Iterable[str] = (),
 ) -> None:
-    """Check the manifest against the installed moto, defer the lazy packages, then run each fix module's
-    ``apply()``, then check again."""
-    global _installer
-    patches, lazy = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy)
+    """Check the manifest against the installed moto, defer the lazy packages, then install every fix but those
+    named in ``later`` (``install()`` does those, checking their targets first) and check again."""
+    patches, lazy, later = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy), frozenset(later)
     found = lazy_packages.problems(lazy)
     if not found:
         for declared in lazy:  # before anything below imports moto
             lazy_packages.defer(declared)
-    refuse(found + problems(patches, importlib.metadata.version("moto")))
-    _installer = Installer(patches)
-    try:
-        for fix in fixes(patches):
-            importlib.import_module(f"{package}.{fix}").apply()
-        refuse(_installer.problems())
-    finally:
-        _installer = None
+    now = tuple(p for p in patches if p.fix not in later)
+    refuse(found + problems(patches, importlib.metadata.version("moto"), resolve=now))
+    _install(now, package)
+
+
+def install_later(patches: Iterable[Patch], package: str = "localcloud.fixes") -> None:
+    """Install fixes ``apply()`` left for later: their targets are checked (and imported) now."""
+    patches = tuple(patches)
+    refuse(problems(patches, MOTO_VERSION))  # apply() has already refused another moto
+    _install(patches, package)
+
+
+_install_lock = threading.Lock()
+
+
+def _install(patches: tuple[Patch, ...], package: str) -> None:
+    global _installer
+    with _install_lock:
+        _installer = Installer(patches)
+        try:
+            for fix in fixes(patches):
+                importlib.import_module(f"{package}.{fix}").apply()
+            refuse(_installer.problems())
+        finally:
+            _installer = None

@@ -112,7 +112,7 @@ def start(
     check_port(port)
     # moto reads these lazily; they make the in-process backends behave like a stand-alone server.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
-    fixes.apply_all()  # first: it defers moto's heavy package __init__s before anything imports moto
+    fixes.apply_at_start()  # first: it defers moto's heavy package __init__s before anything imports moto
     from localcloud import runtime  # imports moto: only when a local cloud starts, never with the package
 
     # One access-log line per request would drown the tasks' own output.

@@ -2,14 +2,17 @@
 
 ``/_localcloud/identity`` answers who this server is, so a client can tell the local cloud from anything else
 listening on its port (LocalStack's default port is the same 4566) and from another checkout's local cloud:
-``{"product": "localcloud", "version", "checkout" (the repository root it runs from), "pid", "accounts": "per
-access key"}`` (moto maps each access key to its own account id).
+``{"product": "localcloud", "version", "checkout" (the repository root it runs from), "pid", "accounts"}``, where
+"accounts" says how a request's account is chosen, as moto chooses it: 123456789012 unless the ``x-moto-account-id``
+header names another (an access key this local cloud's IAM issued answers in its own account; ``MOTO_ACCOUNT_ID``
+in the server's environment fixes one for every request). Any other access key is the default account's.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 from localcloud import __version__
 
 IDENTITY_PATH = "/_localcloud/identity"
+DEFAULT_ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID
 CHECKOUT = str(Path(__file__).resolve().parent.parent)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -28,8 +32,19 @@ def identity() -> dict[str, Any]:
         "version": __version__,
         "checkout": CHECKOUT,
         "pid": os.getpid(),
-        "accounts": "per access key",
+        "accounts": accounts(),
     }
+
+
+def accounts() -> str:
+    """How the account of a request is chosen (moto's ``BaseResponse.get_current_account``, in its order)."""
+    fixed = os.environ.get("MOTO_ACCOUNT_ID")
+    if fixed:
+        return f"{fixed} for every request (MOTO_ACCOUNT_ID)"
+    return (
+        f"{DEFAULT_ACCOUNT} unless the x-moto-account-id request header names another; an access key issued by "
+        "this local cloud's IAM answers in its own account, any other key in the default one"
+    )
 
 
 def with_identity(app: WsgiApp) -> WsgiApp:
@@ -46,10 +61,34 @@ def with_identity(app: WsgiApp) -> WsgiApp:
     return application
 
 
+# The service a SigV4 request is for (Authorization header, or a presigned URL's X-Amz-Credential).
+_SCOPE = re.compile(r"Credential=[^/]*/\d{8}/[^/]*/([^/]+)/aws4_request")
+
+
+def is_s3(environ: dict[str, Any]) -> bool:
+    """Whether moto serves this request as S3: signed for ``s3``, or not signed with SigV4 at all (moto's default)."""
+    credential = environ.get("HTTP_AUTHORIZATION", "") or environ.get("QUERY_STRING", "").replace("%2F", "/")
+    scope = _SCOPE.search(credential)
+    return scope is None or scope.group(1) == "s3"
+
+
+def with_deferred_services(app: WsgiApp) -> WsgiApp:
+    """Any request for a service other than S3 first loads and patches the rest (``fixes.apply_deferred``)."""
+    from localcloud import fixes
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not fixes.deferred_applied() and not is_s3(environ):
+            fixes.apply_deferred()
+        return app(environ, start_response)
+
+    return application
+
+
 def application() -> WsgiApp:
     """The whole stack the server serves."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud.router import with_cloudformation
 
-    return with_identity(with_cloudformation(DomainDispatcherApplication(create_backend_app)))
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    return with_identity(with_deferred_services(with_cloudformation(moto_app)))

@@ -6,10 +6,12 @@ as a function (as SAM's ``do_cli`` is).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from pipeline import aws, cfn, destination, package, report, store, template
@@ -386,22 +388,32 @@ def lint(use_cache: bool = True) -> None:
         raise UserError(f"Lint failed: {', '.join(failed)}. The findings are printed above; fix them and run again.")
 
 
-def pipeline(settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True) -> None:
-    """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs."""
-    if settings.target == "local" and not aws.local_cloud_running(settings.endpoint_url or ""):
-        from pipeline import embedded
+def pipeline(
+    settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True, child=None
+) -> None:
+    """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs.
 
-        report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
-        with embedded.start(settings.region) as child:  # it starts while lint runs
+    ``child`` is that embedded local cloud when the task has already started it (``embedded.for_pipeline``).
+    """
+    from pipeline import embedded
+
+    with contextlib.ExitStack() as own:
+        child = child or own.enter_context(embedded.for_pipeline(settings))
+        if child is None:
             if not skip_lint:
                 report.stage("1/3 Lint")
                 lint(use_cache)
-            deploy_and_verify(replace(settings, endpoint_url=child.endpoint()), rollback=rollback)
-        return
-    if not skip_lint:
-        report.stage("1/3 Lint")
-        lint(use_cache)
-    deploy_and_verify(settings, rollback=rollback)
+            deploy_and_verify(settings, rollback=rollback)
+            return
+        report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
+        local = replace(settings, endpoint_url=child.url)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            cloud = pool.submit(aws.prepare_own_local, local)  # while lint runs and the child starts
+            if not skip_lint:
+                report.stage("1/3 Lint")
+                lint(use_cache)
+            child.endpoint()  # until it answers
+            deploy_and_verify(local, rollback=rollback, cloud=cloud.result())
 
 
 def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:

@@ -4,8 +4,11 @@ Starting the local cloud is mostly importing moto: a second of CPU. In a thread 
 pipeline's own work for the interpreter lock; in a child process it runs on another core, beside lint's tools
 and the deploy's imports. The child prints ``ready <endpoint>`` once it answers, then runs until its stdin
 closes: when the pipeline is done, or when the pipeline dies, so it never outlives it. Once it answers, it
-asks its own CloudFormation once, so that engine's first-request cost is paid while lint runs. Run as
-``python -m pipeline.embedded --region REGION``.
+asks its own CloudFormation once, so that engine's first-request cost is paid while lint runs.
+
+``invoke pipeline`` starts it first thing, before the task's own imports, and picks its port, so the pipeline
+knows the endpoint at once and makes its clients while the child starts. Run as
+``python -m pipeline.embedded --region REGION [--port PORT]``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,18 +25,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-from pipeline.config import ROOT
+from pipeline.config import ROOT, Settings
 from pipeline.errors import UserError
 
+LOOPBACK = "127.0.0.1"  # the local cloud only ever binds there
 READY = "ready "
 STOP_TIMEOUT = 15  # seconds for the child to stop its Lambda workers and exit before it is killed
 
 
 class Child:
-    """A starting local cloud; ``endpoint()`` waits until it answers."""
+    """A starting local cloud; ``url`` is where it will answer (known at once), ``endpoint()`` waits until it does."""
 
-    def __init__(self, process: subprocess.Popen, errors):
-        self.process, self._errors, self._endpoint = process, errors, None
+    def __init__(self, process: subprocess.Popen, errors, url: str | None = None):
+        self.process, self._errors, self._endpoint, self.url = process, errors, None, url
 
     def endpoint(self) -> str:
         if self._endpoint is None:
@@ -50,12 +55,38 @@ class Child:
         return self._endpoint
 
 
+def needed(settings: Settings) -> bool:
+    """This run brings its own local cloud: the target is local and nothing answers at the configured endpoint
+    (something that is not this checkout's local cloud is a UserError, see ``pipeline.local_identity``)."""
+    from pipeline import local_identity
+
+    return settings.target == "local" and not local_identity.running(settings.endpoint_url or "", ROOT)
+
+
+@contextlib.contextmanager
+def for_pipeline(settings: Settings) -> Iterator[Child | None]:
+    """The local cloud this pipeline run needs for itself, starting now; None when it needs none."""
+    if not needed(settings):
+        yield None
+        return
+    with start(settings.region) as child:
+        yield child
+
+
+def _free_port() -> int:
+    # Chosen here rather than by the child, so the pipeline knows the endpoint before the child answers.
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
 def start(region: str) -> Iterator[Child]:
     """Start the child now; stop it (and its Lambda workers) when the block ends, however it ends."""
+    port = _free_port()
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.embedded", "--region", region],
+            [sys.executable, "-m", "pipeline.embedded", "--region", region, "--port", str(port)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -63,7 +94,7 @@ def start(region: str) -> Iterator[Child]:
             text=True,
         )
         try:
-            yield Child(process, errors)
+            yield Child(process, errors, f"http://{LOOPBACK}:{port}")
         finally:
             _stop(process)
 
@@ -103,10 +134,12 @@ def warm_up(endpoint: str, region: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--region", required=True)
-    region = parser.parse_args().region
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
+    args = parser.parse_args()
+    region = args.region
     import localcloud
 
-    with contextlib.suppress(KeyboardInterrupt), localcloud.start(region=region) as endpoint:
+    with contextlib.suppress(KeyboardInterrupt), localcloud.start(port=args.port, region=region) as endpoint:
         print(f"{READY}{endpoint}", flush=True)
         threading.Thread(target=warm_up, args=(endpoint, region), daemon=True).start()
         sys.stdin.read()  # until the pipeline closes it (or exits)

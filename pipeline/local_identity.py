@@ -9,6 +9,7 @@ from this checkout; anything else is a clear error that names what is there and 
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -79,3 +80,18 @@ def require(endpoint: str, checkout: Path) -> Probe:
     found = probe(endpoint)
     check(endpoint, checkout, found)
     return found
+
+
+def running(endpoint: str, checkout: Path, timeout: float = 0.5) -> bool:
+    """True when ``checkout``'s local cloud answers at the endpoint, False when nothing listens there.
+
+    Anything else on that port (LocalStack, another checkout's local cloud) is a UserError that says what it is:
+    the endpoint is asked who it is, never assumed.
+    """
+    parsed = urllib.parse.urlparse(endpoint)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=timeout):
+            pass
+    except OSError:
+        return False
+    return require(endpoint, checkout).state == "localcloud"

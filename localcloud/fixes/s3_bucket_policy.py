@@ -30,15 +30,17 @@ import fnmatch
 import functools
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
-from moto.iam.access_control import PermissionResult
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
 from localcloud.patches import install
+
+if TYPE_CHECKING:
+    from moto.iam.access_control import PermissionResult
 
 # Request context of every call to the local cloud (see the module docstring).
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
@@ -121,6 +123,8 @@ def _statement_applies(statement: dict[str, Any], action: str, resource: str) ->
 
 
 def evaluate(policy: dict[str, Any], action: str, resource: str) -> PermissionResult:
+    from moto.iam.access_control import PermissionResult  # imports moto's IAM: only once a policy is evaluated
+
     applying = [s for s in _as_list(policy.get("Statement", [])) if _statement_applies(s, action, resource)]
     if any(s.get("Effect") == "Deny" for s in applying):
         return PermissionResult.DENIED
@@ -131,6 +135,8 @@ def evaluate(policy: dict[str, Any], action: str, resource: str) -> PermissionRe
 
 def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
     if self.policy is None:
+        from moto.iam.access_control import PermissionResult
+
         return PermissionResult.NEUTRAL
     if action == "s3:PostObject":  # moto's name for the multipart calls: S3 authorizes them as s3:PutObject
         action = "s3:PutObject"

@@ -26,8 +26,27 @@ def test_identity_names_the_product_its_checkout_and_its_process(endpoint):
         "version": localcloud.__version__,
         "checkout": str(ROOT),
         "pid": os.getpid(),
-        "accounts": "per access key",
+        "accounts": "123456789012 unless the x-moto-account-id request header names another; an access key "
+        "issued by this local cloud's IAM answers in its own account, any other key in the default one",
     }
+
+
+def test_accounts_are_chosen_as_the_identity_says_by_the_header_not_by_the_access_key(endpoint):
+    """Two unknown access keys share the default account; the x-moto-account-id header selects another one."""
+    import boto3
+
+    def s3(key: str, account: str | None = None):
+        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key="x", region_name="us-east-1")
+        if account:
+            session.events.register("before-sign.s3", lambda request, **_: request.headers.add_header(
+                "x-moto-account-id", account))  # fmt: skip
+        return session.client("s3", endpoint_url=endpoint)
+
+    bucket = f"identity-{os.urandom(4).hex()}"
+    s3("AKIAFIRSTKEYEXAMPLE").create_bucket(Bucket=bucket)
+    names = lambda client: {b["Name"] for b in client.list_buckets()["Buckets"]}  # noqa: E731
+    assert bucket in names(s3("AKIASECONDKEYEXAMPLE"))  # another key, the same (default) account
+    assert bucket not in names(s3("AKIAFIRSTKEYEXAMPLE", account="111122223333"))
 
 
 def test_identity_is_read_only(endpoint):

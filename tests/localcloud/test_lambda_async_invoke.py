@@ -28,6 +28,18 @@ def test_a_slow_function_only_delays_its_own_events(client):
     assert count(slow_messages, "REPORT") == 0
 
 
+def test_an_event_invoke_answers_202_with_the_request_id_of_the_invocation(client):
+    """Lambda API Reference, Invoke: ``Event`` answers 202 at once, and its ``x-amzn-RequestId`` is the invocation's
+    request id (the one its START and REPORT lines name)."""
+    fn = create_function(client, "silent")
+    answer = invoke(client, fn["FunctionName"], InvocationType="Event")
+    request_id = answer["ResponseMetadata"]["HTTPHeaders"].get("x-amzn-requestid")
+    assert answer["StatusCode"] == 202 and request_id and answer["ResponseMetadata"]["RequestId"] == request_id
+    messages = wait_for_logs(client, group_of(fn["FunctionName"]), lambda m: count(m, "REPORT") >= 1)
+    assert any(m.startswith(f"START RequestId: {request_id} ") for m in messages)
+    assert any(m.startswith(f"REPORT RequestId: {request_id}\t") for m in messages)
+
+
 def test_update_merges_into_the_one_event_invoke_config_that_get_and_the_runtime_use(client):
     fn = create_function(client, "fails_always")
     name = fn["FunctionName"]

@@ -54,6 +54,16 @@ def test_a_submodule_and_a_constant_do_not_run_the_init_and_a_deferred_name_does
     assert "__getattr__" not in vars(sys.modules["fakepkg"])  # from now on it is the plain package
 
 
+def test_a_stand_in_runs_the_init_when_called_and_then_is_the_real_one(fakepkg):
+    declared = LazyPackage("fakepkg", ("sys", "thing"), (("TITLE", "fake"),), "", stand_ins=("make",))
+    lazy_packages.defer(declared)
+    from fakepkg import make  # what ``from boto3 import Session`` at start-up gets
+
+    assert "fakepkg_ran" not in sys.modules
+    assert make() == "made" and "fakepkg_ran" in sys.modules
+    assert sys.modules["fakepkg"].make is sys.modules["fakepkg.heavy"].make
+
+
 def test_an_already_imported_package_is_left_alone(fakepkg):
     import fakepkg
 
@@ -99,23 +109,38 @@ def test_a_missing_package_is_refused():
 
 PROBE = """
 import json, sys, urllib.request, localcloud
-heavy = ("responses", "moto.core.models", "moto.cloudformation.models")
+heavy = ("responses", "moto.core.models", "moto.cloudformation.models", "boto3.session", "s3transfer",
+         "moto.awslambda.models", "moto.logs.models")
 with localcloud.start() as endpoint:
     urllib.request.urlopen(endpoint + "/", timeout=30).read()  # S3 ListBuckets
     found = {"served": [m for m in heavy if m in sys.modules]}
     from moto import mock_aws
     from moto.core import patch_client
-    found["real"] = [callable(mock_aws), callable(patch_client), "mock_aws" in vars(sys.modules["moto"])]
+    import boto3
+    found["real"] = [callable(mock_aws), callable(patch_client), "mock_aws" in vars(sys.modules["moto"]),
+                     type(boto3.Session()).__module__]
+    lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
+                                 aws_access_key_id="a", aws_secret_access_key="b")
+    found["lambda"] = lambda_client.list_functions()["Functions"]
+    from moto.awslambda.models import LambdaFunction
+    from localcloud.fixes import lambda_invoke
+    found["patched"] = LambdaFunction.invoke.__module__ == lambda_invoke.__name__
 print(json.dumps(found))
 """
 
 
-def test_a_local_cloud_serves_s3_without_moto_s_decorator_api_and_it_still_works_when_asked_for():
-    """``responses`` and ``moto.core.models`` (mock_aws's) stay unimported by a server; ``from moto import
-    mock_aws`` afterwards runs the real ``__init__``s."""
+def test_a_local_cloud_serves_s3_with_only_what_s3_needs_and_the_rest_works_when_asked_for():
+    """A first S3 request imports neither moto's decorator API (``responses``, ``moto.core.models``), boto3's
+    resource layer, nor moto's Lambda or Logs; ``from moto import mock_aws`` and ``boto3.Session`` afterwards are
+    the real ones, and the first Lambda request loads Lambda with its fixes installed."""
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"served": [], "real": [True, True, True]}
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "served": [],
+        "real": [True, True, True, "boto3.session"],
+        "lambda": [],
+        "patched": True,
+    }
 
 
 def test_a_deferral_that_no_longer_fits_refuses_the_start():

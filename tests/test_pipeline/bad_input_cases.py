@@ -1,8 +1,10 @@
 """The catalogue of bad inputs: each one, what it must say, and how it is run.
 
-``CLI`` cases run ``invoke`` as a subprocess (what only a whole process shows: invoke's own parsing of
-invoke.yaml, INVOKE_* variables and flags). ``TASK`` cases call a task's function inside the task boundary, in
-process, which is much faster and checks the same message, exit code and absence of a traceback.
+``CLI`` cases run the ``invoke`` program (invoke's own parsing of invoke.yaml, INVOKE_* variables and flags), in
+the test process unless ``whole_process`` (``invoke_cli.run``): each exit path (invoke's parse error, the
+settings preflight, the task boundary, a refused confirmation, the local cloud's flags) keeps a case run as a
+real process. ``TASK`` cases call a task's function inside the task boundary, in process, which checks the same
+message, exit code and absence of a traceback.
 ``bad_inputs_table.py`` renders the catalogue, with the messages actually printed, as ``bad_inputs.md``.
 """
 
@@ -20,6 +22,7 @@ class Cli:
     env: dict[str, str] = field(default_factory=dict)
     invoke_yaml: str | None = None  # run in a copy of the project with this invoke.yaml
     live_cloud: bool = False  # AWS_ENDPOINT_URL points at the session's local cloud (else a dead port)
+    whole_process: bool = False  # run as `python -m invoke` in a subprocess, not in the test process
 
 
 YAML_OK = "pipeline:\n  environments:\n    dev: {}\n"
@@ -32,6 +35,7 @@ CLI: list[Cli] = [
         ("deploy",),
         "is not valid YAML",
         invoke_yaml="pipeline:\n  region: [unclosed\n",
+        whole_process=True,
     ),
     Cli(
         "yaml-tab",
@@ -146,18 +150,21 @@ CLI: list[Cli] = [
         "invoke localcloud --port banana",
         ("localcloud", "--port", "banana"),
         "--port must be a TCP port number",
+        whole_process=True,
     ),
     Cli(
         "flag-port-range",
         "invoke localcloud --port 70000",
         ("localcloud", "--port", "70000"),
         "--port must be a TCP port number",
+        whole_process=True,
     ),
     Cli(
         "flag-localcloud-region",
         "invoke localcloud --region moon-1",
         ("localcloud", "--region", "moon-1"),
         "is not an AWS region",
+        whole_process=True,
     ),
     Cli(
         "flag-timeout-abc",
@@ -197,7 +204,7 @@ CLI: list[Cli] = [
         live_cloud=True,
     ),
     Cli("flag-unknown", "invoke deploy --colour", ("deploy", "--colour"), "No idea what '--colour' is"),
-    Cli("flag-no-task", "invoke deplyo", ("deplyo",), "No idea what 'deplyo' is"),
+    Cli("flag-no-task", "invoke deplyo", ("deplyo",), "No idea what 'deplyo' is", whole_process=True),
     Cli("flag-bootstrap-repo", "invoke bootstrap (no --repo)", ("bootstrap",), "needs --repo OWNER/REPO"),
     Cli(
         "flag-bootstrap-url",
@@ -211,6 +218,7 @@ CLI: list[Cli] = [
         "deploy with no local cloud at AWS_ENDPOINT_URL",
         ("deploy",),
         "No local cloud is answering",
+        whole_process=True,
     ),
     Cli("verify-no-stack", "invoke verify before any deploy", ("verify",), "does not exist", live_cloud=True),
     Cli("drift-no-stack", "invoke drift before any deploy", ("drift",), "does not exist", live_cloud=True),
@@ -221,6 +229,7 @@ CLI: list[Cli] = [
         ("destroy",),
         "Not confirmed, nothing was deleted",
         live_cloud=True,
+        whole_process=True,
     ),
     Cli(
         "aws-no-credentials",

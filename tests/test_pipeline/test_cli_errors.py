@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
+import invoke_cli
 import pytest
 
-from pipeline.config import ROOT
 
-
-def invoke(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PIPELINE_", "INVOKE_"))}
-    base.update(
-        {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
-    )
-    base.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=timeout
-    )
+def invoke(*args: str, env: dict[str, str] | None = None, whole_process: bool = False) -> subprocess.CompletedProcess:
+    return invoke_cli.run(args, env=invoke_cli.clean_env(env), whole_process=whole_process)
 
 
 def assert_clear_error(done: subprocess.CompletedProcess, *phrases: str) -> None:
@@ -43,7 +33,7 @@ def test_invalid_stack_name_from_the_project_setting():
 
 
 def test_local_cloud_not_running():
-    done = invoke("deploy", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    done = invoke("deploy", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, whole_process=True)
     assert_clear_error(
         done, "No local cloud is answering at http://127.0.0.1:9", "invoke localcloud", "invoke pipeline"
     )

@@ -55,7 +55,43 @@ def test_pipeline_without_a_local_cloud_starts_one_deploys_verifies_and_stops_it
     assert "starting an embedded one for this run" in out and "Verified: the function logged the upload" in out
     (child,) = started
     assert child.endpoint() != settings.endpoint_url
+    assert child.url == child.endpoint()  # known (its port chosen) before it answered
     assert child.process.poll() is not None  # stopped before pipeline returned
+
+
+def test_the_task_starts_the_local_cloud_before_its_heavy_imports():
+    """`invoke pipeline` starts its local cloud before it imports the deploy (boto3 and the rest, 0.2 s), so the
+    child's start overlaps them."""
+    script = textwrap.dedent(
+        """
+        import contextlib, os, sys
+        import invoke, tasks
+        from pipeline import embedded
+
+        @contextlib.contextmanager
+        def spy(settings):
+            print("starting; boto3 already imported:", "boto3" in sys.modules, flush=True)
+            os._exit(0)
+            yield
+
+        embedded.for_pipeline = spy
+        tasks.pipeline(invoke.Context())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "starting; boto3 already imported: False", done.stdout + done.stderr
+
+
+def test_the_pipelines_clients_are_made_before_its_local_cloud_answers(make_settings):
+    """The clients a deploy and its verify use are ready without one request: nothing listens at the endpoint."""
+    from pipeline import aws
+
+    settings = replace(make_settings(), endpoint_url=f"http://127.0.0.1:{_free_port()}")
+    cloud = aws.prepare_own_local(settings)
+    assert set(cloud._clients) == set(aws.PIPELINE_SERVICES) >= {"sts", "s3", "cloudformation", "lambda", "logs"}
+    assert cloud.client("s3").meta.endpoint_url == settings.endpoint_url
+    with pytest.raises(UserError, match="is not an AWS region"):
+        aws.prepare_own_local(replace(settings, region="mars-1"))
 
 
 def test_a_child_that_fails_to_start_is_one_readable_error():

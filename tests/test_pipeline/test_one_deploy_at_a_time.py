@@ -1,4 +1,4 @@
-"""One deploy at a time, on a local cloud paced like AWS (CloudFormation asynchronous, busy stacks refuse).
+"""One deploy at a time, on the local cloud paced like AWS (CloudFormation asynchronous, busy stacks refuse).
 
 A deploy that starts while another update of the stack runs is refused, naming the operation in progress, and
 uploads and changes nothing; verify from its tree then fails, naming the version that runs and its own.
@@ -7,42 +7,23 @@ uploads and changes nothing; verify from its tree then fails, naming the version
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import replace
 
 import pytest
 
+from localcloud.cloudformation import latency
 from pipeline import commands, verify
 from pipeline.config import ROOT, resolve
 from pipeline.deploy import StackBusy
 
 
-@pytest.fixture(scope="module")
-def paced():
-    """A local cloud of its own, at 0.3 of AWS's pace (the function's update takes 1.5 s, long enough for a second
-    deploy to meet it), in its own process: moto's state and the Lambda runtime are per process, and the
-    session's local cloud must not share them."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "localcloud", "--port", str(port), "--latency", "aws*0.3"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not commands.aws.local_cloud_running(f"http://127.0.0.1:{port}"):
-            assert server.poll() is None and time.monotonic() < deadline, "the paced local cloud did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()  # SIGTERM stops it as Ctrl-C does, workers included
-        server.wait(timeout=30)
+@pytest.fixture
+def paced(endpoint):
+    """The session's local cloud; ``pace()`` turns on 0.3 of AWS's pace (the function's update then takes 1.5 s,
+    long enough for a second deploy to meet it), and the instant pace is back when the test ends."""
+    yield endpoint, lambda: latency.use(latency.parse("aws*0.3"))
+    latency.use(latency.INSTANT)
 
 
 def _tree(tmp_path, name: str, comment: str):
@@ -53,8 +34,10 @@ def _tree(tmp_path, name: str, comment: str):
 
 
 def test_the_second_deploy_is_refused_and_verify_from_its_tree_names_both_versions(paced, tmp_path):
-    settings = resolve({"environments": {"race": {}}, "environment": "race"}, env={"AWS_ENDPOINT_URL": paced})
+    endpoint, pace = paced
+    settings = resolve({"environments": {"race": {}}, "environment": "race"}, env={"AWS_ENDPOINT_URL": endpoint})
     commands.deploy(settings)
+    pace()
     cloud = commands.aws.connect(settings)
     cfn_client = cloud.client("cloudformation")
     stack = cfn_client.describe_stacks(StackName=settings.stack_name)["Stacks"][0]
@@ -82,6 +65,7 @@ def test_the_second_deploy_is_refused_and_verify_from_its_tree_names_both_versio
     assert commands.build_artifact(loser).key not in keys  # nothing uploaded
 
     _wait_until_settled(cfn_client, settings.stack_name)
+    latency.use(latency.INSTANT)
     with pytest.raises(verify.WrongVersion) as wrong:
         commands.verify(loser)
     running, expected = commands.build_artifact(settings).sha256, commands.build_artifact(loser).sha256

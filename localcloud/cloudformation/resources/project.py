@@ -15,13 +15,13 @@ import json
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
-from moto.cloudformation.parsing import generate_resource_name
 from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
 from localcloud.cloudformation.resources.base import ProgressEvent, ResourceRequest, success
+from localcloud.cloudformation.resources.generic import generate_resource_name
 
 
 def _text(document: Any) -> str:
