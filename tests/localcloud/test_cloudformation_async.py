@@ -20,9 +20,11 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import change_set_settled, error_of, settled
+from stack_waits import change_set_settled, error_of, paced, settled
 
 from localcloud.cloudformation import latency
+
+pace = pytest.fixture(paced)
 
 BUCKET = """
 Parameters:

@@ -23,7 +23,9 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import error_of, settled
+from stack_waits import error_of, paced, settled
+
+pace = pytest.fixture(paced)
 
 TWO_BUCKETS = """
 Parameters:
