@@ -4,23 +4,22 @@ On AWS a deploy is mostly waiting: a change set takes seconds to create, a stack
 learns that it is done only at its next poll. The local cloud finishes at once, so AWS's pace is put back in
 one of two ways (--pace):
 
-  stub    (the default) a proxy in front of the local cloud (``Paced``) makes each change set and each stack
-          operation take its AWS time (``PROFILE`` times --scale): until then DescribeChangeSet says
-          CREATE_IN_PROGRESS, DescribeStacks *_IN_PROGRESS, and DescribeStackEvents shows the operation's events
-          spread over the time. CloudFormation "finished" when that time is up.
-  engine  the engine's AWS-paced latency profile (``localcloud.cloudformation.latency``: each resource type
-          its typical AWS time); change sets are still paced by the proxy, and CloudFormation "finished" at the
-          stack's own final event. Not the default yet: the engine's ExecuteChangeSet answers only once the
-          stack is done (AWS answers at once), so every tool would seem to notice at once.
+  engine  (the default) the engine's AWS-paced latency profile (``localcloud.cloudformation.latency``: each
+          resource type its typical AWS time, --scale times it); change sets are paced by the proxy below, and
+          CloudFormation "finished" at the stack's own final event. ExecuteChangeSet answers at once, as on AWS.
+  stub    a proxy in front of the local cloud (``Paced``) makes each change set and each stack operation take
+          its AWS time (``PROFILE`` times --scale): until then DescribeChangeSet says CREATE_IN_PROGRESS,
+          DescribeStacks *_IN_PROGRESS, and DescribeStackEvents shows the operation's events spread over the
+          time. CloudFormation "finished" when that time is up.
 
 For the same three stack changes (create, code change, no change), each tool runs as a whole process:
 `invoke deploy`, `aws cloudformation deploy`, `sam deploy` (aws-sam-cli, installed into its own venv under
 ``~/.cache/s3-lambda-gitops-bench``; skipped with a message when it cannot install), and a fixed poller that
 asks every 2 s (rain's interval). Printed per tool, as medians over the rounds: how long after CloudFormation
-finished the tool noticed (its exit), the deploy's wall time, and deploy plus `invoke verify`; and ratios to
-ours.
+finished the tool noticed (its exit), the deploy's wall time, deploy plus `invoke verify`, and the AWS API calls
+the deploy made (all of them: what quicker polling costs); and ratios to ours.
 
-Run: python benchmarks/deploy_waiting.py [--rounds 3] [--scale 0.1] [--pace stub|engine] [--no-sam]
+Run: python benchmarks/deploy_waiting.py [--rounds 3] [--scale 0.1] [--pace engine|stub] [--no-sam]
 (--scale multiplies the profile: 1.0 is AWS's typical pace for this stack; tools' poll intervals never scale.)
 """
 
@@ -34,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy_tools import BIN, CallCounter, Hung, Target, aws_deploy, invoke_deploy, run, serve, tool_env, workspace
@@ -114,25 +113,35 @@ class Paced(CallCounter):
                 text = re.sub(r"<StatusReason>.*?</StatusReason>", "", text, flags=re.S)
         elif name in ("DescribeStacks", "DescribeStackEvents"):
             for stack, (started, seconds) in list(self.operations.items()):
-                if stack in text and time.time() < started + seconds:
-                    text = self._hold(name, text, started, seconds)
+                if stack in text and name == "DescribeStacks" and time.time() < started + seconds:
+                    text = _hold_status(text)
+                elif stack in text and name == "DescribeStackEvents":
+                    text = _pace_events(text, started, seconds)
         return text.encode()
 
-    @staticmethod
-    def _hold(name: str, text: str, started: float, seconds: float) -> str:
-        if name == "DescribeStacks":
-            return re.sub(
-                r"<StackStatus>(CREATE|UPDATE)_COMPLETE\w*</StackStatus>",
-                r"<StackStatus>\1_IN_PROGRESS</StackStatus>",
-                text,
-            )
-        members = re.findall(r"<member>.*?</member>", text, flags=re.S)
-        new = [m for m in members if _event_time(m) >= started - 0.5]  # newest first, as CloudFormation lists them
-        shown = min(len(new) - 1, int(len(new) * (time.time() - started) / seconds))
-        hidden = new[: len(new) - max(shown, 0)]
-        for member in hidden:
-            text = text.replace(member, "", 1)
-        return text
+
+def _hold_status(text: str) -> str:
+    return re.sub(
+        r"<StackStatus>(CREATE|UPDATE)_COMPLETE\w*</StackStatus>", r"<StackStatus>\1_IN_PROGRESS</StackStatus>", text
+    )
+
+
+def _pace_events(text: str, started: float, seconds: float) -> str:
+    """The operation's events spread evenly over its time, the final one at its end: each is hidden until then,
+    and shown with that time as its Timestamp, even after the operation is over.
+
+    The instant engine stamps them all within milliseconds; a tool that follows events by their timestamps (SAM
+    skips any at or before the newest it has shown) would otherwise never see the ones revealed later, and hang.
+    """
+    members = re.findall(r"<member>.*?</member>", text, flags=re.S)
+    new = [m for m in members if _event_time(m) >= started - 0.5]  # newest first, as CloudFormation lists them
+    now = time.time()
+    for index, member in enumerate(new):
+        due = started + seconds * (len(new) - index) / len(new)
+        stamp = datetime.fromtimestamp(due, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        shown = re.sub(r"<Timestamp>.*?</Timestamp>", f"<Timestamp>{stamp}</Timestamp>", member)
+        text = text.replace(member, shown if due <= now else "", 1)
+    return text
 
 
 def _change_set_name(name_or_arn: str) -> str:
@@ -187,12 +196,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--no-sam", action="store_true")
-    parser.add_argument("--pace", choices=("stub", "engine"), default="stub")
+    parser.add_argument("--pace", choices=("engine", "stub"), default="engine")
     args = parser.parse_args()
     sam = sam_executable(not args.no_sam)
     tools = ["invoke deploy", "aws cloudformation deploy", *(["sam deploy"] if sam else []), "2 s poller"]
     environments = [f"wait{r}{i}" for r in range(args.rounds) for i in range(len(tools))]
-    results = {(tool, step): {"noticed": [], "deploy": [], "total": []} for tool in tools for step in STEPS}
+    metrics = ("noticed", "deploy", "total", "calls")
+    results = {(tool, step): {metric: [] for metric in metrics} for tool in tools for step in STEPS}
     engine = args.pace == "engine"
     print(f"stacks paced by {'the engine profile' if engine else 'the stub proxy'}; change sets by the proxy")
     with tempfile.TemporaryDirectory() as folder:
@@ -237,6 +247,7 @@ def _measure(tool, step, index, tools, target, env, paced, sam, results) -> None
     parameters = target.upload_artifact()
     stack = target.settings().stack_name if tool == "invoke deploy" else f"{stacks_prefix(tool)}-{index}"
     before = finished_at(paced, paced.upstream.geturl(), stack)
+    paced.reset()
     try:
         if tool == "invoke deploy":
             seconds = invoke_deploy(target, env, LIMIT)
@@ -251,8 +262,9 @@ def _measure(tool, step, index, tools, target, env, paced, sam, results) -> None
         results[(tool, step)]["hung"] = results[(tool, step)].get("hung", 0) + 1
         return
     ended = time.time()
-    finished = finished_at(paced, paced.upstream.geturl(), stack)
     cell = results[(tool, step)]
+    cell["calls"].append(len(paced.calls))  # before anything else goes through the proxy
+    finished = finished_at(paced, paced.upstream.geturl(), stack)
     cell["deploy"].append(seconds)
     if finished is not None and finished != before:  # the stack changed: how long after it finished did the tool end
         cell["noticed"].append(ended - finished)
@@ -295,8 +307,9 @@ def _print(results, tools, args) -> None:
         ("noticed", "noticed after CloudFormation finished"),
         ("deploy", "deploy"),
         ("total", "deploy + invoke verify"),
+        ("calls", "AWS API calls per deploy"),
     ):
-        print(f"\n{title} (s):")
+        print(f"\n{title}{'' if metric == 'calls' else ' (s)'}:")
         print(f"{'step':13}" + "".join(f"{tool:>28}" for tool in tools))
         for step in STEPS:
             ours = _median(results[(tools[0], step)][metric])
@@ -304,7 +317,8 @@ def _print(results, tools, args) -> None:
             for tool in tools:
                 value = _median(results[(tool, step)][metric])
                 ratio = f" ({value / ours:.1f}x)" if value is not None and ours and tool != tools[0] else ""
-                cells.append(f"{'-' if value is None else f'{value:.2f}'}{ratio}".rjust(28))
+                shown = "-" if value is None else f"{value:.0f}" if metric == "calls" else f"{value:.2f}"
+                cells.append(f"{shown}{ratio}".rjust(28))
             print(f"{step:13}" + "".join(cells))
 
 

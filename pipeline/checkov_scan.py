@@ -18,6 +18,7 @@ or a template checkov cannot parse, 2 on a setting it does not apply, else 0.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -110,6 +111,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    gc.disable()  # one short scan: the collector's passes over checkov's import-time objects are 0.3 s of CPU
     code = main(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()

@@ -165,6 +165,7 @@ class Deployer:
         self.sleep = sleep
         self.changes: list[Change] = []  # the last change set's changes, kept for reports even when a deploy fails
         self._pending: tuple[str, str] | None = None  # (name, type) of a change set created but not executed
+        self._settled: dict[str, Any] | None = None  # the stack as the last watch saw it settle
 
     def _backoff(self) -> cfn.Backoff:
         return cfn.Backoff(sleep=self.sleep)
@@ -206,7 +207,8 @@ class Deployer:
             seen.append(event)
             self.progress.event(event)
 
-        status = cfn.watch(self.cfn, stack_ref, stream, record, self._backoff(), expect_new_events=expect_new_events)
+        backoff = self._backoff()
+        status, self._settled = cfn.follow(self.cfn, stack_ref, stream, record, backoff, expect_new_events)
         return status, seen
 
     # -- the change set ------------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ class Deployer:
         result.status, result.outcome = status, "deployed"
         if status not in SUCCESS:
             raise StackFailed(_failure_message(request.stack_name, status, events, result.change_set_type))
-        result.outputs = cfn.outputs(cfn.describe_stack(self.cfn, stack_ref) or {})
+        result.outputs = cfn.outputs(self._settled or {})  # the stack as the watch last described it
         return result
 
 

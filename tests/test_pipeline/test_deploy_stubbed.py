@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY
 
-from pipeline.cfn import Backoff
+from pipeline.cfn import Backoff, EventStream, is_own_event, watch
 from pipeline.deploy import ChangeSetObsolete, Deployer, DeployRequest, StackBusy
 from pipeline.errors import Interrupted, UserError
 from pipeline.template import Template
@@ -165,7 +165,6 @@ def test_ctrl_c_during_execution_says_cloudformation_carries_on(cfn):
         raise KeyboardInterrupt
 
     stubber.add_response("describe_stack_events", {"StackEvents": [_event("e1", "UPDATE_COMPLETE")]}, None)
-    stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match="CloudFormation carries on with stack app-dev") as caught:
         Deployer(client, sleep=interrupt).deploy(REQUEST)
     assert caught.value.exit_code == 130
@@ -191,8 +190,10 @@ def test_ctrl_c_before_execution_deletes_the_change_set(cfn):
         Deployer(client, sleep=interrupt).deploy(REQUEST)
 
 
-def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
-    """DescribeStacks may still show the old UPDATE_COMPLETE; wait for the new operation's events."""
+def test_the_execution_is_followed_through_its_events_and_confirmed_once(cfn):
+    """One DescribeStackEvents per poll while the stack runs; DescribeStacks only once the stack's own event says
+    it settled, and that answer gives the outputs too (the Stubber fails on any call out of this order). Right
+    after ExecuteChangeSet the stack may still show the old UPDATE_COMPLETE: that is never asked for."""
     client, stubber = cfn
     seen = []
 
@@ -204,6 +205,7 @@ def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
 
     old = _event("e0", "UPDATE_COMPLETE")
     started, finished = _event("e1", "UPDATE_IN_PROGRESS", reason="User Initiated"), _event("e2", "UPDATE_COMPLETE")
+    queue = _event("e3", "UPDATE_COMPLETE", logical="Q")
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "app-dev"})
     stubber.add_response("get_template", {"TemplateBody": "old"}, None)
     stubber.add_response("create_change_set", {"Id": "cs"}, None)
@@ -212,13 +214,78 @@ def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
     stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)  # the mark
     stubber.add_response("execute_change_set", {}, None)
     stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)  # nothing new yet
+    stubber.add_response("describe_stack_events", {"StackEvents": [started, old]}, None)
+    stubber.add_response("describe_stack_events", {"StackEvents": [queue, started, old]}, None)
+    stubber.add_response("describe_stack_events", {"StackEvents": [finished, queue, started, old]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})  # and its outputs
+    result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
+    assert result.status == "UPDATE_COMPLETE"
+    assert seen == ["app-dev UPDATE_IN_PROGRESS", "Q UPDATE_COMPLETE", "app-dev UPDATE_COMPLETE"]
+
+
+def _watch(client, **kwargs):
+    stream = EventStream(client, STACK_ID)
+    return watch(client, STACK_ID, stream, lambda e: None, Backoff(sleep=lambda s: None), **kwargs)
+
+
+def test_a_stale_settled_status_right_after_execution_is_not_trusted(cfn):
+    """When DescribeStacks is asked before the new operation's first event (here: at every poll), its old
+    UPDATE_COMPLETE does not end the watch; the new operation's own UPDATE_COMPLETE does."""
+    client, stubber = cfn
+    old, started = _event("e0", "UPDATE_COMPLETE"), _event("e1", "UPDATE_IN_PROGRESS")
+    finished = _event("e2", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)  # EventStream.mark
+    stubber.add_response("describe_stack_events", {"StackEvents": [old]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})  # stale
     stubber.add_response("describe_stack_events", {"StackEvents": [started, old]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
     stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started, old]}, None)
+    stream = EventStream(client, STACK_ID)
+    stream.mark()
+    sleep = Backoff(sleep=lambda s: None)
+    assert (
+        watch(client, STACK_ID, stream, lambda e: None, sleep, expect_new_events=True, confirm_every=1)
+        == "UPDATE_COMPLETE"
+    )
+
+
+def test_a_silent_no_op_is_asked_for_after_the_grace_polls(cfn):
+    """No event ever comes: DescribeStacks is asked once the grace polls are over, and its status is taken."""
+    client, stubber = cfn
+    for _ in range(3):
+        stubber.add_response("describe_stack_events", {"StackEvents": []}, None)
     stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
-    result = Deployer(client, Capture(), sleep=lambda s: None).deploy(REQUEST)
-    assert result.status == "UPDATE_COMPLETE"
-    assert seen == ["app-dev UPDATE_IN_PROGRESS", "app-dev UPDATE_COMPLETE"]
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, None)
+    assert _watch(client, expect_new_events=True, grace_polls=2, confirm_every=100) == "UPDATE_COMPLETE"
+
+
+def test_without_an_expected_operation_the_first_poll_asks_for_the_stack(cfn):
+    """Watching a stack that may already be done (no operation of ours started): it is asked at once."""
+    client, stubber = cfn
+    stubber.add_response("describe_stack_events", {"StackEvents": [_event("e0", "CREATE_COMPLETE")]}, None)
+    stubber.add_response("describe_stacks", _stack("CREATE_COMPLETE"), {"StackName": STACK_ID})
+    assert _watch(client) == "CREATE_COMPLETE"
+
+
+def test_a_stack_found_settled_without_its_final_event_shows_the_rest_first(cfn):
+    """The periodic DescribeStacks found it done before its own final event was read: that event is read and
+    shown before the watch ends."""
+    client, stubber = cfn
+    seen = []
+    started, finished = _event("e1", "UPDATE_IN_PROGRESS"), _event("e2", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stack_events", {"StackEvents": [started]}, None)
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [finished, started]}, None)
+    stream = EventStream(client, STACK_ID)
+    status = watch(client, STACK_ID, stream, seen.append, Backoff(sleep=lambda s: None), confirm_every=1)
+    assert status == "UPDATE_COMPLETE" and [e["EventId"] for e in seen] == ["e1", "e2"]
+
+
+def test_only_the_stacks_own_events_count_as_its_status():
+    """Shapes from the AWS CLI reference's `aws cloudformation describe-stack-events` example: the stack's own
+    event has ResourceType AWS::CloudFormation::Stack and its name as LogicalResourceId."""
+    own = {**_event("e1", "UPDATE_COMPLETE"), "StackId": STACK_ID, "PhysicalResourceId": STACK_ID}
+    nested = {**own, "LogicalResourceId": "Nested", "PhysicalResourceId": f"{STACK_ID}-nested"}
+    assert is_own_event(own) and is_own_event(_event("e2", "UPDATE_COMPLETE"))
+    assert not is_own_event(nested) and not is_own_event(_event("e3", "UPDATE_COMPLETE", logical="Q"))

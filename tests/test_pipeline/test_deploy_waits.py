@@ -107,7 +107,7 @@ def test_ctrl_c_while_following_the_execution_leaves_cloudformation_carrying_on(
         raise KeyboardInterrupt
 
     aws_paced("aws*0.3")  # the update is still running when Ctrl-C comes
-    monkeypatch.setattr(deploy.cfn, "watch", interrupted)
+    monkeypatch.setattr(deploy.cfn, "follow", interrupted)
     write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# interrupted\n")
 
     with pytest.raises(Interrupted, match="CloudFormation carries on"):
