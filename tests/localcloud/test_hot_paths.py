@@ -42,11 +42,14 @@ def test_a_backend_lookup_after_a_reset_gets_a_new_registered_backend(client):
 def test_request_ids_are_moto_s_shape_and_follow_moto_s_seed(client):
     client("s3").list_buckets()  # the fixes are in
     assert re.fullmatch(r"[A-Za-z0-9]{52}", responses.gen_amzn_requestid_long())
-    mock_random.seed(7)
-    first = responses.gen_amzn_requestid_long()
-    mock_random.seed(7)
-    headers: dict[str, str] = {}
-    assert responses.gen_amzn_requestid_long(headers) == first == headers["x-amzn-requestid"]
+    try:
+        mock_random.seed(7)
+        first = responses.gen_amzn_requestid_long()
+        mock_random.seed(7)
+        headers: dict[str, str] = {}
+        assert responses.gen_amzn_requestid_long(headers) == first == headers["x-amzn-requestid"]
+    finally:
+        mock_random.seed()  # random again for the tests that share this process
 
 
 def test_service_models_are_botocore_s_and_an_unknown_service_is_still_refused(client):
