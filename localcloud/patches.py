@@ -144,6 +144,12 @@ PATCHES: tuple[Patch, ...] = (
     # Serving.
     _p("moto.backends:list_of_moto_modules", "request_dispatch", "()",
        "computed once, not by listing moto's package directory under a global lock on every request"),
+    _p("moto.core.base_backend:BackendDict.__getitem__", "hot_paths", "(self, account_id)",
+       "an existing account's backends without moto's global lock and list scan (~13 lookups per upload)"),
+    _p("moto.core.request:EnvironHeaders.__iter__", "hot_paths", "(self)",
+       "werkzeug's header iteration unless an x-amz-meta- header name has an underscore (then moto's)"),
+    _p("moto.core.responses:gen_amzn_requestid_long", "hot_paths", "(headerdict=None)",
+       "a request id from one random draw, not 52 random.choice calls, on every answer"),
 )  # fmt: skip
 
 

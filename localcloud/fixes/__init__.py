@@ -18,7 +18,7 @@ import threading
 from localcloud import patches
 
 # Fixes with a target here are installed at start; the others (every target in moto's Lambda, Logs or IAM) later.
-AT_START = ("moto.s3.", "moto.backends:")
+AT_START = ("moto.s3.", "moto.backends:", "moto.core.")
 DEFERRED = tuple(
     fix for fix in patches.fixes() if not any(p.target.startswith(AT_START) for p in patches.PATCHES if p.fix == fix)
 )
