@@ -33,10 +33,10 @@ def test_identity_names_the_product_its_checkout_and_its_process(endpoint):
 
 def test_accounts_are_chosen_as_the_identity_says_by_the_header_not_by_the_access_key(endpoint):
     """Two unknown access keys share the default account; the x-moto-account-id header selects another one."""
-    import boto3
+    from pipeline.aws import new_session  # boto3.Session over a shared data loader: no JSON parsed again
 
     def s3(key: str, account: str | None = None):
-        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key="x", region_name="us-east-1")
+        session = new_session(aws_access_key_id=key, aws_secret_access_key="x", region_name="us-east-1")
         if account:
             session.events.register("before-sign.s3", lambda request, **_: request.headers.add_header(
                 "x-moto-account-id", account))  # fmt: skip

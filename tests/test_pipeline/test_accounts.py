@@ -5,10 +5,9 @@ other."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
-from pipeline import commands
+from pipeline import aws, commands
 from pipeline.aws import _name_account
 from pipeline.config import resolve
 from pipeline.errors import UserError
@@ -27,7 +26,7 @@ def _settings(endpoint, name):
 
 
 def _client(endpoint, service, account, region):
-    session = boto3.Session(region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+    session = aws.new_session(region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
     session.events.register("before-sign", lambda request, **_: _name_account(request, account))
     return session.client(service, endpoint_url=endpoint)
 

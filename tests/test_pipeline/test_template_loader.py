@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from cfnlint.decode import cfn_yaml
 
+from localcloud.cloudformation import template_yaml
 from pipeline import template
 from pipeline.config import ROOT
 
@@ -62,3 +64,19 @@ def test_reading_a_template_does_not_import_cfn_lint(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", PROJECT_TEMPLATES, ids=lambda p: p.name)
+def test_libyaml_reads_each_template_as_the_pure_python_parser_does(path):
+    if yaml.__with_libyaml__:
+        assert issubclass(template_yaml.FastLoader, yaml.CSafeLoader)
+    for text in (path.read_text(), SHORT_FORMS):
+        assert yaml.load(text, Loader=template_yaml.FastLoader) == yaml.load(text, Loader=template_yaml.Loader)
+
+
+def test_a_yaml_error_still_quotes_the_offending_line():
+    """libyaml's message would say neither which character nor show the line: the error comes from PyYAML's own."""
+    with pytest.raises(yaml.YAMLError) as error:
+        template_yaml.parse("Resources:\n\tBucket: {}\n")
+    assert "found character '\\t' that cannot start any token" in str(error.value)
+    assert "\tBucket: {}" in str(error.value)
