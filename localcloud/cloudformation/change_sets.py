@@ -177,6 +177,7 @@ def execute_change_set(call: Call) -> dict[str, Any]:
         wanted = Deployment(
             change_set.template, change_set.template_body, change_set.parameters, change_set.tags,
             change_set.on_stack_failure or "ROLLBACK", change_set, change_set.role_arn, change_set.capabilities,
+            stack.policy,
         )  # fmt: skip
         if change_set.change_set_type == "CREATE":
             wanted.tags = wanted.tags or []

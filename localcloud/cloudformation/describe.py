@@ -37,8 +37,22 @@ def stack(s: Stack) -> dict[str, Any]:
             "Tags": s.tags,
             "EnableTerminationProtection": s.termination_protection,
             "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
+            "LastOperations": last_operations(s) or None,
         }
     )
+
+
+OPERATION_TYPES = {"CREATE": "CREATE_STACK", "UPDATE": "UPDATE_STACK", "DELETE": "DELETE_STACK", "ROLLBACK": "ROLLBACK"}
+
+
+def last_operations(s: Stack) -> list[dict[str, str]]:
+    """The stack's latest operation and the rollback it caused, newest first, with the OperationIds that
+    DescribeEvents groups events by (User Guide, "View stack events by operation": after a failed update,
+    ``[{ROLLBACK}, {UPDATE_STACK}]``)."""
+    operations = list(s.operations)
+    started = [i for i, op in enumerate(operations) if op.action != "ROLLBACK"]
+    latest = operations[started[-1] :] if started else []
+    return [{"OperationType": OPERATION_TYPES[op.action], "OperationId": op.operation_id} for op in reversed(latest)]
 
 
 def summary(s: Stack) -> dict[str, Any]:

@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from localcloud.cloudformation import describe
 from localcloud.cloudformation.errors import ValidationError
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 PAGE_SIZE = 100
-_OPERATION_TYPES = {"CREATE": "CREATE_STACK", "UPDATE": "UPDATE_STACK", "DELETE": "DELETE_STACK"}
 _FAILED_TYPES = {"VALIDATION_ERROR", "PROVISIONING_ERROR", "HOOK_INVOCATION_ERROR"}
 
 Wanted = Callable[[str | None, str], bool]  # (change set id, operation id) -> whether the caller asked for it
@@ -93,7 +93,7 @@ def _event(stack: Any, event: Any, operation: Any) -> dict[str, Any]:
         kind = "STACK_EVENT"
     else:
         kind = "PROVISIONING_ERROR" if event.status.endswith("_FAILED") else "PROGRESS_EVENT"
-    action = _OPERATION_TYPES.get(operation.action, operation.action)
+    action = describe.OPERATION_TYPES.get(operation.action, operation.action)
     shown = {
         "EventId": event.event_id,
         "EventType": kind,

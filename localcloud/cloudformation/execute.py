@@ -34,6 +34,13 @@ log = logging.getLogger("localcloud.cloudformation")
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 
 
+CANCELLED = {"create": "Resource creation cancelled", "update": "Resource update cancelled"}
+
+
+class Cancelled(Exception):
+    """The user stopped the operation (CancelUpdateStack, or DeleteStack during a create) between resources."""
+
+
 class ResourceFailed(Exception):
     def __init__(self, logical_id: str, reason: str) -> None:
         super().__init__(f"{logical_id}: {reason}")
@@ -64,6 +71,7 @@ class Deployment:
     change_set: Any = None
     role_arn: str | None = None
     capabilities: list[str] = field(default_factory=list)
+    policy: str | None = None  # the stack policy this update obeys (a temporary one, or the stack's)
 
 
 @dataclass
@@ -74,6 +82,7 @@ class Run:
     stack: Stack
     endpoint: str
     context: Context | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)  # the operation's; replaced once past it
 
     # -- plumbing
     def request(self, resource: Resource, properties: dict, previous: dict | None) -> ResourceRequest:
@@ -88,15 +97,36 @@ class Run:
         if provider is None:
             return failed(f"Resource type {resource.resource_type} is not supported by the local cloud")
         profile = latency.current()
-        profile.pause(resource.resource_type, action, 0.5)
+        if profile.pause(resource.resource_type, action, 0.5, self.cancel) and action in CANCELLED:
+            return failed(CANCELLED[action])  # cancelled before the resource was touched
         try:
             answer = getattr(provider, action)(self.request(resource, properties, previous))
         except Exception as exc:  # any backend error is this resource's failure, as in CloudFormation
             log.debug("%s %s failed", action, resource.logical_id, exc_info=True)
             return failed(failure_reason(exc))
         if answer.status == "SUCCESS":
-            profile.pause(resource.resource_type, action, 0.5)
+            profile.pause(resource.resource_type, action, 0.5, self.cancel)  # a cancel ends the wait, not the work
         return answer
+
+    def stop_if_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def begin_rollback(self) -> bool:
+        """From here on the operation cannot be cancelled, and a rollback is an operation of its own (its events
+        carry their own OperationId: User Guide, "View stack events by operation"). Returns whether the user had
+        cancelled."""
+        cancelled = self.cancel.is_set()
+        self.cancel = threading.Event()
+        stack, current = self.stack, self.stack.operation
+        if current is not None:
+            current.finish(False)
+        stack.operation = Operation("ROLLBACK", stack.stack_id, current.change_set_id if current else None)
+        stack.operations.append(stack.operation)
+        return cancelled
+
+    def stop_cancelling(self) -> None:
+        self.cancel = threading.Event()
 
     def resolve_properties(self, body: dict[str, Any]) -> dict[str, Any]:
         assert self.context is not None
@@ -189,10 +219,15 @@ def start(run: Run, operation: Operation, work: Callable[[], bool], on_done: Cal
                 run.stack.status.replace("_IN_PROGRESS", "_FAILED"), "Internal error in the local cloud"
             )
         finally:
-            operation.ended, operation.status = now(), "SUCCEEDED" if succeeded else "FAILED"
+            operation.finish(succeeded)
+            if run.stack.operation is not None:
+                run.stack.operation.finish(succeeded)
             on_done(succeeded)
-            run.stack.operation = None
+            run.stack.operation, then = None, operation.close()
+            if then is not None:
+                then()
 
+    run.cancel = operation.cancel
     operation.thread = threading.Thread(target=main, name=f"cfn-{run.stack.name}", daemon=True)
     run.stack.operation = operation
     run.stack.operations.append(operation)

@@ -68,11 +68,15 @@ class Profile:
             return 0.0
         return AWS_SECONDS.get(resource_type, OTHER_TYPES)[_ACTIONS[action]] * self.scale
 
-    def pause(self, resource_type: str, action: str, share: float = 1.0) -> None:
-        """Spend ``share`` of the resource's time (the executor splits it around the provider call)."""
+    def pause(self, resource_type: str, action: str, share: float = 1.0, stop: threading.Event | None = None) -> bool:
+        """Spend ``share`` of the resource's time (the executor splits it around the provider call); returns
+        True when ``stop`` was set before or during the pause (the operation was cancelled)."""
         seconds = self.duration(resource_type, action) * share
+        if stop is not None:
+            return stop.wait(seconds) if seconds > 0 else stop.is_set()
         if seconds > 0:
             time.sleep(seconds)
+        return False
 
     def pause_change_set(self) -> None:
         """Spend the time CloudFormation takes to compute a change set."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from localcloud.cloudformation import outputs
+from localcloud.cloudformation import outputs, stack_policy
 from localcloud.cloudformation.execute import (
+    Cancelled,
     Deployment,
     ResourceFailed,
     Run,
@@ -19,6 +20,8 @@ from localcloud.cloudformation.execute import (
 )
 from localcloud.cloudformation.stacks import Resource, now
 from localcloud.cloudformation.template import creation_order, dependencies
+
+STACK_UPDATE_CANCELLED = "Stack update cancelled"
 
 
 def _adopt(run: Run, deployment: Deployment) -> None:
@@ -46,10 +49,13 @@ def create(run: Run, deployment: Deployment) -> bool:
     try:
         for logical_id in creation_order(resources):
             if condition_holds(run.context, resources[logical_id]):
+                run.stop_if_cancelled()
                 run.create(logical_id, resources[logical_id])
                 created.append(logical_id)
         finish_outputs(run)
     except (ResourceFailed, Exception) as failure:
+        if run.cancel.is_set():  # DeleteStack stopped the create: the delete that follows removes what was made
+            return False
         return _create_failed(run, deployment, created, failure)
     stack.set_status("CREATE_COMPLETE")
     return True
@@ -66,6 +72,7 @@ def _create_failed(run: Run, deployment: Deployment, created: list[str], failure
         if culprit
         else failure_reason(failure)
     )
+    run.begin_rollback()
     stack.set_status("ROLLBACK_IN_PROGRESS", reason)
     # Rollback deletes even resources marked Retain: they were never part of a completed stack.
     failed = run.delete_all(list(reversed(created)), honour_retain=False)
@@ -74,6 +81,7 @@ def _create_failed(run: Run, deployment: Deployment, created: list[str], failure
         return False
     stack.resources, stack.outputs = {}, []
     stack.set_status("ROLLBACK_COMPLETE")
+    _rollback_done(run, True)
     if deployment.on_failure == "DELETE":
         delete(run)
     return False
@@ -107,9 +115,12 @@ def update(run: Run, deployment: Deployment) -> bool:
         assert run.context is not None
         resources = stack.template["Resources"]
         drifted = set(getattr(deployment.change_set, "revert_drift", None) or ())
+        _check_removals(run, before, deployment.policy)
         for logical_id in creation_order(resources):
             if condition_holds(run.context, resources[logical_id]):
-                _step(run, logical_id, resources[logical_id], before, revert=logical_id in drifted)
+                run.stop_if_cancelled()
+                step = _Step(logical_id, resources[logical_id], logical_id in drifted, deployment.policy)
+                _step(run, step, before)
         finish_outputs(run)
     except Exception as failure:  # a resource, an output or a reference: the update rolls back
         _roll_back(run, before, failure)
@@ -118,27 +129,57 @@ def update(run: Run, deployment: Deployment) -> bool:
     return True
 
 
-def _step(run: Run, logical_id: str, body: dict[str, Any], before: _Before, revert: bool = False) -> None:
-    """Create, keep, replace or update one resource; ``revert`` updates a drifted one even when unchanged."""
+@dataclass
+class _Step:
+    """One resource of an update: ``revert`` updates a drifted one even when unchanged; ``policy`` may refuse."""
+
+    logical_id: str
+    body: dict[str, Any]
+    revert: bool
+    policy: str | None
+
+
+def _refuse_by_policy(run: Run, old: Resource, action: str, policy: str | None) -> None:
+    reason = stack_policy.refusal(policy, action, old.logical_id, old.resource_type)
+    if reason:
+        run.stack.record(old.logical_id, old.resource_type, "UPDATE_FAILED", old.physical_id, reason=reason)
+        raise ResourceFailed(old.logical_id, reason)
+
+
+def _check_removals(run: Run, before: _Before, policy: str | None) -> None:
+    """Resources the new template drops are deleted in clean-up; the policy is asked before anything changes."""
+    assert run.context is not None
+    kept = {lid for lid, body in run.stack.template["Resources"].items() if condition_holds(run.context, body)}
+    for logical_id, old in before.resources.items():
+        if logical_id not in kept:
+            _refuse_by_policy(run, old, "Update:Delete", policy)
+
+
+def _step(run: Run, step: _Step, before: _Before) -> None:
+    """Create, keep, replace or update one resource."""
+    logical_id, body = step.logical_id, step.body
     old = before.resources.get(logical_id)
     if old is None:
         run.create(logical_id, body)
         before.added.append(logical_id)
         return
     props = run.resolve_properties(body)
-    if old.resource_type == body["Type"] and old.properties == props and not revert:
+    if old.resource_type == body["Type"] and old.properties == props and not step.revert:
         run.stack.resources[logical_id] = replace(old, body=body)
         return
     if needs_replacement(old, body, props):
+        _refuse_by_policy(run, old, "Update:Replace", step.policy)
         before.replaced.append(logical_id)
         run.create(logical_id, body, phase="UPDATE")
         return
+    _refuse_by_policy(run, old, "Update:Modify", step.policy)
     before.updated.append(logical_id)
     if run.update(old, body, props).physical_id != old.physical_id:
         before.replaced.append(logical_id)  # a new physical id is a replacement: the old resource goes in clean-up
 
 
 def _clean_up(run: Run, before: _Before) -> None:
+    run.stop_cancelling()  # the update is done: CancelUpdateStack comes too late
     stack = run.stack
     stack.set_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
     for logical_id in reversed(before.replaced):
@@ -158,6 +199,8 @@ def _roll_back(run: Run, before: _Before, failure: Exception) -> None:
     stack = run.stack
     culprit = failure.logical_id if isinstance(failure, ResourceFailed) else None
     reason = f"The following resource(s) failed to update: [{culprit}]. " if culprit else failure_reason(failure)
+    if run.begin_rollback() or isinstance(failure, Cancelled):
+        reason = STACK_UPDATE_CANCELLED
     stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", reason)
     broken = False
     for logical_id in reversed(before.updated):
@@ -179,6 +222,12 @@ def _roll_back(run: Run, before: _Before, failure: Exception) -> None:
         else:
             stack.resources.pop(logical_id, None)
     stack.set_status("UPDATE_ROLLBACK_FAILED" if broken else "UPDATE_ROLLBACK_COMPLETE")
+    _rollback_done(run, not broken)
+
+
+def _rollback_done(run: Run, succeeded: bool) -> None:
+    if run.stack.operation is not None:
+        run.stack.operation.finish(succeeded)
 
 
 # -- delete ------------------------------------------------------------------------------------------------

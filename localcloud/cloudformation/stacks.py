@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ class Resource:
 class Operation:
     """One run of the executor on a stack (DescribeEvents groups events by its id)."""
 
-    action: str  # CREATE | UPDATE | DELETE
+    action: str  # CREATE | UPDATE | DELETE | ROLLBACK
     stack_id: str
     change_set_id: str | None = None
     operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -75,6 +76,27 @@ class Operation:
     ended: datetime.datetime | None = None
     status: str = "IN_PROGRESS"  # SUCCEEDED | FAILED
     thread: threading.Thread | None = None
+    # CancelUpdateStack, or DeleteStack during a create, sets it; ``then`` runs once the operation has stopped
+    cancel: threading.Event = field(default_factory=threading.Event)
+    then: Callable[[], None] | None = None
+    closed: bool = False
+    _handover: threading.Lock = field(default_factory=threading.Lock)
+
+    def hand_over(self, then: Callable[[], None]) -> bool:
+        """Run ``then`` once this operation has stopped; False when it already has."""
+        with self._handover:
+            if not self.closed:
+                self.then = then
+            return not self.closed
+
+    def close(self) -> Callable[[], None] | None:
+        with self._handover:
+            self.closed = True
+            return self.then
+
+    def finish(self, succeeded: bool) -> None:
+        if self.ended is None:
+            self.ended, self.status = now(), "SUCCEEDED" if succeeded else "FAILED"
 
 
 @dataclass
@@ -131,6 +153,7 @@ class Stack:
     operation: Operation | None = None
     operations: list[Operation] = field(default_factory=list)
     findings: list[Any] = field(default_factory=list)  # the last CreateStack/UpdateStack's validation findings
+    policy: str | None = None  # the stack policy's JSON text (SetStackPolicy, CreateStack's StackPolicyBody)
 
     @property
     def description(self) -> str | None:

@@ -5,7 +5,8 @@ AWS behaviour:
   and DescribeStacks / DescribeStackEvents show it progressing.
 - A stack in ``*_IN_PROGRESS`` (other than REVIEW_IN_PROGRESS) refuses UpdateStack, CreateChangeSet and
   ExecuteChangeSet with ValidationError "Stack:<arn> is in <STATUS> state and can not be updated.", and
-  DeleteStack with "Stack [<name>] cannot be deleted while in status <STATUS>"; so do stacks in
+  DeleteStack with "Stack [<name>] cannot be deleted while in status <STATUS>", except during CREATE_IN_PROGRESS:
+  then the create stops and the stack is deleted (CancelUpdateStack stops an update); so do stacks in
   ROLLBACK_COMPLETE/ROLLBACK_FAILED/DELETE_FAILED/REVIEW_IN_PROGRESS for updates (they can only be deleted).
 - UpdateStack that changes nothing: "No updates are to be performed."
 - Once the stack has been updated (a change set executed, or UpdateStack), its other change sets are OBSOLETE
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud.cloudformation import prepare
+from localcloud.cloudformation import prepare, sources, stack_policy
 from localcloud.cloudformation.errors import AlreadyExists, ValidationError
 from localcloud.cloudformation.execute import Deployment, Run, start
 from localcloud.cloudformation.operations import create, delete, update
@@ -84,6 +85,7 @@ def create_stack(call: Call) -> dict[str, Any]:
         wanted.on_failure = on_failure
         stack.disable_rollback = on_failure == "DO_NOTHING"
         stack.termination_protection = bool(params.get("EnableTerminationProtection"))
+        stack.policy = _policy(call, "StackPolicyBody", "StackPolicyURL")
         apply_options(stack, params)
         stack.status = "CREATE_IN_PROGRESS"
         call.region.stacks[stack.stack_id] = stack
@@ -99,6 +101,10 @@ def update_stack(call: Call) -> dict[str, Any]:
         if prepare.is_noop(stack, wanted):
             raise ValidationError("No updates are to be performed.")
         _refuse_on_findings(call, stack, wanted)
+        # UpdateStack API reference: a temporary policy "overrides the current policy" for this update only;
+        # StackPolicyBody is the stack's policy from now on ("if you don't specify ... unchanged").
+        wanted.policy = _policy(call, "StackPolicyDuringUpdateBody", "StackPolicyDuringUpdateURL") or stack.policy
+        stack.policy = _policy(call, "StackPolicyBody", "StackPolicyURL") or stack.policy
         apply_options(stack, call.params)
         stack.status = "UPDATE_IN_PROGRESS"
         operation = launch(call, stack, "UPDATE", lambda run: update(run, wanted))
@@ -112,13 +118,64 @@ def delete_stack(call: Call) -> dict[str, Any]:
             return {}  # DeleteStack on a stack that does not exist (or is going) succeeds, as in AWS
         if stack.termination_protection:
             raise ValidationError(f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
+        running = stack.operation
+        if stack.status == "CREATE_IN_PROGRESS" and running is not None and _delete_once_stopped(call, stack, running):
+            return {}
         if stack.busy:
             raise ValidationError(f"Stack [{stack.name}] cannot be deleted while in status {stack.status}")
-        stack.status = "DELETE_IN_PROGRESS"
-        for change_set in [c for c in call.region.change_sets.values() if c.stack_id == stack.stack_id]:
-            del call.region.change_sets[change_set.change_set_id]
-        # A stack without resources (one still in review) has nothing to wait for: it is gone when this returns.
-        launch(call, stack, "DELETE", delete, inline=not stack.resources)
+        _start_delete(call, stack)
+    return {}
+
+
+def _start_delete(call: Call, stack: Stack) -> None:
+    stack.status = "DELETE_IN_PROGRESS"
+    for change_set in [c for c in call.region.change_sets.values() if c.stack_id == stack.stack_id]:
+        del call.region.change_sets[change_set.change_set_id]
+    # A stack without resources (one still in review) has nothing to wait for: it is gone when this returns.
+    launch(call, stack, "DELETE", delete, inline=not stack.resources)
+
+
+def _delete_once_stopped(call: Call, stack: Stack, running: Operation) -> bool:
+    """DeleteStack during a create stops the create between resources (the one in flight ends CREATE_FAILED
+    "Resource creation cancelled") and then deletes the stack with what it had made. False when the create has
+    already ended (the stack is deleted the usual way)."""
+
+    def then() -> None:
+        with call.region.lock:
+            _start_delete(call, stack)
+
+    if not running.hand_over(then):
+        return False
+    running.cancel.set()
+    return True
+
+
+def cancel_update_stack(call: Call) -> dict[str, Any]:
+    """CancelUpdateStack API reference: "You can cancel only stacks that are in the UPDATE_IN_PROGRESS state";
+    the stack goes UPDATE_ROLLBACK_IN_PROGRESS ("Stack update cancelled") to UPDATE_ROLLBACK_COMPLETE (User
+    Guide, "Cancel a stack update")."""
+    with call.region.lock:
+        stack = call.region.stack(call.params["StackName"])
+        if stack.status != "UPDATE_IN_PROGRESS" or stack.operation is None:
+            raise ValidationError("CancelUpdateStack cannot be called from current stack status")
+        stack.operation.cancel.set()
+    return {}
+
+
+def _policy(call: Call, body_key: str, url_key: str) -> str | None:
+    account, region = call.region.account_id, call.region.region
+    return stack_policy.body_from(call.params, body_key, url_key, lambda url: sources.read_url(url, account, region))
+
+
+def get_stack_policy(call: Call) -> dict[str, Any]:
+    policy = call.region.stack(call.params["StackName"]).policy
+    return {"StackPolicyBody": policy} if policy else {}
+
+
+def set_stack_policy(call: Call) -> dict[str, Any]:
+    with call.region.lock:
+        stack = call.region.stack(call.params["StackName"])
+        stack.policy = _policy(call, "StackPolicyBody", "StackPolicyURL")
     return {}
 
 

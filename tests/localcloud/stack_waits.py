@@ -28,3 +28,17 @@ def change_set_settled(cf, stack: str | None, name: str) -> dict:
         if described["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
             return described
         backoff.wait()
+
+
+def error_of(raised) -> tuple[str, str]:
+    """(code, message) of the ClientError a ``pytest.raises`` caught."""
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def paced():
+    """The ``pace`` fixture (``pace = pytest.fixture(paced)`` in a test module): ``pace("aws*0.2")`` sets the local
+    cloud's latency profile for the rest of the test, instant again after it."""
+    from localcloud.cloudformation import latency
+
+    yield lambda spec: latency.use(latency.parse(spec))
+    latency.use(latency.INSTANT)

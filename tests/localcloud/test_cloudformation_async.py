@@ -20,9 +20,11 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import change_set_settled, settled
+from stack_waits import change_set_settled, error_of, paced, settled
 
 from localcloud.cloudformation import latency
+
+pace = pytest.fixture(paced)
 
 BUCKET = """
 Parameters:
@@ -35,17 +37,6 @@ Resources:
 Outputs:
   Name: {Value: !Ref Bucket}
 """
-
-
-@pytest.fixture
-def pace():
-    """``pace("aws*0.2")`` sets the local cloud's latency profile for the rest of this test (instant after it)."""
-    yield lambda spec: latency.use(latency.parse(spec))
-    latency.use(latency.INSTANT)
-
-
-def _error(raised: pytest.ExceptionInfo) -> tuple[str, str]:
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 def _stage(value: str) -> list[dict[str, str]]:
@@ -87,16 +78,16 @@ def test_a_busy_stack_refuses_updates_change_sets_and_deletes(client, pace) -> N
     busy = ("ValidationError", f"Stack:{stack_id} is in UPDATE_IN_PROGRESS state and can not be updated.")
     with pytest.raises(ClientError) as raised:
         cf.update_stack(StackName=stack, TemplateBody=BUCKET, Parameters=_stage("four"))
-    assert _error(raised) == busy
+    assert error_of(raised) == busy
     with pytest.raises(ClientError) as raised:
         cf.execute_change_set(StackName=stack, ChangeSetName="pending")
-    assert _error(raised) == busy
+    assert error_of(raised) == busy
     with pytest.raises(ClientError) as raised:
         cf.create_change_set(StackName=stack, ChangeSetName="later", TemplateBody=BUCKET)
-    assert _error(raised) == busy
+    assert error_of(raised) == busy
     with pytest.raises(ClientError) as raised:
         cf.delete_stack(StackName=stack)
-    assert _error(raised) == (
+    assert error_of(raised) == (
         "ValidationError",
         f"Stack [{stack}] cannot be deleted while in status UPDATE_IN_PROGRESS",
     )
@@ -125,7 +116,7 @@ def test_executing_a_change_set_makes_the_others_obsolete(client) -> None:
     assert cf.describe_change_set(ChangeSetName=first["Id"])["ExecutionStatus"] == "OBSOLETE"
     with pytest.raises(ClientError) as raised:
         cf.execute_change_set(ChangeSetName=first["Id"])
-    assert _error(raised) == (
+    assert error_of(raised) == (
         "InvalidChangeSetStatus",
         f"ChangeSet [{first['Id']}] cannot be executed in its current execution status of [OBSOLETE]",
     )
@@ -206,7 +197,7 @@ def test_a_change_set_is_computed_after_create_change_set_answers(client, pace) 
     assert (first["ExecutionStatus"], first["Changes"]) == ("UNAVAILABLE", [])
     with pytest.raises(ClientError) as raised:
         cf.execute_change_set(ChangeSetName=made["Id"])
-    assert _error(raised) == (
+    assert error_of(raised) == (
         "InvalidChangeSetStatus",
         f"ChangeSet [{made['Id']}] cannot be executed in its current execution status of [UNAVAILABLE]",
     )

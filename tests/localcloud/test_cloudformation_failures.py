@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import settled
+from stack_waits import error_of, settled
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,10 +31,6 @@ def _status(cf, stack: str) -> str:
 def _statuses(cf, stack: str, logical_id: str) -> list[str]:
     events = reversed(cf.describe_stack_events(StackName=stack)["StackEvents"])
     return [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == logical_id]
-
-
-def _error(raised: pytest.ExceptionInfo) -> tuple[str, str]:
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
@@ -58,10 +54,10 @@ def test_failed_create_rolls_back_and_only_allows_delete(client) -> None:
     assert not sqs.list_queues(QueueNamePrefix=f"{stack}-queue").get("QueueUrls")
     with pytest.raises(ClientError) as raised:
         cf.update_stack(StackName=stack, TemplateBody=_template("queues.yaml"))
-    assert _error(raised)[0] == "ValidationError" and "ROLLBACK_COMPLETE" in _error(raised)[1]
+    assert error_of(raised)[0] == "ValidationError" and "ROLLBACK_COMPLETE" in error_of(raised)[1]
     with pytest.raises(ClientError) as raised:
         cf.create_change_set(StackName=stack, ChangeSetName="retry", TemplateBody=_template("queues.yaml"))
-    assert _error(raised)[0] == "ValidationError" and "ROLLBACK_COMPLETE" in _error(raised)[1]
+    assert error_of(raised)[0] == "ValidationError" and "ROLLBACK_COMPLETE" in error_of(raised)[1]
 
     cf.delete_stack(StackName=stack)
     settled(cf, stack)
@@ -137,7 +133,7 @@ def test_termination_protection_blocks_delete(client) -> None:
     with pytest.raises(ClientError) as raised:
         cf.delete_stack(StackName=stack)
 
-    assert _error(raised) == (
+    assert error_of(raised) == (
         "ValidationError",
         f"Stack [{stack}] cannot be deleted while TerminationProtection is enabled",
     )
@@ -151,4 +147,4 @@ def test_invalid_stack_name_is_refused(client, name: str) -> None:
     cf = client("cloudformation")
     with pytest.raises(ClientError) as raised:
         cf.create_stack(StackName=name, TemplateBody=_template("queues.yaml"))
-    assert _error(raised)[0] == "ValidationError"
+    assert error_of(raised)[0] == "ValidationError"
