@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipeline import commands
+from pipeline import cfn, commands
 from pipeline.errors import UserError
 from pipeline.logs import check_pattern, read
 from pipeline.logs_view import line, shown
@@ -102,12 +102,12 @@ def test_an_unbalanced_filter_pattern_is_refused_with_the_syntax(pattern, says):
 def _logged(settings, client, key):
     outputs = commands.deploy(settings).outputs
     client("s3").put_object(Bucket=outputs["BucketName"], Key=key, Body=b"x")
-    deadline = time.monotonic() + 60
+    deadline, backoff = time.monotonic() + 60, cfn.Backoff()  # polls from 0.05 s, growing to 0.5 s
     while time.monotonic() < deadline:
         events = client("logs").filter_log_events(logGroupName=outputs["LogGroupName"])["events"]
         if any("platform.report" in e["message"] or e["message"].startswith("REPORT") for e in events):
             return outputs
-        time.sleep(0.5)
+        backoff.wait()
     raise AssertionError("the function never reported")
 
 

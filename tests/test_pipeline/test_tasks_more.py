@@ -51,14 +51,14 @@ def test_logs_prints_each_line_once(make_settings, client, capsys):
     settings = make_settings()
     outputs = commands.deploy(settings).outputs
     client("s3").put_object(Bucket=outputs["BucketName"], Key="logs-test/one two.txt", Body=b"x")
-    deadline = time.monotonic() + 30
+    deadline, backoff = time.monotonic() + 30, cfn.Backoff()  # polls from 0.05 s, growing to 0.5 s
     while time.monotonic() < deadline:
         capsys.readouterr()
         commands.logs(settings, since="5m")
         printed = capsys.readouterr().out
         if "logs-test/one two.txt" in printed and re.search(r"  REPORT \d", printed):  # the invocation ended
             break
-        time.sleep(0.5)
+        backoff.wait()
     assert printed.count("object created key=logs-test/one two.txt") == 1
     # Readable: Lambda's start record is left out and its report is one compact line per invocation.
     assert "platform.start" not in printed and len(re.findall(r"  REPORT \d", printed)) >= 1

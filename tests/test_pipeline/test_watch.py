@@ -109,11 +109,21 @@ def _copy_repo(target: Path) -> Path:
 
 
 class Output:
-    """A child's merged output, collected by a thread as it arrives."""
+    """A child's merged output, collected by a thread as it arrives; waiting wakes on each new line, not on a timer."""
 
     def __init__(self, process):
-        self.process, self.chunks = process, []
-        threading.Thread(target=lambda: self.chunks.extend(iter(process.stdout.readline, "")), daemon=True).start()
+        self.process, self.chunks, self.ended = process, [], False
+        self._news = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in iter(self.process.stdout.readline, ""):
+            with self._news:
+                self.chunks.append(line)
+                self._news.notify_all()
+        with self._news:
+            self.ended = True  # the child closed its output: nothing more will come
+            self._news.notify_all()
 
     @property
     def text(self):
@@ -121,17 +131,15 @@ class Output:
 
     def wait_for(self, pattern, timeout=90.0):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.text, re.MULTILINE)
-            if found:
-                return found
-            if self.process.poll() is not None:
-                time.sleep(0.5)
+        with self._news:
+            while True:
                 found = re.search(pattern, self.text, re.MULTILINE)
                 if found:
                     return found
-                break
-            time.sleep(0.2)
+                left = deadline - time.monotonic()
+                if self.ended or left <= 0:
+                    break
+                self._news.wait(left)
         raise AssertionError(f"never saw {pattern!r} in:\n{self.text[-4000:]}")
 
 
