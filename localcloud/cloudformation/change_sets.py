@@ -23,7 +23,7 @@ from typing import Any
 
 from moto.core.exceptions import ServiceException
 
-from localcloud.cloudformation import changes, latency, outputs, prepare
+from localcloud.cloudformation import changes, drift_changes, latency, outputs, prepare
 from localcloud.cloudformation.errors import InvalidChangeSetStatus, ValidationError
 from localcloud.cloudformation.execute import Deployment
 from localcloud.cloudformation.operations import create, update
@@ -104,8 +104,10 @@ def _compute(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment
             found = findings_for(call, wanted, stack)
             listed = _plan(call, stack, wanted)
             if call.params.get("DeploymentMode") == "REVERT_DRIFT" and stack.resources:
-                change_set.revert_drift = _drifted(call, stack)
-                listed += _drift_reverts(listed, change_set.revert_drift, stack)
+                results = drift_changes.check_all(call.endpoint, stack)
+                change_set.revert_drift = drift_changes.drifted_properties(results)
+                listed += drift_changes.reverts(listed, results, stack)
+                drift_changes.annotate(listed, results, stack)
             change_set.changes, change_set.findings = listed, found
             _settle_change_set(change_set, stack, wanted)
     except ServiceException as exc:  # a reference or value the template cannot resolve: the change set fails
@@ -113,45 +115,6 @@ def _compute(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment
     except Exception as exc:  # a bug must not leave the change set CREATE_IN_PROGRESS forever
         log.exception("CloudFormation change set %s failed unexpectedly", change_set.name)
         change_set.status, change_set.status_reason = "FAILED", f"Internal error in the local cloud: {exc}"
-
-
-def _drifted(call: Call, stack: Stack) -> dict[str, list[str]]:
-    """Each deployed resource whose live properties differ from what the stack deployed, with those properties.
-
-    AWS behaviour (CreateChangeSet ``DeploymentMode=REVERT_DRIFT``, "drift-aware change sets"): the change set
-    compares the template with the resources' actual state, so a resource changed out of band is modified back
-    to the template's values even when the template itself did not change.
-    """
-    from localcloud.cloudformation import drift, self_clients
-
-    clients = self_clients.factory(call.endpoint, call.region.region, call.region.account_id)
-    found: dict[str, list[str]] = {}
-    for lid, resource in stack.resources.items():
-        deployed = drift.DeployedResource(lid, resource.resource_type, resource.physical_id, resource.properties)
-        result = drift.check(stack.stack_id, deployed, clients)
-        if result and result.get("StackResourceDriftStatus") == "MODIFIED":
-            paths = [d["PropertyPath"] for d in result.get("PropertyDifferences", [])]
-            found[lid] = sorted({path.split("/")[1] for path in paths if path.count("/") >= 1})
-    return found
-
-
-def _drift_reverts(
-    listed: list[changes.ResourceChange], drifted: dict[str, list[str]], stack: Stack
-) -> list[changes.ResourceChange]:
-    """A Modify for each drifted resource the template diff did not already list."""
-    already = {change.logical_id for change in listed}
-    return [
-        changes.ResourceChange(
-            "Modify",
-            lid,
-            stack.resources[lid].resource_type,
-            stack.resources[lid].physical_id,
-            replacement="False",
-            details=[changes.Detail(name, "Never", "Static", "DirectModification") for name in names],
-        )
-        for lid, names in drifted.items()
-        if lid not in already
-    ]
 
 
 def _settle_change_set(change_set: ChangeSet, stack: Stack, wanted: Deployment) -> None:

@@ -25,6 +25,7 @@ class Detail:
     evaluation: str  # Static | Dynamic
     change_source: str  # DirectModification | ParameterReference | ResourceReference
     causing_entity: str | None = None
+    values: dict[str, Any] | None = None  # a drift-aware change set's before/after values of the property
 
     @property
     def attribute(self) -> str:
@@ -32,6 +33,7 @@ class Detail:
 
     def describe(self) -> dict[str, Any]:
         target = {"Attribute": self.attribute, "Name": self.name, "RequiresRecreation": self.requires_recreation}
+        target.update(self.values or {})
         found: dict[str, Any] = {"Target": target, "Evaluation": self.evaluation, "ChangeSource": self.change_source}
         if self.causing_entity:
             found["CausingEntity"] = self.causing_entity
@@ -46,6 +48,9 @@ class ResourceChange:
     physical_id: str | None = None
     replacement: str | None = None
     details: list[Detail] = field(default_factory=list)
+    drift_status: str | None = None  # drift-aware change sets only, with the contexts below
+    before_context: str | None = None
+    after_context: str | None = None
 
     @property
     def scope(self) -> list[str]:
@@ -63,6 +68,12 @@ class ResourceChange:
             change["PhysicalResourceId"] = self.physical_id
         if self.replacement:
             change["Replacement"] = self.replacement
+        drift = {
+            "ResourceDriftStatus": self.drift_status,
+            "BeforeContext": self.before_context,
+            "AfterContext": self.after_context,
+        }
+        change.update({key: value for key, value in drift.items() if value is not None})
         return {"Type": "Resource", "ResourceChange": change}
 
 
