@@ -18,6 +18,7 @@ exits 1 when there is one, and 2 when a skip explains nothing (a stale explanati
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sys
@@ -202,4 +203,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    gc.disable()  # one short run: the collector's passes over parliament's IAM tables free nothing (0.2 s of CPU)
     sys.exit(main(sys.argv[1:]))

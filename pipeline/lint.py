@@ -5,8 +5,8 @@ Each check is a command; a check passes only when its command exits 0. The same 
 
 A result is cached under a digest of the check's inputs and tools (``pipeline.lint_cache``), so a check runs
 once per change, whichever task asked for it. The checks that are not cached run at the same time, each in its
-own process. The heavy Python tools (cfn-lint, checkov, parliament) run through small modules of ours that call
-them through their Python API and skip what only costs time (see each module). To add a check, add one
+own process. The Python tools (cfn-lint, checkov, parliament, check-jsonschema) run through small modules of ours
+that call them through their Python API and skip what only costs time (see each module). To add a check, add one
 ``Check`` line to ``checks()``: its command, the files it reads and the distributions it runs.
 """
 
@@ -106,7 +106,12 @@ def checks(root: Path = ROOT) -> list[Check]:
         ),
         Check("ruff check", (_tool("ruff"), "check", "."), python, ("ruff",)),
         Check("ruff format", (_tool("ruff"), "format", "--check", "."), python, ("ruff",)),
-        Check("workflow schema", (_tool("check-jsonschema"), *schema, *workflows), workflows, ("check-jsonschema",)),
+        Check(
+            "workflow schema",
+            (*_in_process("pipeline.run_tool"), "check-jsonschema", *schema, *workflows),
+            (*workflows, "pipeline/run_tool.py"),
+            ("check-jsonschema",),
+        ),
         Check(
             "zizmor",
             (_tool("zizmor"), "--offline", "--no-progress", ".github/workflows"),
