@@ -5,10 +5,10 @@ come from pyproject.toml), with only ``--junitxml`` added so the per-file times 
 process tree's (os.wait4: the pytest process, its xdist workers and everything they started and waited for).
 The machine's load is printed before and after: on a shared machine a loaded figure says little about the suite.
 
-``--dist worksteal loadscope`` adds runs with that distribution instead of pyproject's, alternating with the
-README's command, ``--rounds`` times each, so the modes are compared side by side.
+``--also "-n 3" --also "--dist worksteal"`` adds runs with those arguments appended (pytest takes the last
+``-n``/``--dist`` given), alternating with the README's command, ``--rounds`` times each, side by side.
 
-Run: python benchmarks/pytest_suite.py [--rounds 1] [--dist MODE ...] [--files 12]
+Run: python benchmarks/pytest_suite.py [--rounds 1] [--also "ARGS" ...] [--files 12]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -94,10 +95,10 @@ def report(run: Run, files: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--dist", nargs="*", default=[], help="also run with --dist MODE, alternating")
+    parser.add_argument("--also", action="append", default=[], help='also run with these arguments, e.g. "-n 3"')
     parser.add_argument("--files", type=int, default=12, help="how many of the slowest files to list")
     args = parser.parse_args()
-    variants = [("README command (python -m pytest)", [])] + [(f"--dist {m}", ["--dist", m]) for m in args.dist]
+    variants = [("README command (python -m pytest)", [])] + [(f"with {a}", shlex.split(a)) for a in args.also]
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("note: PYTHONDONTWRITEBYTECODE is set, so every process compiles the project's modules again")
     runs: list[Run] = []

@@ -38,6 +38,16 @@ def _loopback_only(host, *args, **kwargs):
 socket.getaddrinfo = _loopback_only
 
 
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto`` (pyproject.toml) is one worker more than the usable cores: part of every worker's time is spent
+    waiting (paced local clouds, timeouts the tests exercise, Lambda cold starts, CLI subprocesses), and the extra
+    worker runs meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set (xdist's own rule)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 1
+
+
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[str]:
     """The endpoint URL of a local cloud shared by the whole session (tests use unique resource names)."""
