@@ -150,6 +150,8 @@ PATCHES: tuple[Patch, ...] = (
        "werkzeug's header iteration unless an x-amz-meta- header name has an underscore (then moto's)"),
     _p("moto.core.responses:gen_amzn_requestid_long", "hot_paths", "(headerdict=None)",
        "a request id from one random draw, not 52 random.choice calls, on every answer"),
+    _p("moto.core.utils:_load_service_model", "hot_paths", "(service_name, model_name)",
+       "one botocore loader that checks the asked service only, not a new one listing ~400 services each time"),
 )  # fmt: skip
 
 
@@ -173,6 +175,9 @@ LAZY_PACKAGES: tuple[LazyPackage, ...] = (
     LazyPackage("moto.awslambda", ("lambda_backends",), (),
                 "the Lambda runtime's errors subclass moto.awslambda.exceptions; the package's __init__ imports "
                 "moto's Lambda (with ECR and IAM), which a local cloud loads at its first non-S3 request"),
+    LazyPackage("cryptography.x509", ("*",), (),
+                "moto.iam.models imports it for server certificates only, and every request imports moto's IAM "
+                "(account lookup): a third of the first request's work (cryptography 48.0.0)"),
     LazyPackage("moto.cloudformation", ("cloudformation_backends",), (),
                 "models' get_cfn_attribute import moto.cloudformation.exceptions, and the package's __init__ "
                 "imports .models -> .parsing, which imports every service moto has (seconds at the first "
