@@ -395,7 +395,8 @@ def pipeline(
 
     ``child`` is that embedded local cloud when the task has already started it (``embedded.for_pipeline``).
     """
-    from pipeline import embedded
+    from pipeline import embedded, overlap
+    from pipeline import lint as lint_step
 
     with contextlib.ExitStack() as own:
         child = child or own.enter_context(embedded.for_pipeline(settings))
@@ -409,11 +410,18 @@ def pipeline(
         local = replace(settings, endpoint_url=child.url)
         with ThreadPoolExecutor(max_workers=1) as pool:
             cloud = pool.submit(aws.prepare_own_local, local)  # while lint runs and the child starts
-            if not skip_lint:
-                report.stage("1/3 Lint")
+
+            def deploy() -> None:
+                child.endpoint()  # until it answers
+                deploy_and_verify(local, rollback=rollback, cloud=cloud.result())
+
+            if skip_lint:
+                return deploy()
+            report.stage("1/3 Lint")
+            if use_cache and lint_step.all_cached():
                 lint(use_cache)
-            child.endpoint()  # until it answers
-            deploy_and_verify(local, rollback=rollback, cloud=cloud.result())
+                return deploy()
+            overlap.behind_lint(lambda: lint(use_cache), deploy)  # the throwaway cloud only, see pipeline.overlap
 
 
 def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:

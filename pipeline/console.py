@@ -9,14 +9,17 @@ styling is applied explicitly with ``rich.text.Text``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from typing import TextIO
 
 from rich.console import Console, RenderableType
 
 PLAIN_WIDTH = 120  # wide enough for a change table with property names, narrow enough for a log viewer
+_thread = threading.local()  # ``stdout``: where this thread's consoles write by default (see ``redirected``)
 
 
 def is_styled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -32,11 +35,12 @@ def is_styled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 
 
 def make(stream: TextIO | None = None, width: int | None = None, environ: Mapping[str, str] | None = None) -> Console:
-    """A Console writing to ``stream`` (``sys.stdout`` at call time, so captured output is honoured).
+    """A Console writing to ``stream`` (``sys.stdout`` at call time, so captured output is honoured; or this
+    thread's stream while ``redirected``).
 
     ``width`` fixes the width in either mode (tests use it to simulate a narrow terminal).
     """
-    stream = sys.stdout if stream is None else stream
+    stream = (getattr(_thread, "stdout", None) or sys.stdout) if stream is None else stream
     common = {"file": stream, "markup": False, "highlight": False, "emoji": False, "legacy_windows": False}
     if is_styled(stream, environ):
         return Console(force_terminal=True, force_interactive=True, width=width, **common)
@@ -49,6 +53,16 @@ def make(stream: TextIO | None = None, width: int | None = None, environ: Mappin
         soft_wrap=True,  # a long message stays one line in plain mode; tables still fit the width
         **common,
     )
+
+
+@contextlib.contextmanager
+def redirected(stream: TextIO) -> Iterator[None]:
+    """Within it, consoles this thread makes for standard output write to ``stream``; other threads are unaffected."""
+    _thread.stdout = stream
+    try:
+        yield
+    finally:
+        _thread.stdout = None
 
 
 def show(out: Console, renderable: str | RenderableType) -> None:

@@ -144,6 +144,20 @@ def _execute(check: Check, root: Path) -> tuple[CheckResult, bool]:
     return CheckResult(check, ok, time.monotonic() - started, output), cacheable
 
 
+def _keys(chosen: list[Check], root: Path) -> dict[str, str]:
+    files = lint_cache.project_files(root)
+    return {
+        c.name: lint_cache.key(c.name, c.command, root, lint_cache.matching(files, c.inputs), c.tools) for c in chosen
+    }
+
+
+def all_cached(root: Path = ROOT) -> bool:
+    """Whether every check would be answered from the cache, so lint takes no time worth overlapping."""
+    chosen = checks(root)
+    store = lint_cache.Cache(root / CACHE_DIR)
+    return all(store.get(name, key) is not None for name, key in _keys(chosen, root).items())
+
+
 def run_all(
     selected: list[Check] | None = None,
     root: Path = ROOT,
@@ -158,10 +172,7 @@ def run_all(
     chosen = selected if selected is not None else checks(root)
     view = progress or _Silent()
     store = lint_cache.Cache(root / CACHE_DIR)
-    files = lint_cache.project_files(root)
-    keys = {
-        c.name: lint_cache.key(c.name, c.command, root, lint_cache.matching(files, c.inputs), c.tools) for c in chosen
-    }
+    keys = _keys(chosen, root)
     results: dict[str, CheckResult] = {}
     for check in chosen:
         entry = store.get(check.name, keys[check.name]) if use_cache else None
