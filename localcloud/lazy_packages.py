@@ -16,6 +16,7 @@ in ``localcloud.patches.LAZY_PACKAGES`` and ``problems()`` checks the declaratio
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.machinery
 import importlib.util
 import sys
@@ -29,7 +30,7 @@ from typing import Any
 @dataclass(frozen=True)
 class LazyPackage:
     package: str  # "moto.core"
-    deferred: tuple[str, ...]  # every other name its __init__ defines: using one runs the __init__
+    deferred: tuple[str, ...]  # every other name its __init__ defines: using one runs the __init__ ("*": all)
     constants: tuple[tuple[str, Any], ...]  # names given without running the __init__, with their values
     why: str
     # Names imported by name at start-up (``from boto3 import Session``) but only called later: each is given at
@@ -92,7 +93,7 @@ def problems(packages: Iterable[LazyPackage]) -> list[str]:
             continue
         defines = set(_bindings(spec.origin)) - {"annotations"}
         declared_names = set(declared.deferred) | set(declared.stand_ins) | {name for name, _ in declared.constants}
-        if defines != declared_names:
+        if declared.deferred != ("*",) and defines != declared_names:
             found.append(
                 f"{declared.package}/__init__ now defines {sorted(defines)}; the deferral was written for "
                 f"{sorted(declared_names)}."
@@ -106,17 +107,22 @@ def problems(packages: Iterable[LazyPackage]) -> list[str]:
 
 def defer(declared: LazyPackage) -> bool:
     """Register the package unexecuted (False, doing nothing, when it is already imported)."""
+    parent, _, child = declared.package.rpartition(".")
+    if parent and parent not in sys.modules:
+        importlib.import_module(parent)  # a plain parent (a deferred one is registered before its children)
     if declared.package in sys.modules:
         return False
     spec = _spec(declared.package)
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(declared.constants)
+    if declared.deferred == ("*",):  # every name the source binds, read from it now
+        names = tuple(set(_bindings(spec.origin)) - {"annotations"} - {name for name, _ in declared.constants})
+        declared = LazyPackage(declared.package, names, declared.constants, declared.why, declared.stand_ins)
     run_init = _runs_init_on_first_use(module, spec, declared)
     module.__getattr__ = run_init  # type: ignore[method-assign]
     for name in declared.stand_ins:
         module.__dict__[name] = _stand_in(name, run_init)
     sys.modules[declared.package] = module
-    parent, _, child = declared.package.rpartition(".")
     if parent:
         setattr(sys.modules[parent], child, module)  # what importing it would have bound
     return True

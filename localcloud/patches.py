@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import lazy_packages
+from localcloud import lazy_packages, patch_stamp
 from localcloud.lazy_packages import LazyPackage
 
 MOTO_VERSION = "5.2.5"  # tests/localcloud/test_patches.py checks it against requirements.in
@@ -150,6 +150,8 @@ PATCHES: tuple[Patch, ...] = (
        "werkzeug's header iteration unless an x-amz-meta- header name has an underscore (then moto's)"),
     _p("moto.core.responses:gen_amzn_requestid_long", "hot_paths", "(headerdict=None)",
        "a request id from one random draw, not 52 random.choice calls, on every answer"),
+    _p("moto.core.utils:_load_service_model", "hot_paths", "(service_name, model_name)",
+       "one botocore loader that checks the asked service only, not a new one listing ~400 services each time"),
 )  # fmt: skip
 
 
@@ -173,6 +175,9 @@ LAZY_PACKAGES: tuple[LazyPackage, ...] = (
     LazyPackage("moto.awslambda", ("lambda_backends",), (),
                 "the Lambda runtime's errors subclass moto.awslambda.exceptions; the package's __init__ imports "
                 "moto's Lambda (with ECR and IAM), which a local cloud loads at its first non-S3 request"),
+    LazyPackage("cryptography.x509", ("*",), (),
+                "moto.iam.models imports it for server certificates only, and every request imports moto's IAM "
+                "(account lookup): a third of the first request's work (cryptography 48.0.0)"),
     LazyPackage("moto.cloudformation", ("cloudformation_backends",), (),
                 "models' get_cfn_attribute import moto.cloudformation.exceptions, and the package's __init__ "
                 "imports .models -> .parsing, which imports every service moto has (seconds at the first "
@@ -295,15 +300,28 @@ def apply(
     later: Iterable[str] = (),
 ) -> None:
     """Check the manifest against the installed moto, defer the lazy packages, then install every fix but those
-    named in ``later`` (``install()`` does those, checking their targets first) and check again."""
+    named in ``later`` (``install_later()`` does those) and check again.
+
+    The later fixes' targets are checked here too, unless ``patch_stamp`` shows they were checked against these
+    same files: importing them is what deferring them saves."""
     patches, lazy, later = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy), frozenset(later)
     found = lazy_packages.problems(lazy)
     if not found:
         for declared in lazy:  # before anything below imports moto
             lazy_packages.defer(declared)
     now = tuple(p for p in patches if p.fix not in later)
-    refuse(found + problems(patches, importlib.metadata.version("moto"), resolve=now))
+    found += problems(patches, importlib.metadata.version("moto"), resolve=now)
+    if not found:  # the later ones' targets too, so that a start refuses them
+        found = deferred_problems(tuple(p for p in patches if p.fix in later))
+    refuse(found)
     _install(now, package)
+
+
+def deferred_problems(deferred: tuple[Patch, ...]) -> list[str]:
+    """The deferred patches' target problems, checked (their modules imported) only when not already stamped."""
+    if not deferred:
+        return []
+    return patch_stamp.problems_unless_stamped(deferred, lambda: problems((), MOTO_VERSION, resolve=deferred))
 
 
 def install_later(patches: Iterable[Patch], package: str = "localcloud.fixes") -> None:

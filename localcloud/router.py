@@ -3,7 +3,8 @@
 
 A request is CloudFormation's when its SigV4 credential scope names the ``cloudformation`` service; among those,
 actions the engine does not implement (stack sets, the type registry, ...) still go to moto, so its documented
-behaviour for them stays. moto's ``/moto-api/reset`` also empties the engine's state.
+behaviour for them stays. moto's ``/moto-api/reset`` also empties the engine's state, and custom resources'
+ResponseURLs (``/_localcloud/cloudformation/responses/``) are the engine's too.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from werkzeug.wrappers import Request, Response
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RESET_PATH = "/moto-api/reset"
+RESPONSES_PATH = "/_localcloud/cloudformation/responses/"  # localcloud.cloudformation.responses.PATH
 
 
 def with_cloudformation(moto_app: WsgiApp) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == RESET_PATH:
             reset_engine()
+        elif environ.get("PATH_INFO", "").startswith(RESPONSES_PATH):  # custom resources' ResponseURL
+            from localcloud.cloudformation import responses
+
+            return responses.application(environ, start_response)
         elif environ.get("REQUEST_METHOD") == "POST" and "cloudformation" in environ.get("HTTP_AUTHORIZATION", ""):
             answer = _engine_answer(environ)
             if answer is not None:

@@ -15,19 +15,28 @@ def _present(found: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
+def _status(s: Stack) -> dict[str, Any]:
+    """What a Stack and a StackSummary share (botocore's model: both have these members)."""
+    return {
+        "StackId": s.stack_id,
+        "StackName": s.name,
+        "CreationTime": s.created,
+        "LastUpdatedTime": s.updated,
+        "DeletionTime": s.deleted,
+        "StackStatus": s.status,
+        "StackStatusReason": s.reason,
+        "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
+        "LastOperations": last_operations(s) or None,
+    }
+
+
 def stack(s: Stack) -> dict[str, Any]:
     return _present(
         {
-            "StackId": s.stack_id,
-            "StackName": s.name,
+            **_status(s),
             "ChangeSetId": s.change_set_id,
             "Description": s.description,
             "Parameters": params_module.described(s.template, s.parameters),
-            "CreationTime": s.created,
-            "LastUpdatedTime": s.updated,
-            "DeletionTime": s.deleted,
-            "StackStatus": s.status,
-            "StackStatusReason": s.reason,
             "DisableRollback": s.disable_rollback,
             "NotificationARNs": s.notification_arns,
             "TimeoutInMinutes": s.timeout_minutes,
@@ -36,10 +45,12 @@ def stack(s: Stack) -> dict[str, Any]:
             "RoleARN": s.role_arn,
             "Tags": s.tags,
             "EnableTerminationProtection": s.termination_protection,
-            "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
-            "LastOperations": last_operations(s) or None,
         }
     )
+
+
+def summary(s: Stack) -> dict[str, Any]:
+    return _present({**_status(s), "TemplateDescription": s.description})
 
 
 OPERATION_TYPES = {"CREATE": "CREATE_STACK", "UPDATE": "UPDATE_STACK", "DELETE": "DELETE_STACK", "ROLLBACK": "ROLLBACK"}
@@ -53,22 +64,6 @@ def last_operations(s: Stack) -> list[dict[str, str]]:
     started = [i for i, op in enumerate(operations) if op.action != "ROLLBACK"]
     latest = operations[started[-1] :] if started else []
     return [{"OperationType": OPERATION_TYPES[op.action], "OperationId": op.operation_id} for op in reversed(latest)]
-
-
-def summary(s: Stack) -> dict[str, Any]:
-    return _present(
-        {
-            "StackId": s.stack_id,
-            "StackName": s.name,
-            "TemplateDescription": s.description,
-            "CreationTime": s.created,
-            "LastUpdatedTime": s.updated,
-            "DeletionTime": s.deleted,
-            "StackStatus": s.status,
-            "StackStatusReason": s.reason,
-            "DriftInformation": drift_api.stack_information(s.account_id, s.region, s.stack_id),
-        }
-    )
 
 
 def event(e: Event) -> dict[str, Any]:

@@ -13,16 +13,23 @@ on 2 cores, issue 9). Each of these keeps moto's results exactly; only the cost 
   iteration; with something preserved, moto's.
 - ``gen_amzn_requestid_long`` draws each of its 52 characters with its own ``random.choice``. Here one draw of
   moto's random source gives all 52 from the same alphabet (seeding moto's random still makes them repeatable).
+- ``_load_service_model`` (a service's first request: its botocore model, and its paginators) makes a new botocore
+  ``Loader`` each time, and botocore's loader first lists every service it has (~400 directories, a third of an
+  S3 first request). Here one loader serves them all and checks only the asked service's directory, with
+  botocore's own rule (a service is known when one of its API versions has that model type).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import os
+from collections.abc import Iterator
 from typing import Any
 
-from moto.core import responses
+from moto.core import responses, utils
 from moto.core.base_backend import BackendDict
+from moto.core.loaders import Loader, moto_root  # botocore's loader plus moto's model extras
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, EnvironHeaders
 
 from localcloud.patches import install
@@ -64,7 +71,42 @@ def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
     return request_id
 
 
+class _KnownServices:
+    """botocore's list of services with a model of one type, asked about one service at a time."""
+
+    def __init__(self, loader: Loader, type_name: str) -> None:
+        self.loader, self.type_name = loader, type_name
+
+    def __contains__(self, service: object) -> bool:
+        for root in self.loader.search_paths:
+            directory = os.path.join(root, str(service))
+            if os.path.isdir(directory) and any(
+                self.loader.file_loader.exists(os.path.join(directory, version, self.type_name))
+                for version in os.listdir(directory)
+            ):
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:  # botocore's UnknownServiceError names them all
+        return iter(Loader.list_available_services(self.loader, self.type_name))
+
+
+class _Loader(Loader):
+    def list_available_services(self, type_name: str) -> _KnownServices:  # type: ignore[override]
+        return _KnownServices(self, type_name)
+
+
+@functools.cache
+def _shared_loader() -> Loader:
+    return _Loader(extra_search_paths=[moto_root])  # moto's create_loader(), once
+
+
+def _load_service_model(service_name: str, model_name: str) -> dict[str, Any]:
+    return _shared_loader().load_service_model(service_name, model_name)
+
+
 def apply() -> None:
     install(BackendDict, "__getitem__", _existing_first(BackendDict.__getitem__))
     install(EnvironHeaders, "__iter__", _plain_when_nothing_preserved(EnvironHeaders.__iter__))
     install(responses, "gen_amzn_requestid_long", gen_amzn_requestid_long)
+    install(utils, "_load_service_model", _load_service_model)

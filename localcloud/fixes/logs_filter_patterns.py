@@ -100,18 +100,18 @@ class _Parser:
         return token
 
     def either(self) -> Callable[[Any], bool]:
-        terms = [self.both()]
-        while self.peek() == ("op", "||"):
-            self.take()
-            terms.append(self.both())
-        return lambda doc: any(term(doc) for term in terms)
+        return self._joined("||", self.both, any)
 
     def both(self) -> Callable[[Any], bool]:
-        terms = [self.condition()]
-        while self.peek() == ("op", "&&"):
+        return self._joined("&&", self.condition, all)
+
+    def _joined(self, operator: str, term: Callable[[], Callable[[Any], bool]], combine: Callable) -> Callable:
+        """``term (operator term)*``: the terms' tests combined with ``any`` (||) or ``all`` (&&)."""
+        terms = [term()]
+        while self.peek() == ("op", operator):
             self.take()
-            terms.append(self.condition())
-        return lambda doc: all(term(doc) for term in terms)
+            terms.append(term())
+        return lambda doc: combine(test(doc) for test in terms)
 
     def condition(self) -> Callable[[Any], bool]:
         kind, text = self.take()

@@ -121,3 +121,21 @@ def test_request_event_fields():
         "ResourceType": "Custom::Thing",
         "ResourceProperties": {"ServiceToken": "arn:aws:lambda:x", "Flag": "true", "List": ["1"]},
     }
+
+
+def test_the_response_url_is_the_local_clouds_own_and_no_bucket_shows(client, endpoint, service_token):
+    """AWS's response bucket belongs to CloudFormation, not to the account: the account's ListBuckets never shows it.
+    The local cloud's ResponseURL is a route of its own; a token is accepted once, while its request waits."""
+    import urllib.error
+    import urllib.request
+
+    before = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+    outcome = custom.provider().create(_request(endpoint, {"ServiceToken": service_token, "Size": 1}))
+    assert outcome.status == "SUCCESS"
+    after = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+    assert after == before and not any("cfn-responses" in name for name in after)
+
+    stale = urllib.request.Request(f"{endpoint}/_localcloud/cloudformation/responses/spent", data=b"{}", method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(stale, timeout=10)
+    assert refused.value.code == 404

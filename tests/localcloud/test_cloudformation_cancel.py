@@ -85,6 +85,8 @@ def test_cancel_update_stack_rolls_the_update_back(client, pace) -> None:
     rollback, update = described["LastOperations"]
     assert (rollback["OperationType"], update["OperationType"]) == ("ROLLBACK", "UPDATE_STACK")
     assert update["OperationId"] == update_id
+    summary = next(s for s in cf.list_stacks()["StackSummaries"] if s["StackId"] == stack_id)
+    assert summary["LastOperations"] == described["LastOperations"]  # StackSummary has it too (botocore's model)
     grouped = cf.describe_events(OperationId=rollback["OperationId"])["OperationEvents"]
     assert (stack, "UPDATE_ROLLBACK_COMPLETE") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in grouped]
     with pytest.raises(ClientError) as raised:

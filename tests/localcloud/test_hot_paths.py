@@ -42,8 +42,27 @@ def test_a_backend_lookup_after_a_reset_gets_a_new_registered_backend(client):
 def test_request_ids_are_moto_s_shape_and_follow_moto_s_seed(client):
     client("s3").list_buckets()  # the fixes are in
     assert re.fullmatch(r"[A-Za-z0-9]{52}", responses.gen_amzn_requestid_long())
-    mock_random.seed(7)
-    first = responses.gen_amzn_requestid_long()
-    mock_random.seed(7)
-    headers: dict[str, str] = {}
-    assert responses.gen_amzn_requestid_long(headers) == first == headers["x-amzn-requestid"]
+    try:
+        mock_random.seed(7)
+        first = responses.gen_amzn_requestid_long()
+        mock_random.seed(7)
+        headers: dict[str, str] = {}
+        assert responses.gen_amzn_requestid_long(headers) == first == headers["x-amzn-requestid"]
+    finally:
+        mock_random.seed()  # random again for the tests that share this process
+
+
+def test_service_models_are_botocore_s_and_an_unknown_service_is_still_refused(client):
+    """One shared loader that checks only the asked service answers what moto's fresh loader answers."""
+    import pytest
+    from botocore.exceptions import UnknownServiceError
+    from moto.core import utils
+    from moto.core.loaders import create_loader
+
+    client("s3").list_buckets()  # the fixes are in
+    for service, model in [("s3", "service-2"), ("lambda", "service-2"), ("logs", "paginators-1")]:
+        assert utils._load_service_model(service, model) == create_loader().load_service_model(service, model)
+    assert "PreconditionFailed" in utils._load_service_model("s3", "service-2")["shapes"]  # moto's extras
+    refused = re.escape("Unknown service: 'no-such-service'. Valid service names are: ")
+    with pytest.raises(UnknownServiceError, match=refused):
+        utils._load_service_model("no-such-service", "service-2")

@@ -59,8 +59,26 @@ def test_generated_names_are_the_ones_moto_gives(resource_type):
 
     from localcloud.cloudformation.resources import generic
 
-    for seed, (stack, logical) in enumerate([("a-stack-name-long-enough-to-be-cut-" * 2, "Logical"), ("s", "L")]):
-        mock_random.seed(seed)
-        theirs = parsing.generate_resource_name(resource_type, stack, logical)
-        mock_random.seed(seed)
-        assert generic.generate_resource_name(resource_type, stack, logical) == theirs
+    try:
+        for seed, (stack, logical) in enumerate([("a-stack-name-long-enough-to-be-cut-" * 2, "Logical"), ("s", "L")]):
+            mock_random.seed(seed)
+            theirs = parsing.generate_resource_name(resource_type, stack, logical)
+            mock_random.seed(seed)
+            assert generic.generate_resource_name(resource_type, stack, logical) == theirs
+    finally:
+        mock_random.seed()  # random again for the tests that share this process
+
+
+def test_start_up_objects_are_frozen_for_the_collector_while_it_runs_and_released_at_stop():
+    """The start-up's objects are kept out of the cyclic collector's passes (gc.freeze) while the local cloud runs;
+    the collector stays on, and stopping gives them back. (Its own process: a second local cloud in a test process
+    would replace the session's active Lambda runtime.)"""
+    probe = (
+        "import gc, json, localcloud\n"
+        "with localcloud.start():\n"
+        "    running = [gc.isenabled(), gc.get_freeze_count() > 0]\n"
+        "print(json.dumps([running, [gc.isenabled(), gc.get_freeze_count()]]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[True, True], [True, 0]]

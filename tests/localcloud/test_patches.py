@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import patches
+from localcloud import patch_stamp, patches
 from localcloud.patches import Patch, PatchError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,7 @@ def test_every_fix_module_is_in_the_manifest():
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
     """A module to patch (``fake_target``) and a package of fixes (``fake_fixes``), importable for one test."""
+    monkeypatch.setattr(patch_stamp, "CACHE", tmp_path / "cache")
     (tmp_path / "fake_target.py").write_text("class Thing:\n    def method(self, a):\n        return a\n")
     package = tmp_path / "fake_fixes"
     package.mkdir()
@@ -112,6 +113,25 @@ def test_a_declared_patch_that_is_never_installed_is_refused(fake):
     fake("good", "pass")
     with pytest.raises(PatchError, match="declared for good, which never installed it"):
         _apply(_patch())
+
+
+def test_a_deferred_fix_whose_target_changed_refuses_the_start_not_its_first_use(fake):
+    """Issue 7 item 2: the local cloud refuses to *start* when a target's signature changed, deferred fixes too."""
+    fake("later", 'install(fake_target.Thing, "method", lambda self, a: a)')
+    with pytest.raises(PatchError, match=r"will not start(.|\n)*now takes \(self, a\)"):
+        patches.apply([_patch("later", signature="(self)")], package="fake_fixes", lazy=(), later={"later"})
+
+
+def test_a_stamped_check_trusts_the_same_files_and_an_edited_target_is_checked_again(fake, tmp_path):
+    later = [_patch("later")]
+    patches.apply(later, package="fake_fixes", lazy=(), later={"later"})  # checks, imports fake_target, stamps
+    del sys.modules["fake_target"]
+    patches.apply(later, package="fake_fixes", lazy=(), later={"later"})
+    assert "fake_target" not in sys.modules  # the stamp stood for the check: nothing imported
+
+    (tmp_path / "fake_target.py").write_text("class Thing:\n    def method(self, a, b):\n        return a\n")
+    with pytest.raises(PatchError, match=re.escape("now takes (self, a, b)")):
+        patches.apply(later, package="fake_fixes", lazy=(), later={"later"})
 
 
 def test_patching_outside_the_manifest_check_is_refused(fake):

@@ -4,29 +4,26 @@ CloudFormation invokes the ServiceToken function asynchronously with RequestType
 ResponseURL, StackId, RequestId, LogicalResourceId, ResourceType and ResourceProperties (plus PhysicalResourceId
 and, on update, OldResourceProperties), then waits for the function to PUT {"Status": "SUCCESS"|"FAILED",
 "Reason", "PhysicalResourceId", "Data"} to the ResponseURL: a pre-signed S3 URL (User Guide, "Custom resources"
-and "Custom resource request objects" / "response objects"). Here the URL is a pre-signed PUT to an internal
-bucket on the local cloud itself. SUCCESS or FAILED decides the resource, Reason becomes the status reason, and
-Data is what Fn::GetAtt reads. No answer fails the resource after ServiceTimeout seconds (1 to 3600, default
-3600, as on AWS); ``LOCALCLOUD_CUSTOM_RESOURCE_TIMEOUT`` lowers the default for tests.
+and "Custom resource request objects" / "response objects"). Here the URL is a route of the local cloud's own
+(``localcloud.cloudformation.responses``), so no bucket of it shows in the account. SUCCESS or FAILED decides
+the resource, Reason becomes the status reason, and Data is what Fn::GetAtt reads. No answer fails the resource
+after ServiceTimeout seconds (1 to 3600, default 3600, as on AWS); ``LOCALCLOUD_CUSTOM_RESOURCE_TIMEOUT`` lowers
+the default for tests.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
 import uuid
-from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from localcloud.cloudformation import self_clients
+from localcloud.cloudformation import responses, self_clients
 from localcloud.cloudformation.resources.base import ProgressEvent, ResourceRequest
 
 TIMEOUT_VARIABLE = "LOCALCLOUD_CUSTOM_RESOURCE_TIMEOUT"
 DEFAULT_TIMEOUT = 3600.0  # AWS: a custom resource that never answers fails after one hour
-POLL_SECONDS = 0.1
 
 
 class CustomResourceProvider:
@@ -53,18 +50,17 @@ def run(request_type: str, request: ResourceRequest) -> ProgressEvent:
     if ":lambda:" not in token:
         return ProgressEvent("FAILED", request.physical_id, message=_unsupported_token(token))
     request_id = str(uuid.uuid4())
-    s3 = self_clients.client("s3", request.endpoint, request.region)
-    bucket = response_bucket(s3, request.region)
-    key = f"{quote(request.stack_id, safe='')}|{request.logical_id}|{request_id}"
-    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=7200)
+    answer_token = responses.expect()
+    url = responses.url(request.endpoint, answer_token)
     event = request_event(request_type, request, request_id=request_id, response_url=url)
     try:
         self_clients.client("lambda", request.endpoint, request.region, request.account_id).invoke(
             FunctionName=token, InvocationType="Event", Payload=json.dumps(event)
         )
     except ClientError as error:
+        responses.wait(answer_token, 0)
         return ProgressEvent("FAILED", request.physical_id, message=_error_text(error))
-    answer = wait_for_answer(s3, bucket, key, timeout(request.properties))
+    answer = read_answer(responses.wait(answer_token, timeout(request.properties)))
     if answer is None:
         return ProgressEvent("FAILED", request.physical_id, message=no_answer_message(request_id))
     return progress_from(answer, request_type, request, request_id)
@@ -122,38 +118,15 @@ def timeout(properties: dict) -> float:
     return float(os.environ.get(TIMEOUT_VARIABLE) or DEFAULT_TIMEOUT)
 
 
-def response_bucket(s3, region: str) -> str:
-    """The internal bucket the pre-signed ResponseURLs point into, made on first use (AWS names its own
-    cloudformation-custom-resource-response-<region>; this one is the local cloud's)."""
-    name = f"localcloud-cfn-responses-{region}"
+def read_answer(body: bytes | None) -> dict | None:
+    """The response object the function PUT, or None when it never answered."""
+    if body is None:
+        return None
     try:
-        s3.head_bucket(Bucket=name)
-    except ClientError:
-        options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-            s3.create_bucket(Bucket=name, **options)
-    return name
-
-
-def wait_for_answer(s3, bucket: str, key: str, seconds: float) -> dict | None:
-    """The response object once the function has PUT it (then removed), or None after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except s3.exceptions.NoSuchKey:
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(POLL_SECONDS)
-            continue
-        s3.delete_object(Bucket=bucket, Key=key)
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            return {"Status": "FAILED", "Reason": "The response is not valid JSON"}
-        return (
-            answer if isinstance(answer, dict) else {"Status": "FAILED", "Reason": "The response is not a JSON object"}
-        )
+        answer = json.loads(body)
+    except ValueError:
+        return {"Status": "FAILED", "Reason": "The response is not valid JSON"}
+    return answer if isinstance(answer, dict) else {"Status": "FAILED", "Reason": "The response is not a JSON object"}
 
 
 def _as_strings(properties: dict) -> dict:
