@@ -38,6 +38,7 @@ class Run:
     summary: str
     files: dict[str, float] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
+    failures: list[str] = field(default_factory=list)
 
 
 def _file_times(junit: Path) -> dict[str, float]:
@@ -76,12 +77,15 @@ def run_once(label: str, extra: list[str]) -> Run:
         lines[-1].strip("= ") if lines else output[-500:],
         files,
         (before, os.getloadavg()[0]),
+        [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))],
     )
 
 
 def report(run: Run, files: int) -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"\n{run.label}: exit {run.code}, {run.summary}")
+    for line in run.failures:
+        print(f"  {line}")
     print(f"  wall {run.wall:6.1f} s   CPU {run.cpu:6.1f} s (user+sys, whole tree)   cores {cores}")
     print(f"  load average (1 min) {run.load[0]:.2f} before, {run.load[1]:.2f} after")
     if run.files:
