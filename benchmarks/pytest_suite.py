@@ -90,7 +90,7 @@ def report(run: Run, files: int) -> None:
     print(f"  load average (1 min) {run.load[0]:.2f} before, {run.load[1]:.2f} after")
     if run.files:
         total = sum(run.files.values())
-        print(f"  test time summed over files {total:.1f} s; spread over {cores} workers at best {total / cores:.1f} s")
+        print(f"  test time summed over files {total:.1f} s; spread over {cores} cores at best {total / cores:.1f} s")
         print("  slowest files (a file runs on one worker with --dist loadfile, so the longest bounds the wall):")
         for name, seconds in sorted(run.files.items(), key=lambda item: -item[1])[:files]:
             print(f"    {seconds:6.1f} s  {name}")
