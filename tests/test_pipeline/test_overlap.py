@@ -10,8 +10,9 @@ import re
 import threading
 
 import pytest
+from pipeline_helpers import read_terminal
 
-from pipeline import commands, report
+from pipeline import commands, console, overlap, report
 from pipeline import lint as lint_step
 from pipeline.errors import UserError
 
@@ -126,3 +127,22 @@ def test_a_users_own_local_cloud_is_deployed_to_only_after_lint_passed(make_sett
     monkeypatch.setattr(commands, "lint", lint)
     commands.pipeline(make_settings())
     assert started.is_set() and "Verified:" in capsys.readouterr().out
+
+
+def test_on_a_terminal_the_held_part_is_plain_and_lint_keeps_its_terminal(terminal, monkeypatch):
+    """The held deploy cannot show a live view, so its consoles render plain; lint's, in its own thread, do not."""
+    stream, main = terminal
+    monkeypatch.setattr("sys.stdout", stream)
+    seen = {}
+
+    def lint():
+        seen["lint"] = console.make().is_terminal
+
+    def work():
+        seen["work"] = console.make().is_terminal
+        report.stage("2/3 Package and deploy")
+
+    overlap.behind_lint(lint, work)
+    stream.flush()
+    assert seen == {"lint": True, "work": False}
+    assert read_terminal(main).strip() == "==> 2/3 Package and deploy"
