@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
 from pipeline import cfn
 
@@ -305,6 +304,8 @@ FIVE_ENVIRONMENTS = ["dev", "qa", "staging", "preprod", "production"]
 def rendered_base(parameters: dict[str, str] | None = None) -> dict[str, Any]:
     """bootstrap.yaml, rendered as stack PROJECT-bootstrap."""
     parameters = {"ProjectName": PROJECT, **(parameters or {})}
+    from cfnlint.decode import cfn_yaml  # here: ~0.5 s of every xdist worker's collection
+
     return render(cfn_yaml.loads(BOOTSTRAP.read_text()), parameters, f"{parameters['ProjectName']}-bootstrap")
 
 
@@ -318,6 +319,8 @@ def rendered_environment(env: str, base: dict[str, Any], **parameters: str) -> d
         "ArtifactBucketName": base["Outputs"]["ArtifactBucketName"],
         **parameters,
     }
+    from cfnlint.decode import cfn_yaml
+
     return render(cfn_yaml.loads(ENVIRONMENT.read_text()), values, f"{values['ProjectName']}-bootstrap-{env}")
 
 
@@ -528,6 +531,8 @@ def _roles_of(path: Path, rendered: dict[str, Any]) -> dict[str, dict[str, Any]]
 
 def _app_trusts() -> dict[str, dict[str, Any]]:
     """app.yaml's roles' trust policies (only AWS::AccountId to resolve there)."""
+    from cfnlint.decode import cfn_yaml
+
     template = cfn_yaml.loads((ROOT / "cloudformation" / "app.yaml").read_text())
     roles = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
     text = json.dumps({n: r["Properties"]["AssumeRolePolicyDocument"] for n, r in roles.items()})
@@ -626,6 +631,8 @@ def test_unusable_environment_names_are_refused(name):
 
 def test_artifacts_is_refused_by_a_rule():
     # Rules are not rendered here (nor enforced by the local cloud): check the assertion itself.
+    from cfnlint.decode import cfn_yaml
+
     template = cfn_yaml.loads(ENVIRONMENT.read_text())
     asserts = [a["Assert"] for rule in template["Rules"].values() for a in rule["Assertions"]]
     for reserved in ("artifacts", "bootstrap"):

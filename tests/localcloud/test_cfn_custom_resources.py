@@ -11,11 +11,13 @@ logs for requestId [<id>]. ..." ServiceTimeout (1-3600 s) bounds the wait (AWS::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from fixtures_lambda.custom_resource import create_custom_resource_function
 
-from localcloud.cloudformation.resources import custom
-from localcloud.cloudformation.resources.base import ResourceRequest
+if TYPE_CHECKING:
+    from localcloud.cloudformation.resources.base import ResourceRequest
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/custom-test/1"
 
@@ -25,7 +27,19 @@ def service_token(client) -> str:
     return create_custom_resource_function(client)
 
 
+@pytest.fixture(scope="module")
+def custom(endpoint):
+    """The provider module, imported once the local cloud has started: imported at collection, before the start
+    defers moto's heavy package imports, it pulls in moto's whole CloudFormation package (~1 s of CPU in every
+    xdist worker, whichever worker runs these tests); after the start it costs a few milliseconds."""
+    from localcloud.cloudformation.resources import custom
+
+    return custom
+
+
 def _request(endpoint: str, properties: dict, **extra) -> ResourceRequest:
+    from localcloud.cloudformation.resources.base import ResourceRequest
+
     fields = {
         "logical_id": "Thing",
         "resource_type": "Custom::Thing",
@@ -41,7 +55,7 @@ def _request(endpoint: str, properties: dict, **extra) -> ResourceRequest:
     return ResourceRequest(**{**fields, **extra})
 
 
-def test_success_gives_the_physical_id_and_data_for_getatt(endpoint, service_token):
+def test_success_gives_the_physical_id_and_data_for_getatt(endpoint, service_token, custom):
     outcome = custom.provider().create(_request(endpoint, {"ServiceToken": service_token, "Size": 5}))
     assert (outcome.status, outcome.physical_id) == ("SUCCESS", "thing-Thing")
     assert outcome.attributes == {
@@ -54,7 +68,7 @@ def test_success_gives_the_physical_id_and_data_for_getatt(endpoint, service_tok
     }
 
 
-def test_update_and_delete_carry_the_physical_id_and_old_properties(endpoint, service_token):
+def test_update_and_delete_carry_the_physical_id_and_old_properties(endpoint, service_token, custom):
     provider = custom.provider()
     update = _request(
         endpoint,
@@ -78,7 +92,7 @@ def test_update_and_delete_carry_the_physical_id_and_old_properties(endpoint, se
     )
 
 
-def test_failed_answer_fails_the_resource_with_its_reason(endpoint, service_token):
+def test_failed_answer_fails_the_resource_with_its_reason(endpoint, service_token, custom):
     properties = {"ServiceToken": service_token, "Answer": "FAILED", "Reason": "quota exceeded"}
     outcome = custom.provider().create(_request(endpoint, properties))
     assert outcome.status == "FAILED"
@@ -87,7 +101,7 @@ def test_failed_answer_fails_the_resource_with_its_reason(endpoint, service_toke
     )
 
 
-def test_no_answer_times_out_with_aws_reason(endpoint, service_token, monkeypatch):
+def test_no_answer_times_out_with_aws_reason(endpoint, service_token, monkeypatch, custom):
     monkeypatch.setenv(custom.TIMEOUT_VARIABLE, "1")
     outcome = custom.provider().create(_request(endpoint, {"ServiceToken": service_token, "Answer": "NONE"}))
     assert outcome.status == "FAILED"
@@ -95,20 +109,20 @@ def test_no_answer_times_out_with_aws_reason(endpoint, service_token, monkeypatc
     assert "Please check your logs for requestId [" in outcome.message
 
 
-def test_service_timeout_property_bounds_the_wait(endpoint, service_token, monkeypatch):
+def test_service_timeout_property_bounds_the_wait(endpoint, service_token, monkeypatch, custom):
     monkeypatch.setenv(custom.TIMEOUT_VARIABLE, "3600")
     properties = {"ServiceToken": service_token, "Answer": "NONE", "ServiceTimeout": 1}
     outcome = custom.provider().create(_request(endpoint, properties))
     assert "did not receive a response" in outcome.message
 
 
-def test_a_missing_function_fails_at_once(endpoint):
+def test_a_missing_function_fails_at_once(endpoint, custom):
     token = "arn:aws:lambda:us-east-1:123456789012:function:does-not-exist"
     outcome = custom.provider().create(_request(endpoint, {"ServiceToken": token}))
     assert outcome.status == "FAILED" and "ResourceNotFoundException" in outcome.message
 
 
-def test_request_event_fields():
+def test_request_event_fields(custom):
     request = _request("http://127.0.0.1:1", {"ServiceToken": "arn:aws:lambda:x", "Flag": True, "List": [1]})
     event = custom.request_event("Create", request, request_id="r-1", response_url="http://u")
     assert event == {
@@ -123,7 +137,7 @@ def test_request_event_fields():
     }
 
 
-def test_the_response_url_is_the_local_clouds_own_and_no_bucket_shows(client, endpoint, service_token):
+def test_the_response_url_is_the_local_clouds_own_and_no_bucket_shows(client, endpoint, service_token, custom):
     """AWS's response bucket belongs to CloudFormation, not to the account: the account's ListBuckets never shows it.
     The local cloud's ResponseURL is a route of its own; a token is accepted once, while its request waits."""
     import urllib.error

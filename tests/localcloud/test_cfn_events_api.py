@@ -19,7 +19,14 @@ import pytest
 from localcloud.cloudformation import events_api, validate
 from localcloud.cloudformation.errors import ValidationError
 from localcloud.cloudformation.stacks import ChangeSet, Operation, Region, Stack
-from localcloud.cloudformation.verbs import Call
+
+
+def _call(region: Region, params: dict, endpoint: str):
+    """A verb's call. verbs is imported here, not at the top: it imports moto's CloudFormation package (~1.5 s of
+    CPU before a local cloud has started), which every xdist worker would otherwise pay while collecting."""
+    from localcloud.cloudformation.verbs import Call
+
+    return Call(region, params, endpoint)
 
 
 def _model_shapes() -> dict:
@@ -52,7 +59,7 @@ def _run(stack: Stack, action: str, change_set_id: str | None = None) -> Operati
 
 
 def _describe(region: Region, **params) -> list[dict]:
-    return events_api.describe_events(Call(region, params, "http://127.0.0.1:1"))["OperationEvents"]
+    return events_api.describe_events(_call(region, params, "http://127.0.0.1:1"))["OperationEvents"]
 
 
 def test_validation_errors_of_a_change_set():
@@ -126,8 +133,8 @@ def test_pages_and_refusals():
     _run(stack, "CREATE")
     for index in range(events_api.PAGE_SIZE + 5):
         stack.record(f"R{index}", "AWS::SQS::Queue", "CREATE_COMPLETE")
-    first = events_api.describe_events(Call(region, {"StackName": "s"}, ""))
-    second = events_api.describe_events(Call(region, {"StackName": "s", "NextToken": first["NextToken"]}, ""))
+    first = events_api.describe_events(_call(region, {"StackName": "s"}, ""))
+    second = events_api.describe_events(_call(region, {"StackName": "s", "NextToken": first["NextToken"]}, ""))
     assert len(first["OperationEvents"]) == events_api.PAGE_SIZE and len(second["OperationEvents"]) == 5
     assert "NextToken" not in second
     with pytest.raises(ValidationError):

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import yaml
-from cfnlint.decode import cfn_yaml
 
 from localcloud.cloudformation import template_yaml
 from pipeline import template
@@ -41,6 +40,8 @@ Resources:
 
 @pytest.mark.parametrize("path", PROJECT_TEMPLATES, ids=lambda p: p.name)
 def test_the_project_templates_read_exactly_as_cfn_lint_reads_them(path):
+    from cfnlint.decode import cfn_yaml  # here: ~0.5 s of every xdist worker's collection
+
     assert template.load(path).data == cfn_yaml.loads(path.read_text(), str(path))
 
 
@@ -48,6 +49,8 @@ def test_every_short_form_reads_as_its_long_form(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text(SHORT_FORMS)
     data = template.load(path).data
+    from cfnlint.decode import cfn_yaml
+
     assert data == cfn_yaml.loads(SHORT_FORMS)
     tags = {t["Key"]: t["Value"] for t in data["Resources"]["B"]["Properties"]["Tags"]}
     assert tags["arn"] == {"Fn::GetAtt": ["Role", "Arn"]}
