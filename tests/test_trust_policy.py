@@ -1049,7 +1049,7 @@ def _create(cloudformation, stack: str, template: Path, parameters: dict[str, st
         (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
         if not described["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
             break
-        time.sleep(0.2)
+        time.sleep(0.05)  # the local cloud settles in milliseconds
     if described["StackStatus"] != "CREATE_COMPLETE":
         events = cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
         failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
