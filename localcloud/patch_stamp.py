@@ -36,10 +36,13 @@ def _module_file(module: str) -> Path | None:
 
 
 def digest(patches: Iterable[Patch]) -> str:
+    patches = tuple(patches)
     found = hashlib.sha256()
     for patch in patches:
         found.update(repr(patch).encode())
-        source = _module_file(patch.target.partition(":")[0])
+    # Each module once: many patches share a target module, and finding one is a path search.
+    for module in sorted({patch.target.partition(":")[0] for patch in patches}):
+        source = _module_file(module)
         if source is None:
             found.update(b"\0missing")
         else:
