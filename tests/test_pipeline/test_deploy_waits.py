@@ -24,15 +24,21 @@ def aws_paced():
     latency.use(latency.INSTANT)
 
 
-def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(
-    make_settings, client, capsys, aws_paced
-) -> None:
-    settings = make_settings()
+def _deployed(settings, client):
+    """Deploy once; the CloudFormation client and the stack's parameters but FunctionTimeout, as previous values
+    (what another update passes to change only the timeout)."""
     commands.deploy(settings)
     cf = client("cloudformation")
     deployed = cfn.describe_stack(cf, settings.stack_name)
     previous = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in deployed["Parameters"]]
-    others = [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
+    return cf, [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
+
+
+def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(
+    make_settings, client, capsys, aws_paced
+) -> None:
+    settings = make_settings()
+    cf, others = _deployed(settings, client)
     aws_paced("aws*0.3")  # the function's update takes about a second and a half
     # Someone else's update is running when this deploy starts.
     cf.update_stack(
@@ -63,11 +69,7 @@ def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothin
     ExecuteChangeSet is refused as busy, the deploy stops with a user error that says so, and only the other
     update runs; once it is done, our change set is OBSOLETE."""
     settings = make_settings()
-    commands.deploy(settings)
-    cf = client("cloudformation")
-    deployed = cfn.describe_stack(cf, settings.stack_name)
-    previous = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in deployed["Parameters"]]
-    others = [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
+    cf, others = _deployed(settings, client)
     wait_for_change_set = deploy.Deployer._wait_for_change_set
     ours: list[str] = []
 
