@@ -110,23 +110,30 @@ def test_a_lint_failure_shows_only_the_lint_failure(make_settings, endpoint, dep
 
 
 def test_a_users_own_local_cloud_is_deployed_to_only_after_lint_passed(make_settings, monkeypatch, capsys):
-    """The session's local cloud answers at the configured endpoint, so the pipeline starts none (child None)."""
+    """The session's local cloud answers at the configured endpoint, so the pipeline starts none (child None).
+
+    Without waiting for anything: the deploy must start on the very thread that ran lint, after lint returned,
+    and a thread does one thing at a time. A deploy started in any other thread (while lint runs) fails it.
+    """
     monkeypatch.setattr(lint_step, "all_cached", lambda: False)
-    started = threading.Event()
+    seen = []
     real = commands.deploy_and_verify
 
     def spy(*args, **kwargs):
-        started.set()
+        seen.append(("deploy", threading.current_thread()))
         return real(*args, **kwargs)
 
-    def lint(use_cache=True):
-        assert not started.wait(5), "deployed to the user's own local cloud while lint ran"
+    def lint(use_cache=True, also=()):
+        seen.append(("lint started", threading.current_thread()))
         report.emit("Lint: 1 checks, all clean, 0 from the cache, 0.1 s.")
+        seen.append(("lint returned", threading.current_thread()))
 
     monkeypatch.setattr(commands, "deploy_and_verify", spy)
     monkeypatch.setattr(commands, "lint", lint)
     commands.pipeline(make_settings())
-    assert started.is_set() and "Verified:" in capsys.readouterr().out
+    here = threading.current_thread()
+    assert seen == [("lint started", here), ("lint returned", here), ("deploy", here)]
+    assert "Verified:" in capsys.readouterr().out
 
 
 def test_on_a_terminal_the_held_part_is_plain_and_lint_keeps_its_terminal(terminal, monkeypatch):
