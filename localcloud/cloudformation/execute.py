@@ -122,6 +122,7 @@ class Run:
         if current is not None:
             current.finish(False)
         stack.operation = Operation("ROLLBACK", stack.stack_id, current.change_set_id if current else None)
+        stack.operation.client_request_token = current.client_request_token if current else None
         stack.operations.append(stack.operation)
         return cancelled
 
