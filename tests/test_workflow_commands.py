@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from test_pipeline import invoke_cli
 
 import localcloud
 from pipeline.config import ROOT
@@ -60,25 +61,9 @@ def _oidc_stand_in(step: dict, values: dict[str, str]) -> dict[str, str]:
 
 
 def _bootstrap(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "bootstrap",
-            "--repo",
-            "octo-org/s3-lambda-gitops",
-            "--repo-id",
-            "123456789",
-            "--target",
-            "aws",
-        ],
-        cwd=ROOT,
-        env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The one-time set-up a user runs before the workflow (not a workflow step): in process, as invoke runs it."""
+    args = ("bootstrap", "--repo", "octo-org/s3-lambda-gitops", "--repo-id", "123456789", "--target", "aws")
+    done = invoke_cli.run(args, env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION})
     assert done.returncode == 0, done.stderr
     role = re.search(r"AWS_DEPLOY_ROLE_ARN --env staging --body (\S+)", done.stdout)
     assert role, done.stdout
