@@ -17,11 +17,13 @@ from pathlib import Path
 
 import yaml
 from test_pipeline import invoke_cli
+from test_pipeline.pipeline_helpers import delete_stack_and_wait
 
 import localcloud
 from pipeline.config import ROOT
 
 REGION = "us-east-1"
+STACKS = ("s3-lambda-gitops-staging", "s3-lambda-gitops-bootstrap-staging", "s3-lambda-gitops-bootstrap")
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
@@ -71,6 +73,14 @@ def _bootstrap(env: dict[str, str]) -> str:
 
 
 def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
+    try:
+        _run_the_deploy_job(endpoint, client, tmp_path)
+    finally:  # the bootstrap made the account's GitHub OIDC provider: a later bootstrap.yaml on this cloud makes one
+        for stack in STACKS:
+            delete_stack_and_wait(client("cloudformation"), stack)
+
+
+def _run_the_deploy_job(endpoint, client, tmp_path):
     summary = tmp_path / "summary.md"
     env = _base_env(endpoint, summary)
     caller = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]["deploy-staging"]
