@@ -24,7 +24,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -126,7 +126,7 @@ def resolve(declared: LazyPackage) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(names | _submodules_bound(spec))), tuple(sorted(_parent_submodules_bound(spec)))
 
 
-def defer(declared: LazyPackage, resolved: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> bool:
+def defer(declared: LazyPackage, resolved: Sequence[Sequence[str]] | None = None) -> bool:
     """Register the package unexecuted (False, doing nothing, when it is already imported).
 
     ``resolved`` is its ``resolve()`` when that is known (from a stamp), so the source need not be read."""
@@ -138,7 +138,7 @@ def defer(declared: LazyPackage, resolved: tuple[tuple[str, ...], tuple[str, ...
     spec = _spec(declared.package)
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(declared.constants)
-    names, on_parent = resolve(declared) if resolved is None else resolved
+    names, on_parent = resolve(declared) if resolved is None else resolved  # a stamp's are JSON lists
     declared = LazyPackage(declared.package, tuple(names), declared.constants, declared.why, declared.stand_ins)
     run_init = _runs_init_on_first_use(module, spec, declared)
     module.__getattr__ = run_init  # type: ignore[method-assign]

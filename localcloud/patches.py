@@ -307,18 +307,25 @@ def apply(
     named in ``later`` (``install_later()`` does those) and check again.
 
     The later fixes' targets are checked here too, unless ``patch_stamp`` shows they were checked against these
-    same files: importing them is what deferring them saves."""
+    same files: importing them is what deferring them saves. The deferrals are checked (their sources parsed)
+    only when no stamp shows they were checked against these same files."""
     patches, lazy, later = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy), frozenset(later)
-    found = lazy_packages.problems(lazy)
+    found, resolved = patch_stamp.lazy_unless_stamped(lazy, lambda: _lazy_checked(lazy)) if lazy else ([], {})
     if not found:
         for declared in lazy:  # before anything below imports moto
-            lazy_packages.defer(declared)
+            lazy_packages.defer(declared, resolved[declared.package])
     now = tuple(p for p in patches if p.fix not in later)
     found += problems(patches, importlib.metadata.version("moto"), resolve=now)
     if not found:  # the later ones' targets too, so that a start refuses them
         found = deferred_problems(tuple(p for p in patches if p.fix in later))
     refuse(found)
     _install(now, package)
+
+
+def _lazy_checked(lazy: tuple[LazyPackage, ...]) -> tuple[list[str], dict[str, Any]]:
+    """The deferrals' problems, and (when there are none) what ``defer()`` needs from each package's source."""
+    found = lazy_packages.problems(lazy)
+    return found, {} if found else {declared.package: lazy_packages.resolve(declared) for declared in lazy}
 
 
 def deferred_problems(deferred: tuple[Patch, ...]) -> list[str]:

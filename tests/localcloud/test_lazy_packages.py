@@ -141,6 +141,31 @@ def test_a_stand_in_the_module_no_longer_defines_is_refused(fakepkg):
     ]
 
 
+def test_a_stamped_start_reads_no_source_and_an_edited_init_is_checked_again(fakepkg, tmp_path, monkeypatch):
+    """The deferrals' check parses each package's source; a clean check is stamped with what it found, and a start
+    against the same files trusts it. An ``__init__`` edited since is checked, and refused, at the next start."""
+    from localcloud import patch_stamp
+
+    monkeypatch.setattr(patch_stamp, "CACHE", tmp_path / "cache")
+    patches.apply((), lazy=[DECLARED])  # checks, stamps, defers
+    del sys.modules["fakepkg"]
+
+    def no_parsing(path):
+        raise AssertionError(f"parsed {path}")
+
+    with monkeypatch.context() as parsing:
+        parsing.setattr(lazy_packages, "_tree", no_parsing)
+        patches.apply((), lazy=[DECLARED])
+    import fakepkg
+
+    assert "fakepkg_ran" not in sys.modules and fakepkg.heavy.make() == "made"  # the stamp's names deferred it
+    del sys.modules["fakepkg"]
+    with open(f"{fakepkg.__path__[0]}/__init__.py", "a") as init:
+        init.write("extra = 1\n")
+    with pytest.raises(patches.PatchError, match="fakepkg/__init__ now defines"):
+        patches.apply((), lazy=[DECLARED])
+
+
 def test_a_missing_package_is_refused():
     missing = LazyPackage("no_such_package_here", (), (), "")
     assert lazy_packages.problems([missing]) == ["no_such_package_here (deferred) is not an installed package."]
