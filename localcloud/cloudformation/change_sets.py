@@ -103,6 +103,8 @@ def _compute(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment
         with call.region.lock:
             found = findings_for(call, wanted, stack)
             listed = _plan(call, stack, wanted)
+            if not call.params.get("DisableValidation"):
+                found += prepare.change_set_warnings(call.region, stack, listed, wanted.template)
             if call.params.get("DeploymentMode") == "REVERT_DRIFT" and stack.resources:
                 results = drift_changes.check_all(call.endpoint, stack)
                 change_set.revert_drift = drift_changes.drifted_properties(results)

@@ -53,7 +53,13 @@ def summary(s: Stack) -> dict[str, Any]:
     return _present({**_status(s), "TemplateDescription": s.description})
 
 
-OPERATION_TYPES = {"CREATE": "CREATE_STACK", "UPDATE": "UPDATE_STACK", "DELETE": "DELETE_STACK", "ROLLBACK": "ROLLBACK"}
+OPERATION_TYPES = {
+    "CREATE": "CREATE_STACK",
+    "UPDATE": "UPDATE_STACK",
+    "DELETE": "DELETE_STACK",
+    "ROLLBACK": "ROLLBACK",
+    "CONTINUE_ROLLBACK": "CONTINUE_ROLLBACK",
+}
 
 
 def last_operations(s: Stack) -> list[dict[str, str]]:

@@ -101,6 +101,7 @@ class _Before:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # updated resources the rollback has yet to put back
 
 
 def update(run: Run, deployment: Deployment) -> bool:
@@ -202,14 +203,50 @@ def _roll_back(run: Run, before: _Before, failure: Exception) -> None:
     if run.begin_rollback() or isinstance(failure, Cancelled):
         reason = STACK_UPDATE_CANCELLED
     stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", reason)
-    broken = False
-    for logical_id in reversed(before.updated):
+    before.pending = list(reversed(before.updated))
+    _revert(run, before, skip=[])
+
+
+def continue_rollback(run: Run, skip: list[str]) -> bool:
+    """ContinueUpdateRollback: revert what the failed rollback could not, skipping ``skip`` (their status becomes
+    UPDATE_COMPLETE and their state stays as it is: API reference, ResourcesToSkip), then clean up."""
+    before = run.stack.rollback
+    assert before is not None
+    run.stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+    return _revert(run, before, skip)
+
+
+def _revert(run: Run, before: _Before, skip: list[str]) -> bool:
+    """Put back the resources the update changed; a resource whose revert fails leaves UPDATE_ROLLBACK_FAILED,
+    from which ContinueUpdateRollback resumes (User Guide, "Continue rolling back an update")."""
+    stack = run.stack
+    failed = []
+    for logical_id in before.pending:
         current, old = stack.resources[logical_id], before.resources[logical_id]
+        if logical_id in skip:
+            stack.resources[logical_id] = replace(current, status="UPDATE_COMPLETE")
+            stack.record(logical_id, current.resource_type, "UPDATE_COMPLETE", current.physical_id)
+            continue
         try:
             run.update(current, old.body, old.properties)
-        except ResourceFailed:
-            broken = True
+        except ResourceFailed as exc:
+            failed.append(logical_id)
+            stack.resources[logical_id] = replace(current, status="UPDATE_FAILED", reason=exc.reason)
+            continue
         stack.resources[logical_id] = old
+    before.pending, stack.rollback = failed, before if failed else None
+    if failed:
+        reason = f"The following resource(s) failed to update: [{', '.join(failed)}]. "
+        stack.set_status("UPDATE_ROLLBACK_FAILED", reason)
+        _rollback_done(run, False)
+        return False
+    _finish_rollback(run, before)
+    return True
+
+
+def _finish_rollback(run: Run, before: _Before) -> None:
+    """The previous template, parameters and outputs again; what the update added or replaced is deleted."""
+    stack = run.stack
     stack.template, stack.template_body, stack.parameters = before.template, before.template_body, before.parameters
     stack.tags, stack.outputs = before.tags, before.outputs
     stack.set_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
@@ -221,8 +258,8 @@ def _roll_back(run: Run, before: _Before, failure: Exception) -> None:
             stack.resources[logical_id] = before.resources[logical_id]
         else:
             stack.resources.pop(logical_id, None)
-    stack.set_status("UPDATE_ROLLBACK_FAILED" if broken else "UPDATE_ROLLBACK_COMPLETE")
-    _rollback_done(run, not broken)
+    stack.set_status("UPDATE_ROLLBACK_COMPLETE")
+    _rollback_done(run, True)
 
 
 def _rollback_done(run: Run, succeeded: bool) -> None:

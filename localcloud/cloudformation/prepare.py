@@ -15,6 +15,7 @@ AWS behaviour: CreateStack, UpdateStack and CreateChangeSet refuse, with Validat
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any
@@ -105,6 +106,32 @@ def findings(region: Region, wanted: Deployment, stack: Stack) -> list[Any]:
         return resources.name_taken(region.account_id, region.region, resource_type, name)
 
     return list(validate.findings(resolved_for_validation(wanted.template, ctx), name_taken=name_taken))
+
+
+def change_set_warnings(region: Region, stack: Stack, planned: list[Any], template: dict[str, Any]) -> list[Any]:
+    """WARN-mode findings of a change set: each bucket it would delete (removed, or replaced, without a Retain
+    policy) that still holds objects. They never stop the change set (User Guide, "Validate stack deployments")."""
+    validate = validate_module()
+    if validate is None:
+        return []
+    from localcloud.cloudformation.resources.s3 import holds_objects
+
+    has_objects = functools.partial(holds_objects, region.account_id, region.region)
+    found = []
+    for change in planned:
+        deployed = stack.resources.get(change.logical_id)
+        if deployed is None or deployed.resource_type != "AWS::S3::Bucket" or not deployed.physical_id:
+            continue
+        if change.action == "Remove":
+            kept = deployed.body.get("DeletionPolicy") == "Retain"
+        elif change.replacement == "True":
+            body = template["Resources"].get(change.logical_id) or deployed.body
+            kept = body.get("UpdateReplacePolicy") == "Retain"
+        else:
+            continue
+        if not kept:
+            found.extend(validate.bucket_emptiness(change.logical_id, deployed.physical_id, has_objects))
+    return found
 
 
 def deployment(region: Region, params: dict[str, Any], stack: Stack | None) -> Deployment:

@@ -68,7 +68,7 @@ class Resource:
 class Operation:
     """One run of the executor on a stack (DescribeEvents groups events by its id)."""
 
-    action: str  # CREATE | UPDATE | DELETE | ROLLBACK
+    action: str  # CREATE | UPDATE | DELETE | ROLLBACK | CONTINUE_ROLLBACK
     stack_id: str
     change_set_id: str | None = None
     operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -154,6 +154,7 @@ class Stack:
     operations: list[Operation] = field(default_factory=list)
     findings: list[Any] = field(default_factory=list)  # the last CreateStack/UpdateStack's validation findings
     policy: str | None = None  # the stack policy's JSON text (SetStackPolicy, CreateStack's StackPolicyBody)
+    rollback: Any = None  # in UPDATE_ROLLBACK_FAILED: what ContinueUpdateRollback resumes (operations._Before)
 
     @property
     def description(self) -> str | None:

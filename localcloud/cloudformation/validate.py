@@ -1,11 +1,21 @@
 """Pre-deployment validation, as CloudFormation runs it at CreateStack, UpdateStack and CreateChangeSet since 2025.
 
 Two checks run before anything is provisioned (User Guide, "Validate stack deployments"), both in FAIL mode:
-- property syntax against the resource type's provider schema (``AWS::EarlyValidation::PropertyValidation``):
-  unknown property, type, enum, pattern, length, range, required. The schemas are cfn-lint's copies of
-  CloudFormation's own (``schemas.py``), checked with ``jsonschema``; no type is hand-written here;
-- a name that an existing resource already has (``AWS::EarlyValidation::ResourceExistenceCheck``), for the
-  types whose schema names a resource by one writable, create-only property (BucketName, FunctionName, ...).
+- property syntax against the resource type's provider schema (ValidationName ``PROPERTY_VALIDATION``; the
+  stack's or change set's StatusReason names the hook ``AWS::EarlyValidation::PropertyValidation``): unknown
+  property, type, enum, pattern, length, range, required. The schemas are cfn-lint's copies of CloudFormation's
+  own (``schemas.py``), checked with ``jsonschema``; no type is hand-written here;
+- a name that an existing resource already has (``NAME_CONFLICT_VALIDATION``, hook
+  ``AWS::EarlyValidation::ResourceExistenceCheck``), for the types whose schema names a resource by one writable,
+  create-only property (BucketName, FunctionName, ...).
+Change sets also get WARN-mode findings, which leave the change set executable: a bucket the change set would
+delete (removed, or replaced) that still holds objects (``BUCKET_EMPTINESS_VALIDATION``, ``bucket_emptiness``).
+
+The ValidationNames are DescribeEvents' as AWS answers them: PROPERTY_VALIDATION in AWS's DescribeEvents example
+for the pre-deployment validation launch (as quoted by takech9203/aws-news-summary, 2026-06-30),
+NAME_CONFLICT_VALIDATION in aws-cdk-cli's EarlyValidationReporter (``validationName`` "Example:
+`NAME_CONFLICT_VALIDATION`"), and both NAME_CONFLICT_VALIDATION and BUCKET_EMPTINESS_VALIDATION, with the
+bucket's reason, in the output rain printed from DescribeEvents against AWS (aws-cloudformation/rain#744).
 
 ``required_capability`` says which IAM capability a template needs (CreateStack API reference, Capabilities).
 Values that are still intrinsic functions after parameters are resolved satisfy every schema keyword, as
@@ -22,10 +32,14 @@ from jsonschema import Draft7Validator, ValidationError, validators
 
 from localcloud.cloudformation import schemas, validate_messages
 
-PROPERTY_VALIDATION = "AWS::EarlyValidation::PropertyValidation"
-RESOURCE_EXISTENCE_CHECK = "AWS::EarlyValidation::ResourceExistenceCheck"
-# The order AWS lists failed validations in a change set's StatusReason.
-_REASON_ORDER = (RESOURCE_EXISTENCE_CHECK, PROPERTY_VALIDATION)
+PROPERTY_VALIDATION = "PROPERTY_VALIDATION"
+NAME_CONFLICT_VALIDATION = "NAME_CONFLICT_VALIDATION"
+BUCKET_EMPTINESS_VALIDATION = "BUCKET_EMPTINESS_VALIDATION"
+# The hook each FAIL-mode validation is named by in a StatusReason, in the order AWS lists them there.
+_HOOKS = {
+    NAME_CONFLICT_VALIDATION: "AWS::EarlyValidation::ResourceExistenceCheck",
+    PROPERTY_VALIDATION: "AWS::EarlyValidation::PropertyValidation",
+}
 
 # The IAM types that need CAPABILITY_IAM, and the property that gives each a custom name (which needs
 # CAPABILITY_NAMED_IAM instead). From the CreateStack API reference, parameter Capabilities.
@@ -87,7 +101,7 @@ def status_reason(found: Iterable[Finding]) -> str | None:
     names = {finding.validation_name for finding in failed(found)}
     if not names:
         return None
-    ordered = [name for name in _REASON_ORDER if name in names] + sorted(names - set(_REASON_ORDER))
+    ordered = [hook for name, hook in _HOOKS.items() if name in names] + sorted(names - set(_HOOKS))
     return (
         f"The following hook(s)/validation failed: [{', '.join(ordered)}]. To troubleshoot Early Validation "
         "errors, use the DescribeEvents API for detailed failure information."
@@ -157,7 +171,23 @@ def _name_conflicts(logical_id, type_name, properties, name_taken) -> list[Findi
         return []
     reason = f"Resource of type '{type_name}' with identifier '{name}' already exists."
     path = f"/Resources/{logical_id}/Properties/{prop}"
-    return [Finding(RESOURCE_EXISTENCE_CHECK, reason, path, "FAIL", logical_id, type_name, name)]
+    return [Finding(NAME_CONFLICT_VALIDATION, reason, path, "FAIL", logical_id, type_name, name)]
+
+
+def bucket_emptiness(logical_id: str, bucket: str, holds_objects: Callable[[str], bool]) -> list[Finding]:
+    """The WARN finding for a bucket a change set would delete while it holds objects (or versions).
+
+    The reason is AWS's, as rain#744 shows it. The path is the resource's own: no source shows a
+    BUCKET_EMPTINESS_VALIDATION event's ValidationPath, and a removed resource has no property to point at.
+    """
+    if not holds_objects(bucket):
+        return []
+    reason = (
+        f"The bucket '{bucket}' is not empty. You must either delete all objects and versions or use the deletion "
+        "policy to retain it, otherwise the delete operation will fail."
+    )
+    path = f"/Resources/{logical_id}"
+    return [Finding(BUCKET_EMPTINESS_VALIDATION, reason, path, "WARN", logical_id, "AWS::S3::Bucket", bucket)]
 
 
 def _is_intrinsic(value: object) -> bool:

@@ -7,7 +7,8 @@ AWS behaviour:
   ExecuteChangeSet with ValidationError "Stack:<arn> is in <STATUS> state and can not be updated.", and
   DeleteStack with "Stack [<name>] cannot be deleted while in status <STATUS>", except during CREATE_IN_PROGRESS:
   then the create stops and the stack is deleted (CancelUpdateStack stops an update); so do stacks in
-  ROLLBACK_COMPLETE/ROLLBACK_FAILED/DELETE_FAILED/REVIEW_IN_PROGRESS for updates (they can only be deleted).
+  ROLLBACK_COMPLETE/ROLLBACK_FAILED/DELETE_FAILED/REVIEW_IN_PROGRESS for updates (they can only be deleted), and
+  UPDATE_ROLLBACK_FAILED (ContinueUpdateRollback first, or delete it).
 - UpdateStack that changes nothing: "No updates are to be performed."
 - Once the stack has been updated (a change set executed, or UpdateStack), its other change sets are OBSOLETE
   (DescribeChangeSet API reference, ExecutionStatus: "in an OBSOLETE state because the stack was already updated").
@@ -22,10 +23,17 @@ from typing import Any
 from localcloud.cloudformation import prepare, sources, stack_policy
 from localcloud.cloudformation.errors import AlreadyExists, ValidationError
 from localcloud.cloudformation.execute import Deployment, Run, start
-from localcloud.cloudformation.operations import create, delete, update
-from localcloud.cloudformation.stacks import ChangeSet, Operation, Region, Stack, now
+from localcloud.cloudformation.operations import continue_rollback, create, delete, update
+from localcloud.cloudformation.stacks import ChangeSet, Operation, Region, Stack
 
-NOT_UPDATABLE = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "REVIEW_IN_PROGRESS", "DELETE_FAILED", "CREATE_FAILED")
+NOT_UPDATABLE = (
+    "ROLLBACK_COMPLETE",
+    "ROLLBACK_FAILED",
+    "REVIEW_IN_PROGRESS",
+    "DELETE_FAILED",
+    "CREATE_FAILED",
+    "UPDATE_ROLLBACK_FAILED",  # "... is in UPDATE_ROLLBACK_FAILED state and can not be updated." (org-formation#455)
+)
 
 
 @dataclass
@@ -204,14 +212,22 @@ def update_termination_protection(call: Call) -> dict[str, Any]:
 
 
 def continue_update_rollback(call: Call) -> dict[str, Any]:
+    """ContinueUpdateRollback API reference: only a stack in UPDATE_ROLLBACK_FAILED; ResourcesToSkip may name only
+    resources whose rollback failed. The rollback is an operation of its own (OperationType CONTINUE_ROLLBACK in
+    botocore's model). Neither refusal's wording is recorded anywhere we could find: the first follows
+    UpdateStack's "Stack:<arn> is in <STATUS> state and can not be updated.", the second names the resources."""
     with call.region.lock:
         stack = call.region.stack(call.params["StackName"])
-        if stack.status != "UPDATE_ROLLBACK_FAILED":
+        if stack.status != "UPDATE_ROLLBACK_FAILED" or stack.rollback is None:
             raise ValidationError(
                 f"Stack:{stack.stack_id} is in {stack.status} state and can not continue update rollback."
             )
-        stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
-        stack.set_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-        stack.set_status("UPDATE_ROLLBACK_COMPLETE")
-        stack.updated = now()
+        skip = list(call.params.get("ResourcesToSkip") or [])
+        wrong = [logical_id for logical_id in skip if logical_id not in stack.rollback.pending]
+        if wrong:
+            raise ValidationError(
+                f"Resources [{', '.join(wrong)}] cannot be skipped: only resources whose update rollback failed can."
+            )
+        stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+        launch(call, stack, "CONTINUE_ROLLBACK", lambda run: continue_rollback(run, skip))
     return {}

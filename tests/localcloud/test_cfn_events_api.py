@@ -66,14 +66,14 @@ def test_validation_errors_of_a_change_set():
     region, stack = _region_with_stack()
     change_set = _failed_change_set(region, stack)
     events = _describe(region, ChangeSetName=change_set.change_set_id, Filters={"FailedEvents": True})
-    enum_error = next(event for event in events if event["ValidationName"].endswith("PropertyValidation"))
+    enum_error = next(event for event in events if event["ValidationName"] == "PROPERTY_VALIDATION")
     assert enum_error == {
         "EventId": enum_error["EventId"],
         "EventType": "VALIDATION_ERROR",
         "Timestamp": change_set.created,
         "LogicalResourceId": "Logs",
         "ResourceType": "AWS::Logs::LogGroup",
-        "ValidationName": "AWS::EarlyValidation::PropertyValidation",
+        "ValidationName": "PROPERTY_VALIDATION",
         "ValidationStatus": "FAILED",
         "ValidationStatusReason": "#/RetentionInDays: 13 is not a valid enum value",
         "ValidationFailureMode": "FAIL",
@@ -85,7 +85,7 @@ def test_validation_errors_of_a_change_set():
         "StartTime": change_set.created,
         "EndTime": change_set.created,
     }
-    conflict = next(event for event in events if event["ValidationName"].endswith("ResourceExistenceCheck"))
+    conflict = next(event for event in events if event["ValidationName"] == "NAME_CONFLICT_VALIDATION")
     assert conflict["PhysicalResourceId"] == "g"
     again = _describe(region, ChangeSetName="cs", StackName="s")
     assert [e["EventId"] for e in again] == [e["EventId"] for e in events]  # stable ids, by name or by ARN

@@ -70,7 +70,7 @@ def test_change_set_with_an_unknown_property_fails_with_aws_reason_and_events(cl
     ] == [
         (
             "VALIDATION_ERROR",
-            "AWS::EarlyValidation::PropertyValidation",
+            "PROPERTY_VALIDATION",
             "/Resources/Logs/Properties",
             "#: extraneous key [RetentionDays] is not permitted",
         )
@@ -110,7 +110,7 @@ def test_a_bucket_name_already_taken_fails_the_resource_existence_check(client):
         "OperationEvents"
     ]
     assert (event["ValidationName"], event["ValidationPath"], event["PhysicalResourceId"]) == (
-        "AWS::EarlyValidation::ResourceExistenceCheck",
+        "NAME_CONFLICT_VALIDATION",
         "/Resources/B/Properties/BucketName",
         bucket,
     )

@@ -42,7 +42,7 @@ def test_aws_documented_example_missing_required_key():
     )
     assert found == [
         validate.Finding(
-            "AWS::EarlyValidation::PropertyValidation",
+            "PROPERTY_VALIDATION",
             "#/NotificationConfiguration/QueueConfigurations/0: required key [Event] not found",
             "/Resources/NotificationBucket/Properties/NotificationConfiguration/QueueConfigurations/0",
             "FAIL",
@@ -155,8 +155,8 @@ def test_a_name_already_taken_is_a_resource_existence_failure():
     }
     found = validate.findings(resources, name_taken=lambda type_name, name: (type_name, name) in taken)
     assert [(f.validation_name, f.path, f.physical_id) for f in found] == [
-        ("AWS::EarlyValidation::ResourceExistenceCheck", "/Resources/Logs/Properties/LogGroupName", "/aws/lambda/f"),
-        ("AWS::EarlyValidation::ResourceExistenceCheck", "/Resources/Bucket/Properties/BucketName", "my-bucket"),
+        ("NAME_CONFLICT_VALIDATION", "/Resources/Logs/Properties/LogGroupName", "/aws/lambda/f"),
+        ("NAME_CONFLICT_VALIDATION", "/Resources/Bucket/Properties/BucketName", "my-bucket"),
     ]
     assert (
         found[0].status_reason
@@ -176,7 +176,7 @@ def test_status_reason_lists_the_failed_validations():
     assert validate.status_reason([]) is None
     both = [
         validate.Finding(validate.PROPERTY_VALIDATION, "r", "/p"),
-        validate.Finding(validate.RESOURCE_EXISTENCE_CHECK, "r", "/p"),
+        validate.Finding(validate.NAME_CONFLICT_VALIDATION, "r", "/p"),
         validate.Finding(validate.PROPERTY_VALIDATION, "r2", "/q"),
     ]
     assert validate.status_reason(both) == (

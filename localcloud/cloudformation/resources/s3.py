@@ -73,6 +73,14 @@ def apply_configuration(name: str, props: dict[str, Any], region: str, account_i
     backend.put_bucket_notification_configuration(name, config)
 
 
+def holds_objects(account_id: str, region: str, name: str) -> bool:
+    """Whether bucket ``name`` holds any object, version or delete marker (S3 refuses to delete it then)."""
+    try:
+        return bool(_backend(account_id, region).get_bucket(name).keys)
+    except MissingBucket:
+        return False
+
+
 class BucketProvider(MotoProvider):
     def create(self, request: ResourceRequest, name: str | None = None) -> ProgressEvent:
         backend = _backend(request.account_id, request.region)
@@ -91,11 +99,9 @@ class BucketProvider(MotoProvider):
 
     def delete(self, request: ResourceRequest) -> ProgressEvent:
         backend = _backend(request.account_id, request.region)
-        try:
-            bucket = backend.get_bucket(request.physical_id)
-        except MissingBucket:
+        if request.physical_id not in backend.buckets:
             return success(request.physical_id)  # already gone: CloudFormation counts that as deleted
-        if bucket.keys:  # current objects, older versions and delete markers all live here
+        if holds_objects(request.account_id, request.region, request.physical_id):
             raise BucketNotEmpty(request.physical_id)
         backend.delete_bucket(request.physical_id)
         self.forget(request)
