@@ -1,13 +1,17 @@
 """Benchmark the local Lambda runtime: cold start, warm-invoke overhead (TCP_NODELAY on vs off), and an S3 burst.
 
-Run:  python benchmarks/localcloud_lambda.py [--uploads 1000] [--burst-only]
+Run:  python benchmarks/localcloud_lambda.py [--uploads 1000] [--burst-only] [--against DIR --repeat N]
+
+``--against DIR`` bursts a second checkout too (``git archive main | tar -x -C DIR``), alternating with this one for
+``--repeat`` rounds, and prints each run (with the load average) and the medians side by side. On a busy machine
+the server's CPU per upload is the figure to compare: uploads/s follows whatever else the cores are doing.
 
 The burst runs against a local cloud in its own process (as `invoke localcloud` runs it), uploads from a second
 process (8 threads), and reads the handler's lines from this one, so that each figure belongs to one process:
-the server's peak RSS (VmHWM, its Lambda workers apart) and uploads/s from the first upload to the last handler
-line. Prints figures; asserts nothing (targets: cold <= 150 ms, warm overhead <= 1 ms, a 1,000-upload burst at
->= 250 uploads/s end to end with the server's peak RSS <= 150 MiB, and exactly one handler line per upload: 0 lost,
-0 duplicated).
+the server's peak RSS (VmHWM, its Lambda workers apart), its CPU per upload, uploads/s from the first upload to
+the last handler line, and the uploading process's own CPU per upload. Prints figures; asserts nothing (targets:
+cold <= 150 ms, warm overhead <= 1 ms, a 1,000-upload burst at >= 250 uploads/s end to end with the server's peak
+RSS <= 150 MiB, and exactly one handler line per upload: 0 lost, 0 duplicated).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import localcloud
 from localcloud import runtime
 
 REGION = "us-east-1"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HANDLER = """
 def handler(event, context):
     for record in event.get("Records", []):
@@ -138,35 +143,51 @@ def worker_pids(parent: int) -> list[int]:
     return found
 
 
-def server_burst(uploads: int) -> None:
-    """The burst against a local cloud in its own process, with that process's peak RSS."""
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def server_burst(uploads: int, checkout: str = ROOT) -> dict[str, float]:
+    """The burst against a local cloud in its own process (run from ``checkout``), with its figures."""
+    env = {**os.environ, "PYTHONPATH": checkout}
+    command = [sys.executable, "-c", SERVER]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=checkout, env=env)
     try:
         endpoint = server.stdout.readline().strip()
         clients = make_clients(endpoint)
         burst = create_function(clients, "bench-burst")
-        print(f"server before the burst: RSS {memory_mib(server.pid, 'VmRSS'):.0f} MiB")
+        rss_before = memory_mib(server.pid, "VmRSS")
         cpu_before = cpu_seconds(server.pid)
-        lines, distinct, seconds = upload_burst(clients, endpoint, burst["FunctionArn"], burst["FunctionName"], uploads)
+        figures = upload_burst(clients, endpoint, burst["FunctionArn"], burst["FunctionName"], uploads)
         cpu = cpu_seconds(server.pid) - cpu_before  # its log reads included; the 1 s look for late duplicates idles
         workers = [memory_mib(pid) for pid in worker_pids(server.pid)]
-        print(f"server CPU during the burst: {cpu:.2f} s ({cpu / uploads * 1000:.2f} ms per upload)")
-        print(
-            f"{uploads} uploads -> {lines} handler lines ({distinct} distinct keys): "
-            f"{uploads - distinct} lost, {lines - distinct} duplicated"
+        figures.update(
+            rss_before=rss_before,
+            server_ms=cpu / uploads * 1000,
+            peak_rss=memory_mib(server.pid),
+            workers=len(workers),
+            worker_rss=max(workers, default=0),
         )
-        print(f"end to end: {uploads / seconds:.0f} uploads/s ({seconds:.2f} s from first upload to last line)")
-        print(
-            f"server peak RSS: {memory_mib(server.pid):.0f} MiB (VmHWM); "
-            f"{len(workers)} Lambda workers, peak RSS {max(workers, default=0):.0f} MiB each at most"
-        )
+        return figures
     finally:
         server.stdin.close()
         server.wait(timeout=60)
 
 
-def upload_burst(clients: dict, endpoint: str, function_arn: str, name: str, uploads: int) -> tuple[int, int, float]:
-    """Upload ``uploads`` objects, wait for every handler line; returns (lines, distinct keys, seconds).
+def print_burst(uploads: int, f: dict[str, float]) -> None:
+    print(f"server before the burst: RSS {f['rss_before']:.0f} MiB")
+    print(f"{uploads} uploads accepted by S3 in {f['accept_s']:.2f} s ({uploads / f['accept_s']:.0f}/s)")
+    print(f"server CPU during the burst: {f['server_ms'] * uploads / 1000:.2f} s ({f['server_ms']:.2f} ms per upload)")
+    print(f"uploading process CPU: {f['client_ms']:.2f} ms per upload (boto3, 8 threads)")
+    print(
+        f"{uploads} uploads -> {f['lines']:.0f} handler lines ({f['distinct']:.0f} distinct keys): "
+        f"{f['lost']:.0f} lost, {f['duplicated']:.0f} duplicated"
+    )
+    print(f"end to end: {f['per_s']:.0f} uploads/s ({uploads / f['per_s']:.2f} s from first upload to last line)")
+    print(
+        f"server peak RSS: {f['peak_rss']:.0f} MiB (VmHWM); "
+        f"{f['workers']:.0f} Lambda workers, peak RSS {f['worker_rss']:.0f} MiB each at most"
+    )
+
+
+def upload_burst(clients: dict, endpoint: str, function_arn: str, name: str, uploads: int) -> dict[str, float]:
+    """Upload ``uploads`` objects and wait for every handler line; the burst's figures.
 
     The uploads come from a separate process, as they do in real use (the aws CLI, a script): a boto3 client
     inside the server's own process would compete with it for the GIL and measure that instead.
@@ -184,14 +205,22 @@ def upload_burst(clients: dict, endpoint: str, function_arn: str, name: str, upl
     clients["s3"].put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     command = [sys.executable, __file__, "--upload-to", endpoint, bucket, str(uploads)]
     uploader = subprocess.run(command, check=True, capture_output=True, text=True)
-    # The uploader's wall clock at its first and last upload (not at its start-up).
-    started, uploaded = (float(stamp) for stamp in uploader.stdout.split())
+    # The uploader's wall clock at its first and last upload (not at its start-up), and its CPU for the uploads.
+    started, uploaded, client_cpu = (float(stamp) for stamp in uploader.stdout.split())
     lines = wait_for_lines(clients, name, uploads, deadline=time.time() + 120)
     elapsed = time.time() - started
     time.sleep(1.0)  # then look again: a duplicate delivered late would show up here
     lines = wait_for_lines(clients, name, uploads, deadline=time.time())
-    print(f"{uploads} uploads accepted by S3 in {uploaded - started:.2f} s ({uploads / (uploaded - started):.0f}/s)")
-    return len(lines), len(set(lines)), elapsed
+    distinct = len(set(lines))
+    return {
+        "accept_s": uploaded - started,
+        "client_ms": client_cpu / uploads * 1000,
+        "lines": len(lines),
+        "distinct": distinct,
+        "lost": uploads - distinct,
+        "duplicated": len(lines) - distinct,
+        "per_s": uploads / elapsed,
+    }
 
 
 def upload(endpoint: str, bucket: str, uploads: int) -> None:
@@ -199,9 +228,10 @@ def upload(endpoint: str, bucket: str, uploads: int) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **_credentials())
     keys = [f"burst/{number:05d}.txt" for number in range(uploads)]
     print(time.time(), flush=True)
+    cpu = time.process_time()
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
-    print(time.time(), flush=True)
+    print(time.time(), time.process_time() - cpu, flush=True)
 
 
 def wait_for_lines(clients: dict, name: str, wanted: int, deadline: float) -> list[str]:
@@ -235,6 +265,8 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=1000)
     parser.add_argument("--burst-only", action="store_true", help="only the S3 burst against a separate server")
     parser.add_argument("--rounds", type=int, default=200, help="warm invokes per TCP_NODELAY setting")
+    parser.add_argument("--against", metavar="DIR", help="also burst a checkout at DIR, alternating with this one")
+    parser.add_argument("--repeat", type=int, default=1, help="bursts per checkout (medians are printed)")
     parser.add_argument("--upload-to", nargs=3, metavar=("ENDPOINT", "BUCKET", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.upload_to:
@@ -242,7 +274,46 @@ def main() -> None:
         return upload(endpoint, bucket, int(uploads))
     if not args.burst_only:
         invoke_figures(args.rounds)
-    server_burst(args.uploads)
+    if args.against is None and args.repeat == 1:
+        return print_burst(args.uploads, server_burst(args.uploads))
+    compare_bursts(
+        args.uploads,
+        args.repeat,
+        {"this checkout": ROOT, args.against: args.against} if args.against else {"this checkout": ROOT},
+    )
+
+
+AB_FIGURES = (  # (key, label, format)
+    ("per_s", "uploads/s end to end", "{:.0f}"),
+    ("server_ms", "server CPU ms/upload", "{:.2f}"),
+    ("client_ms", "uploader CPU ms/upload", "{:.2f}"),
+    ("peak_rss", "server peak RSS MiB", "{:.0f}"),
+    ("lost", "lost (worst run)", "{:.0f}"),
+    ("duplicated", "duplicated (worst run)", "{:.0f}"),
+)
+
+
+def compare_bursts(uploads: int, repeat: int, checkouts: dict[str, str]) -> None:
+    """``repeat`` bursts per checkout, alternating (the order flips every round), then the medians side by side."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
+    for round_number in range(repeat):
+        names = list(checkouts) if round_number % 2 == 0 else list(reversed(checkouts))
+        for name in names:
+            figures = server_burst(uploads, os.path.abspath(checkouts[name]))
+            load = os.getloadavg()[0]
+            runs[name].append(figures)
+            print(
+                f"round {round_number + 1} {name}: {figures['per_s']:.0f} uploads/s, server CPU "
+                f"{figures['server_ms']:.2f} ms/upload, lost {figures['lost']:.0f}, duplicated "
+                f"{figures['duplicated']:.0f} (load average {load:.2f})",
+                flush=True,
+            )
+    print(f"\nmedians of {repeat} bursts of {uploads} uploads each:")
+    print(f"{'':26}" + "".join(f"{name[-24:]:>26}" for name in checkouts))
+    for key, label, form in AB_FIGURES:
+        pick = max if key in ("lost", "duplicated") else statistics.median
+        cells = [form.format(pick(run[key] for run in runs[name])) for name in checkouts]
+        print(f"{label:26}" + "".join(f"{cell:>26}" for cell in cells))
 
 
 def invoke_figures(rounds: int) -> None:

@@ -73,11 +73,13 @@ def _reset_state() -> None:
 
 def _serve(port: int):
     """A threaded werkzeug server for the local cloud's WSGI stack, accepting connections on its own thread."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
+    from localcloud import keep_alive
+
     try:
-        server = make_server(LOOPBACK, port, wsgi.application(), threaded=True, request_handler=MotoRequestHandler)
+        handler = keep_alive.KeepAliveRequestHandler
+        server = make_server(LOOPBACK, port, wsgi.application(), threaded=True, request_handler=handler)
     except OSError as exc:  # taken between the check and the bind
         raise PortInUse(port) from exc
     thread = threading.Thread(target=server.serve_forever, name="localcloud-server", daemon=True)
@@ -87,6 +89,8 @@ def _serve(port: int):
 
 def _stop(server, thread: threading.Thread) -> None:
     """Stop accepting at once: ask the loop to end, then wake its select() with a connection until it has."""
+    from localcloud import keep_alive
+
     stopper = threading.Thread(target=server.shutdown, daemon=True)
     stopper.start()
     address = server.server_address[:2]
@@ -96,6 +100,7 @@ def _stop(server, thread: threading.Thread) -> None:
         stopper.join(0.005)
     thread.join()
     server.server_close()
+    keep_alive.close_connections(server)  # and the connections still open (HTTP keep-alive)
 
 
 @contextlib.contextmanager
