@@ -17,7 +17,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
-from pipeline import redact
+from pipeline import cancel, redact
 from pipeline.config import Settings
 from pipeline.errors import UserError
 
@@ -145,6 +145,7 @@ def prepare_own_local(settings: Settings, services: tuple[str, ...] = PIPELINE_S
     assert settings.endpoint_url
     check_local_region(settings.region)
     cloud = _local_cloud(settings)
+    cloud.session.events.register("before-send", cancel.before_send)  # its deploy may be abandoned (overlap)
     for service in services:
         cloud.client(service)
     return cloud

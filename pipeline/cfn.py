@@ -9,13 +9,13 @@ asked when they say it has settled, so polling twice a second costs about what o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.exceptions
 
+from pipeline import cancel
 from pipeline.errors import UserError
 
 Sleep = Callable[[float], None]
@@ -55,7 +55,7 @@ class Backoff:
     factor: float = 1.5
     ceiling: float = 0.5
     after_news: float = 0.25
-    sleep: Sleep = time.sleep
+    sleep: Sleep = cancel.sleep  # time.sleep, cut short when the work is abandoned (pipeline.cancel)
     delay: float = field(init=False)
 
     def __post_init__(self) -> None:

@@ -367,15 +367,18 @@ def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
     report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
 
 
-def lint(use_cache: bool = True) -> None:
-    """Each check shown as it runs (cached ones at once), then the failures' findings; non-zero on any."""
+def lint(use_cache: bool = True, also=()) -> None:
+    """Each check shown as it runs (cached ones at once), then the failures' findings; non-zero on any.
+
+    ``also``: rows of other work (``lint_view.Row``) for the live view meanwhile (``pipeline.overlap``).
+    """
     from pipeline import console, lint_view
     from pipeline import lint as lint_step
 
     started = time.monotonic()
     checks = lint_step.checks()
     out = console.make()
-    with lint_view.show(out, checks) as progress:
+    with lint_view.show(out, checks, also) as progress:
         results = lint_step.run_all(checks, use_cache=use_cache, progress=progress)
     for result in results:
         if not result.ok:
@@ -421,7 +424,7 @@ def pipeline(
             if use_cache and lint_step.all_cached():
                 lint(use_cache)
                 return deploy()
-            overlap.behind_lint(lambda: lint(use_cache), deploy)  # the throwaway cloud only, see pipeline.overlap
+            overlap.behind_lint(lambda also: lint(use_cache, also), deploy)  # the throwaway cloud only (overlap)
 
 
 def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:

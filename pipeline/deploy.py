@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from pipeline import cfn
+from pipeline import cancel, cfn
 from pipeline.errors import Interrupted, StackFailed, UserError
 from pipeline.template import Template
 
@@ -159,7 +159,7 @@ class Progress:
 
 
 class Deployer:
-    def __init__(self, cfn_client, progress: Progress | None = None, sleep=time.sleep) -> None:
+    def __init__(self, cfn_client, progress: Progress | None = None, sleep=cancel.sleep) -> None:
         self.cfn = cfn_client
         self.progress = progress or Progress()
         self.sleep = sleep

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -25,11 +26,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
+from pipeline import cancel
 from pipeline.config import ROOT, Settings
 from pipeline.errors import UserError
 
 LOOPBACK = "127.0.0.1"  # the local cloud only ever binds there
 READY = "ready "
+READY_POLL = 0.05  # seconds between looks at whether the deploy waiting for the child was abandoned
 STOP_TIMEOUT = 15  # seconds for the child to stop its Lambda workers and exit before it is killed
 
 
@@ -41,6 +44,8 @@ class Child:
 
     def endpoint(self) -> str:
         if self._endpoint is None:
+            while not select.select([self.process.stdout], [], [], READY_POLL)[0]:
+                cancel.check()  # an abandoned deploy does not wait for the child to start (pipeline.overlap)
             line = self.process.stdout.readline()
             if not line.startswith(READY):
                 self.process.wait(STOP_TIMEOUT)

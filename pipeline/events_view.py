@@ -3,8 +3,9 @@
 On a terminal each resource has one row that changes in place: a spinner while it is in progress, its current
 status, the time it has taken, and the reason CloudFormation gave. In plain mode each event is one line, with
 the logical id and type padded to columns sized from the change set, so lines stay aligned and nothing
-overflows into the next column. Either way, when the stack settles a summary table gives each resource's
-duration (from its events) and the stack's total.
+overflows into the next column. Held for a terminal (``pipeline.console``), it says each event through
+``note`` and prints nothing for it, as the transient live table leaves nothing behind. Either way, when the
+stack settles a summary table gives each resource's duration (from its events) and the stack's total.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class EventView:
         with self.lock:
             self.events.append(event)
             self._record(event)
-        if self.console.is_terminal:
+        if consoles.animates(self.console):
             self._start_live()
+        elif self.console.is_terminal:  # held for a terminal, where this view is transient: only say it
+            consoles.note(f"{event.get('LogicalResourceId', '')}  {event.get('ResourceStatus', '')}")
         else:
             self.console.print(event_line(event, *self.widths))
         if is_stack_event(event) and not event.get("ResourceStatus", "").endswith("_IN_PROGRESS"):

@@ -3,6 +3,9 @@
 On a terminal, a live table: a spinner and the elapsed time beside each running check, a tick or a cross and
 the time once it is done. Anywhere else (a pipe, CI, ``NO_COLOR``; see ``pipeline.console``), one stable line
 per check as it finishes, so GitHub's log shows the same text every time.
+
+Work running beside lint (``invoke pipeline``'s throwaway deploy, ``pipeline.overlap``) may add rows of its own
+to the live table (``also``); they leave it when lint ends, so what stays on screen is lint's table.
 """
 
 from __future__ import annotations
@@ -10,15 +13,31 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from pipeline import console as consoles
 from pipeline.lint import Check, CheckResult
+
+
+class Row(Protocol):
+    """A row of the live table: its mark, name, time and detail."""
+
+    def cells(self) -> tuple[RenderableType, ...]: ...
+
+
+def grid(rows: Iterable[tuple[RenderableType, ...]]) -> Table:
+    """The live table's layout: mark, name, time, detail."""
+    table = Table.grid(padding=(0, 2))
+    for cells in rows:
+        table.add_row(*cells)
+    return table
 
 
 def timing(result: CheckResult) -> str:
@@ -50,8 +69,9 @@ class PlainView:
 class LiveView:
     """A table redrawn by rich's Live: one row per check."""
 
-    def __init__(self, checks: Sequence[Check]):
+    def __init__(self, checks: Sequence[Check], also: Sequence[Row] = ()):
         self.names = [c.name for c in checks]
+        self.also = also
         self.began: dict[str, float] = {}
         self.done: dict[str, CheckResult] = {}
 
@@ -62,10 +82,7 @@ class LiveView:
         self.done[result.check.name] = result
 
     def __rich__(self) -> Table:
-        grid = Table.grid(padding=(0, 2))
-        for name in self.names:
-            grid.add_row(*self._row(name))
-        return grid
+        return grid([*(self._row(name) for name in self.names), *(row.cells() for row in self.also)])
 
     def _row(self, name: str) -> tuple:
         result = self.done.get(name)
@@ -79,11 +96,14 @@ class LiveView:
 
 
 @contextlib.contextmanager
-def show(console: Console, checks: Sequence[Check]) -> Iterator[PlainView | LiveView]:
-    """The view to pass to ``lint.run_all`` as its progress, live on a terminal."""
-    if not console.is_terminal:
+def show(console: Console, checks: Sequence[Check], also: Sequence[Row] = ()) -> Iterator[PlainView | LiveView]:
+    """The view to pass to ``lint.run_all`` as its progress, live on a terminal (with the ``also`` rows)."""
+    if not consoles.animates(console):
         yield PlainView(console)
         return
-    view = LiveView(checks)
+    view = LiveView(checks, also)
     with Live(view, console=console, refresh_per_second=12, transient=False):
-        yield view
+        try:
+            yield view
+        finally:
+            view.also = ()  # the table's last drawing, which stays on screen, is lint's own

@@ -2,9 +2,15 @@
 
 Lint's tools run in their own processes and the deploy mostly waits on the local cloud (another process), so
 on two cores they take little longer together than the longer of the two. What the user sees stays as it was:
-the deploy's output is held (rendered plain, as in a log: a live view cannot be held) until lint has passed,
-then written out in order, and from then on passes straight through. When lint fails, only lint's failure is
-shown and the held deploy is dropped: it went to the embedded cloud, which dies with the run. Only for that
+the deploy's output is held until lint has passed, then written out in order, and from then on passes straight
+through. Held for a pipe or a log, it renders plain, exactly as a sequential run's. Held for a terminal, it
+renders styled, as the deploy would have on that terminal (only without its transient live views), while a row
+in lint's live table shows what the deploy is doing; once lint has passed and the held part is written, that
+row stays below the output until the deploy ends.
+
+When lint fails, only lint's failure is shown, at once: the held deploy is cancelled (``pipeline.cancel``) at
+its next request or poll, which unwinds it (its temporary folders go, its thread ends) before lint's error
+returns, and its output is dropped. It went to the embedded cloud, which dies with the run. Only for that
 cloud: against anyone's own local cloud or AWS, nothing is deployed before lint has passed.
 """
 
@@ -13,29 +19,64 @@ from __future__ import annotations
 import io
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from pipeline import console
+from rich.console import RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from pipeline import cancel, console, lint_view
 
 T = TypeVar("T")
+
+
+class Activity:
+    """The held work's row in a live view: a spinner, its time and the last thing it did; then a tick or cross."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.latest = name, "starting"
+        self.began, self.took, self.ok = time.monotonic(), None, None
+        self.spinner = Spinner("dots", style="cyan")
+
+    def ended(self, ok: bool) -> None:
+        self.took, self.ok = time.monotonic() - self.began, ok
+
+    def cells(self) -> tuple[RenderableType, ...]:
+        detail = Text(self.latest, style="dim", no_wrap=True, overflow="ellipsis")
+        if self.took is None:
+            return self.spinner, Text(self.name), Text(f"{time.monotonic() - self.began:.1f} s"), detail
+        mark = Text("✓", style="green") if self.ok else Text("✗", style="bold red")
+        return mark, Text(self.name), Text(f"{self.took:.1f} s"), detail
+
+    def __rich__(self) -> Table:
+        return lint_view.grid([self.cells()])
 
 
 class HeldOutput(io.TextIOBase):
     """A text stream that keeps what is written until ``release()``, then passes it on to ``sys.stdout``."""
 
-    def __init__(self) -> None:
+    def __init__(self, activity: Activity | None = None) -> None:
         self._lock = threading.Lock()
         self._held: list[str] | None = []
+        self.activity = activity
 
     def write(self, text: str) -> int:
         with self._lock:
             if self._held is None:
-                sys.stdout.write(text)
+                sys.stdout.write(text)  # a live view's stand-in while one runs, so it prints above the view
             else:
                 self._held.append(text)
         return len(text)
+
+    def note(self, text: str) -> None:
+        """What the work is doing now (``console.note``: its stages, messages and stack events)."""
+        if self.activity is not None:
+            self.activity.latest = text
 
     def flush(self) -> None:
         with self._lock:
@@ -43,7 +84,7 @@ class HeldOutput(io.TextIOBase):
                 sys.stdout.flush()
 
     def isatty(self) -> bool:
-        return False  # so consoles writing here render plain, without a live view
+        return False  # so consoles writing here never animate
 
     def release(self) -> None:
         with self._lock:
@@ -52,20 +93,37 @@ class HeldOutput(io.TextIOBase):
             self._held = None
 
 
-def behind_lint(lint: Callable[[], None], work: Callable[[], T]) -> T:
+def behind_lint(lint: Callable[[Sequence[lint_view.Row]], None], work: Callable[[], T]) -> T:
     """Run ``work`` while ``lint`` runs, its output shown only after ``lint`` returned; ``lint``'s error otherwise.
 
-    On a lint failure this waits for ``work`` to end (its output and outcome dropped), so nothing of it is
-    left running when the embedded cloud stops.
+    ``lint`` is given the rows to add to its live view (none off a terminal). On a lint failure (or Ctrl-C), the
+    work is cancelled and this waits only for it to unwind, so nothing of it is left when the embedded cloud stops.
     """
-    held = HeldOutput()
+    terminal = console.make()
+    activity = Activity("deploy") if console.animates(terminal) else None
+    held, stop = HeldOutput(activity), threading.Event()
 
     def run_held() -> T:
-        with console.redirected(held):
-            return work()
+        with console.redirected(held, like=terminal), cancel.scope(stop):
+            try:
+                result = work()
+            except BaseException:
+                if activity is not None:
+                    activity.ended(ok=False)
+                raise
+        if activity is not None:
+            activity.ended(ok=True)
+        return result
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="held") as pool:
         done = pool.submit(run_held)
-        lint()
-        held.release()
+        try:
+            lint([activity] if activity is not None else [])
+            held.release()
+            if activity is not None and not done.done():
+                with Live(activity, console=terminal, refresh_per_second=12, transient=True):
+                    done.exception()  # until the deploy ends; its output prints above the row meanwhile
+        except BaseException:
+            stop.set()  # the pool's exit then waits only until the work's next request or poll
+            raise
         return done.result()

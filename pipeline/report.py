@@ -38,6 +38,7 @@ def emit(text: str | RenderableType = "", stream=None) -> None:
 def stage(title: str, stream=None) -> None:
     """A stage header: a rule on a terminal, ``==> title`` in plain text."""
     out = consoles.make(stream)
+    consoles.note(title)
     if out.is_terminal:
         out.rule(Text(title, style="bold cyan"), align="left")
     else:

@@ -17,7 +17,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from pipeline import cfn
+from pipeline import cancel, cfn
 from pipeline.errors import UserError
 from pipeline.logs import filter_all
 from pipeline.proof import Proof, judge, next_delay
@@ -87,7 +87,7 @@ def wait_for_proof(
     marker: Marker,
     timeout: float,
     expected_artifact: str | None = None,
-    sleep=time.sleep,
+    sleep=cancel.sleep,
     clock=time.monotonic,
 ) -> Proof:
     """Poll (0.1 s at first, growing to 1 s) until the marker's invocation succeeded, failed, or time ran out.

@@ -74,3 +74,43 @@ def test_is_styled_reads_the_given_environment():
     assert not console.is_styled(Tty(), {"NO_COLOR": "1"})
     assert console.is_styled(Tty(), {"NO_COLOR": ""})  # no-color.org: only a non-empty value counts
     assert not console.is_styled(io.StringIO(), {})
+
+
+def test_held_for_a_terminal_consoles_are_styled_at_its_width_but_never_animate(terminal):
+    stream, _ = terminal
+    held = io.StringIO()
+    with console.redirected(held, like=console.make(stream, width=93)):
+        out = console.make()
+        out.print(STYLED)
+    assert out.is_terminal and not out.is_interactive and not console.animates(out) and out.width == 93
+    assert ESC in held.getvalue()
+    assert console.animates(console.make(stream))
+    assert not console.make().is_terminal  # the redirect ended with its block
+
+
+def test_held_for_a_pipe_consoles_are_plain():
+    held = io.StringIO()
+    with console.redirected(held, like=console.make(io.StringIO())):
+        console.make().print(STYLED)
+    assert held.getvalue() == "deployed\n"
+
+
+class Noted(io.StringIO):
+    """A held stream as ``pipeline.overlap`` makes one: it keeps what is written, and what it is told."""
+
+    def __init__(self):
+        super().__init__()
+        self.notes = []
+
+    def note(self, text):
+        self.notes.append(text)
+
+
+def test_notes_reach_the_stream_this_thread_writes_to_and_messages_are_noted():
+    held = Noted()
+    console.note("nobody hears this")  # not redirected: a no-op
+    with console.redirected(held):
+        console.note("Function  CREATE_IN_PROGRESS")
+        console.show(console.make(), "Package: s3://bucket/key.zip\nsecond line")
+        console.show(console.make(), Text("a renderable is not a message"))
+    assert held.notes == ["Function  CREATE_IN_PROGRESS", "Package: s3://bucket/key.zip"]

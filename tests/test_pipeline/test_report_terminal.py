@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pipeline_helpers import read_terminal
+from test_console import Noted
 
 from pipeline import console, report
 from pipeline.deploy import Change, ChangedProperty, changed_properties
@@ -144,6 +145,20 @@ def test_on_a_terminal_events_are_a_live_view_with_a_spinner_then_a_summary(term
     text = read_terminal(main)
     assert any(frame in text for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
     assert "UPDATE_COMPLETE: took 6.0 s for 1 resources." in text
+
+
+def test_held_for_a_terminal_events_are_only_noted_then_the_summary_is_styled(terminal):
+    """As on the terminal, where the live view is transient: no event line stays, only the summary (coloured)."""
+    stream, _ = terminal
+    held = Noted()
+    with console.redirected(held, like=console.make(stream)):
+        progress = report.TerminalProgress()
+        for e in UPDATE:
+            progress.event(e)
+    assert progress.view.live is None
+    assert held.notes == [f"{e['LogicalResourceId']}  {e['ResourceStatus']}" for e in UPDATE]
+    assert "UPDATE_IN_PROGRESS" not in held.getvalue() and "\x1b[32mUPDATE_COMPLETE" in held.getvalue()
+    assert "UPDATE_COMPLETE: took 6.0 s for 1 resources." in held.getvalue()
 
 
 def test_confirmation_answers():
