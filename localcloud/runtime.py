@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import code_dirs, lambda_logs, runtime_packages
+from localcloud import code_dirs, lambda_logs, runtime_packages, workers, zygote
 from localcloud.async_invoke import AsyncInvoker
 from localcloud.invocation_log import InvocationLog
 from localcloud.lambda_logs import LogSettings
@@ -70,6 +70,9 @@ class LambdaRuntime:
         self._tmp: str | None = None
         self._workdir: code_dirs.CodeDir | None = None
         self._packages_dir: str | None = None
+        self._zygote: zygote.Zygote | None = None
+        self._zygote_failed = False
+        self._zygote_lock = threading.Lock()
         self._stopped = False
         self.async_invoker = AsyncInvoker(self, threads=self._concurrency, retry_delays=retry_delays)
 
@@ -92,6 +95,10 @@ class LambdaRuntime:
         for pool in pools:
             pool.stop_all()
         self.async_invoker.join()  # after the kills, so no dispatcher is still waiting on a slow function
+        with self._zygote_lock:
+            forker, self._zygote = self._zygote, None
+        if forker is not None:
+            forker.stop()
         if self._workdir:
             self._workdir.remove()
             self._workdir = self._tmp = self._packages_dir = None
@@ -165,7 +172,26 @@ class LambdaRuntime:
         code_dir = self._code_dir(fn)
         env = self._worker_env(fn, settings, stream, code_dir)
         spec = WorkerSpec(fn.handler or "", code_dir, self._packages(), env, float(fn.timeout), stream, settings)
-        return Worker(spec, nodelay=self.nodelay)
+        return Worker(spec, nodelay=self.nodelay, forker=self._forker(env))
+
+    def _forker(self, env: dict[str, str]) -> zygote.Zygote | None:
+        """The zygote workers are forked from, started on first need (and again if it died); None: exec them."""
+        if not sys.platform.startswith("linux"):
+            return None  # workers must die with the local cloud, and only Linux has PR_SET_PDEATHSIG
+        packages = self._packages()
+        with self._zygote_lock:
+            if self._stopped or self._zygote_failed:
+                return None
+            if self._zygote is None or not self._zygote.alive:
+                # The variables every worker gets that the interpreter reads at start-up (the rest are set per fork).
+                start_env = {name: env[name] for name in ("PATH", "LANG", "TZ") if name in env}
+                try:
+                    self._zygote = zygote.Zygote(packages, runtime_packages.BOOTSTRAP, start_env, workers.spawn)
+                except (OSError, zygote.ZygoteGone) as error:
+                    log.warning("Lambda workers start without a zygote (slower cold starts): %s", error)
+                    self._zygote_failed = True
+                    return None
+            return self._zygote
 
     def _packages(self) -> str:
         """The directory of what the AWS Python runtime provides besides the stdlib (``runtime_packages``)."""

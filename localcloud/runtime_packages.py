@@ -32,7 +32,7 @@ RUNTIME_DISTRIBUTIONS = ("awslambdaric", "boto3")
 
 # sys.argv is ["-c", code_dir, packages_dir, handler]. `site` is imported only for what it gives every program
 # (exit, quit, help...): under -S it adds no path. -u because -I also ignores PYTHONUNBUFFERED.
-_BOOTSTRAP = (
+BOOTSTRAP = (
     "import runpy, site, sys; site.setquit(); site.setcopyright(); site.sethelper(); "
     "sys.path[:0] = sys.argv[1:3]; sys.argv = ['awslambdaric', sys.argv[3]]; "
     "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)"
@@ -43,7 +43,7 @@ _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 def command(handler: str, code_dir: str, packages_dir: str) -> list[str]:
     """The worker's argv: an isolated interpreter that sees the code, then the runtime's packages, then stdlib."""
-    return [sys.executable, "-I", "-S", "-u", "-c", _BOOTSTRAP, code_dir, packages_dir, handler]
+    return [sys.executable, "-I", "-S", "-u", "-c", BOOTSTRAP, code_dir, packages_dir, handler]
 
 
 def build(target: str, roots: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> str:

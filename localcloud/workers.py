@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from localcloud import runtime_packages
+from localcloud import runtime_packages, zygote
 from localcloud.runtime_api import Invocation, RuntimeApiServer
 from localcloud.worker_output import OutputCollector
 
@@ -121,11 +121,13 @@ class _Channel:
 
 
 class Worker:
-    def __init__(self, spec: WorkerSpec, nodelay: bool = True) -> None:
+    def __init__(self, spec: WorkerSpec, nodelay: bool = True, forker: zygote.Zygote | None = None) -> None:
+        """``forker``: the zygote to fork the process from (``localcloud.zygote``); None, or when it cannot: exec."""
         self.spec = spec
+        self._forker = forker
         self._channel = _Channel()
         self._api = RuntimeApiServer(self._channel, nodelay=nodelay)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | zygote.ForkedProcess | None = None
         self._output: OutputCollector | None = None
         self._started = 0.0
         self._init_ms: float | None = None  # set by the first invocation (the cold start)
@@ -138,7 +140,7 @@ class Worker:
         self._api.start()
         env = {**self.spec.env, "AWS_LAMBDA_RUNTIME_API": self._api.address}
         self._started = time.monotonic()
-        self._proc = _spawn(
+        self._proc = self._fork(env) or spawn(
             runtime_packages.command(self.spec.handler, self.spec.code_dir, self.spec.packages_dir),
             cwd=self.spec.code_dir,
             env=env,
@@ -148,8 +150,20 @@ class Worker:
             process_group=0,  # its own group: Ctrl-C reaches us, and stop() ends the whole group
         )
         self._output = OutputCollector(self._proc.stdout.fileno())
-        self._status_fd = os.open(f"/proc/{self._proc.pid}/status", os.O_RDONLY)
+        try:
+            self._status_fd = os.open(f"/proc/{self._proc.pid}/status", os.O_RDONLY)
+        except OSError:  # a forked worker that already died and was reaped: it used no memory worth reporting
+            self._status_fd = -1
         self.alive = True
+
+    def _fork(self, env: dict[str, str]) -> zygote.ForkedProcess | None:
+        forker = self._forker
+        if forker is None or not forker.can_fork(self.spec.code_dir, env):
+            return None
+        try:
+            return forker.fork(self.spec.handler, self.spec.code_dir, env)
+        except zygote.ZygoteGone:
+            return None
 
     def invoke(self, invocation: Invocation, sink: InvocationSink) -> Outcome:
         """Run one invocation; a cold worker first waits for the runtime to finish its init.
@@ -302,7 +316,8 @@ class Worker:
         self._output.read()  # keep what it wrote before dying; take() still returns it
         self._output.closed = True
         self._proc.stdout.close()
-        os.close(self._status_fd)
+        if self._status_fd >= 0:
+            os.close(self._status_fd)
         self._channel.close()
         self._api.stop()
 
@@ -334,7 +349,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def _spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     global _spawner
     preexec = _die_with_parent()
     if preexec is None:
