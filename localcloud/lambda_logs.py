@@ -167,8 +167,14 @@ def _put(fn: Any, group: str, stream: str, events: list[tuple[int, str]]) -> Non
     from localcloud import fixes
 
     fixes.apply_deferred()  # the logs backend's reads take LOCK once patched (a no-op after the first call)
+    from moto.logs.exceptions import ResourceNotFoundException
+
     backend = logs_backends[fn.account_id][fn.region]
+    batch = [{"timestamp": ts, "message": msg} for ts, msg in events]
     with LOCK:
-        backend.ensure_log_group(group)
-        backend.ensure_log_stream(group, stream)
-        backend.put_log_events(group, stream, [{"timestamp": ts, "message": msg} for ts, msg in events])
+        try:  # the stream exists after its first write: one call, not three, per write
+            backend.put_log_events(group, stream, batch)
+        except ResourceNotFoundException:  # the first write, or the group was deleted since
+            backend.ensure_log_group(group)
+            backend.ensure_log_stream(group, stream)
+            backend.put_log_events(group, stream, batch)

@@ -135,6 +135,9 @@ PATCHES: tuple[Patch, ...] = (
     ),
     _p("moto.logs.models:EventMessageFilter", "logs_filter_patterns", "(pattern)",
        "JSON filter patterns ({ $.level = \"ERROR\" }) select events as on AWS; moto matches every event"),
+    _p("moto.logs.models:LogStream.filter_log_events", "logs_filter_patterns",
+       "(self, start_time, end_time, filter_pattern)",
+       "one matcher per FilterLogEvents call, not one per event (polling a busy log group held the logs lock)"),
     # IAM: AWS-managed policies, created on first reference.
     *(
         _p(f"moto.iam.models:IAMBackend.{name}", "iam_managed_policies", signature,
@@ -152,6 +155,8 @@ PATCHES: tuple[Patch, ...] = (
        "a request id from one random draw, not 52 random.choice calls, on every answer"),
     _p("moto.core.utils:_load_service_model", "hot_paths", "(service_name, model_name)",
        "one botocore loader that checks the asked service only, not a new one listing ~400 services each time"),
+    _p("moto.moto_server.werkzeug_app:DomainDispatcherApplication.get_backend_for_host", "hot_paths",
+       "(self, host)", "each host name's service remembered, not ~200 URL patterns tried twice per request"),
 )  # fmt: skip
 
 

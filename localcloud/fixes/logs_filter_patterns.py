@@ -11,6 +11,11 @@ with ``=``/``!=`` and a string (quoted or bare, ``*`` as a wildcard) or a number
 moto gap: ``moto.logs.models.EventMessageFilter`` treats any pattern that does not start with a letter or a quote as
 "unsupported" and matches everything. This fix replaces the name moto's Logs models use with a factory that gives
 JSON patterns their own matcher and leaves every other pattern to moto.
+
+Cost, not behaviour: ``LogStream.filter_log_events`` built a new matcher (parsing the pattern again) for every event
+it looked at, under the logs lock that the Lambda runtime's writes wait for; a reader polling a busy function's log
+group paid it for every event in every stream at every poll. Here one matcher serves the whole call, and the events,
+their order and their fields are moto's.
 """
 
 from __future__ import annotations
@@ -172,5 +177,20 @@ def event_filter(original: Any) -> Callable[[str], Any]:
     return EventMessageFilter
 
 
+def filter_log_events(self: Any, start_time: int, end_time: int, filter_pattern: str) -> list[dict[str, Any]]:
+    """moto's ``LogStream.filter_log_events``, with one matcher for the call instead of one per event."""
+    matches = models.EventMessageFilter(filter_pattern).matches
+    selected = [
+        event
+        for event in self.events
+        if not (start_time and event.timestamp < start_time)
+        and not (end_time and event.timestamp > end_time)
+        and matches(event.message)
+    ]
+    selected.sort(key=lambda event: event.timestamp)  # stable, as moto's sorted()
+    return [{**event.to_filter_dict(), "logStreamName": self.log_stream_name} for event in selected]
+
+
 def apply() -> None:
     install(models, "EventMessageFilter", event_filter(models.EventMessageFilter))
+    install(models.LogStream, "filter_log_events", filter_log_events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 from moto.core import responses
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -66,3 +67,60 @@ def test_service_models_are_botocore_s_and_an_unknown_service_is_still_refused(c
     refused = re.escape("Unknown service: 'no-such-service'. Valid service names are: ")
     with pytest.raises(UnknownServiceError, match=refused):
         utils._load_service_model("no-such-service", "service-2")
+
+
+def test_a_host_s_service_is_moto_s_and_an_unknown_host_is_asked_again(client):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from localcloud import patches
+
+    client("s3").list_buckets()  # the fixes are in
+    moto_s = patches._ORIGINALS[(id(DomainDispatcherApplication), "get_backend_for_host")]
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    for host in ["s3.us-east-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "logs.us-east-1.amazonaws.com"]:
+        assert dispatcher.get_backend_for_host(host) == moto_s(dispatcher, host) is not None
+        assert dispatcher.get_backend_for_host(host) == moto_s(dispatcher, host)  # remembered, the same
+    assert dispatcher.get_backend_for_host("nothing.example") is None
+    assert "nothing.example" not in dispatcher._localcloud_backend_of_host
+
+
+def test_filter_log_events_answers_what_moto_s_answers(client):
+    """Events put out of order across batches, read with and without times and patterns: the same events, in the
+    same order, with the same fields, as moto's own LogStream.filter_log_events."""
+    from moto.logs import models
+
+    from localcloud import patches
+
+    logs = client("logs")
+    group = f"/hot/{os.urandom(4).hex()}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    for batch in ([now + 5, now + 9], [now + 1, now + 3], [now + 7]):
+        events = [{"timestamp": ts, "message": f"line {ts - now} {'ERROR' if ts % 2 else 'ok'}"} for ts in batch]
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
+    stream = models.logs_backends["123456789012"]["us-east-1"].groups[group].streams["s"]
+    moto_s = patches._ORIGINALS[(id(models.LogStream), "filter_log_events")]
+    for start, end, pattern in [(0, 0, ""), (now + 3, 0, ""), (0, now + 7, "ERROR"), (now + 2, now + 8, '"line 5"')]:
+        assert stream.filter_log_events(start, end, pattern) == moto_s(stream, start, end, pattern)
+    assert [e["message"] for e in stream.filter_log_events(now + 3, 0, "")] == [
+        f"line {n} {'ERROR' if (now + n) % 2 else 'ok'}" for n in (3, 5, 7, 9)
+    ]
+
+
+def test_a_deleted_log_group_is_created_again_by_the_next_lambda_write(client):
+    """lambda_logs writes straight into the stream and creates group and stream only when they are missing."""
+    from types import SimpleNamespace
+
+    from localcloud import lambda_logs
+
+    logs = client("logs")
+    fn = SimpleNamespace(account_id="123456789012", region="us-east-1")
+    group, stream = f"/aws/lambda/hot-{os.urandom(4).hex()}", "2026/01/01/[$LATEST]abc"
+    now = int(time.time() * 1000)
+    lambda_logs.write(fn, group, stream, [(now, "first\n")])
+    lambda_logs.write(fn, group, stream, [(now + 1, "second\n")])
+    assert [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]] == ["first\n", "second\n"]
+    logs.delete_log_group(logGroupName=group)
+    lambda_logs.write(fn, group, stream, [(now + 2, "third\n")])
+    assert [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]] == ["third\n"]
