@@ -147,6 +147,8 @@ PATCHES: tuple[Patch, ...] = (
     # Serving.
     _p("moto.backends:list_of_moto_modules", "request_dispatch", "()",
        "computed once, not by listing moto's package directory under a global lock on every request"),
+    _p("moto.moto_server.werkzeug_app:DomainDispatcherApplication.get_backend_for_host", "request_dispatch",
+       "(self, host)", "each host name's service remembered, not ~200 URL patterns tried twice per request"),
     _p("moto.core.base_backend:BackendDict.__getitem__", "hot_paths", "(self, account_id)",
        "an existing account's backends without moto's global lock and list scan (~13 lookups per upload)"),
     _p("moto.core.request:EnvironHeaders.__iter__", "hot_paths", "(self)",
@@ -155,8 +157,6 @@ PATCHES: tuple[Patch, ...] = (
        "a request id from one random draw, not 52 random.choice calls, on every answer"),
     _p("moto.core.utils:_load_service_model", "hot_paths", "(service_name, model_name)",
        "one botocore loader that checks the asked service only, not a new one listing ~400 services each time"),
-    _p("moto.moto_server.werkzeug_app:DomainDispatcherApplication.get_backend_for_host", "hot_paths",
-       "(self, host)", "each host name's service remembered, not ~200 URL patterns tried twice per request"),
 )  # fmt: skip
 
 
