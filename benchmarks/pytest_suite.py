@@ -7,8 +7,11 @@ The machine's load is printed before and after: on a shared machine a loaded fig
 
 ``--also "-n 3" --also "--dist worksteal"`` adds runs with those arguments appended (pytest takes the last
 ``-n``/``--dist`` given), alternating with the README's command, ``--rounds`` times each, side by side.
+``--against DIR`` adds the README's command run in another checkout (say, main's:
+``git worktree add /tmp/main main``), alternating the same way: an A/B of two versions of the suite on one
+machine in one period of load. CPU is the figure to compare on a shared machine; wall moves with the load.
 
-Run: python benchmarks/pytest_suite.py [--rounds 1] [--also "ARGS" ...] [--files 12]
+Run: python benchmarks/pytest_suite.py [--rounds 1] [--also "ARGS" ...] [--against DIR] [--files 12]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import collections
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,14 +55,14 @@ def _file_times(junit: Path) -> dict[str, float]:
     return dict(times)
 
 
-def run_once(label: str, extra: list[str]) -> Run:
+def run_once(label: str, extra: list[str], cwd: Path = ROOT) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         before = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.Popen(
             [*README_COMMAND, *extra, f"--junitxml={junit}"],
-            cwd=ROOT,
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -100,21 +104,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--also", action="append", default=[], help='also run with these arguments, e.g. "-n 3"')
+    parser.add_argument("--against", type=Path, help="also run the README command in this other checkout")
     parser.add_argument("--files", type=int, default=12, help="how many of the slowest files to list")
     args = parser.parse_args()
-    variants = [("README command (python -m pytest)", [])] + [(f"with {a}", shlex.split(a)) for a in args.also]
+    variants = [("README command (python -m pytest)", [], ROOT)]
+    variants += [(f"with {a}", shlex.split(a), ROOT) for a in args.also]
+    if args.against:
+        variants.append((f"README command in {args.against}", [], args.against.resolve()))
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("note: PYTHONDONTWRITEBYTECODE is set, so every process compiles the project's modules again")
     runs: list[Run] = []
     for _ in range(args.rounds):
-        for label, extra in variants:
-            runs.append(run_once(label, extra))
+        for label, extra, cwd in variants:
+            runs.append(run_once(label, extra, cwd))
             report(runs[-1], args.files)
     if len(runs) > 1:
         print("\nside by side (wall / CPU, seconds):")
-        for label, _ in variants:
+        for label, *_ in variants:
             mine = [r for r in runs if r.label == label]
-            print(f"  {label:40} " + "  ".join(f"{r.wall:5.1f} / {r.cpu:5.1f}" for r in mine))
+            wall, cpu = statistics.median(r.wall for r in mine), statistics.median(r.cpu for r in mine)
+            medians = f"   median {wall:5.1f} / {cpu:5.1f}"
+            print(f"  {label:40} " + "  ".join(f"{r.wall:5.1f} / {r.cpu:5.1f}" for r in mine) + medians)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Callable, Iterator
 
 import boto3
+import file_order
 import pytest
 
 import localcloud
@@ -46,6 +47,18 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return cores + 1
+
+
+def pytest_configure(config) -> None:
+    """The controlling process (not an xdist worker) records each file's seconds for the next run's order."""
+    if config.cache is not None and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(file_order.Recorder(config.cache), "file_order_recorder")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest files first (tests/file_order.py): every worker collects, and all sort the same cached figures."""
+    if config.cache is not None:
+        items[:] = file_order.longest_first(items, file_order.kept_seconds(config.cache))
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,16 @@ checkov command finds on the project's templates is in tests/test_templates.py."
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from pipeline import lint
+import pytest
+
+from pipeline import checkov_scan, lint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,10 +31,27 @@ SKIP_VERSIONING = """    Metadata:
 
 
 def scan(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """The scan as `invoke lint` runs it, from ``folder`` (where it reads .checkov.yaml)."""
+    """The scan as `invoke lint` runs it, as a whole process from ``folder`` (where it reads .checkov.yaml)."""
     command = [sys.executable, "-m", "pipeline.checkov_scan", *arguments, "templates"]
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     return subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.fixture
+def scan_here(monkeypatch):
+    """The scan's ``main`` in this process, from a folder: its printed report and exit status. checkov's import
+    (1.4 s of CPU) is paid once per worker instead of once per scan; the whole process, with its exit status
+    through ``os._exit``, is the first test's."""
+
+    def run(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(folder)
+        monkeypatch.setenv("CHECKOV_PARALLELIZATION_TYPE", "none")  # what main() would set in this process
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = checkov_scan.main([*arguments, "templates"])
+        return subprocess.CompletedProcess(["checkov_scan", *arguments], code, out.getvalue(), "")
+
+    return run
 
 
 def test_the_scan_fails_on_a_failed_check_and_on_a_template_it_cannot_parse(tmp_path):
@@ -43,26 +64,26 @@ def test_the_scan_fails_on_a_failed_check_and_on_a_template_it_cannot_parse(tmp_
     assert "could not parse templates/broken.yaml" in done.stdout and "1 parsing errors" in done.stdout
 
 
-def test_in_template_skips_and_the_config_files_skip_check_both_apply(tmp_path):
+def test_in_template_skips_and_the_config_files_skip_check_both_apply(tmp_path, scan_here):
     """Every check a plain bucket fails is skipped: versioning in the template (with its reason), the rest in
     .checkov.yaml, so the scan passes and reports the skips."""
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "bucket.yaml").write_text(BUCKET.format(metadata=SKIP_VERSIONING))
-    failing = scan(tmp_path, "--json")
+    failing = scan_here(tmp_path, "--json")
     failed = {c["check_id"] for c in json.loads(failing.stdout)["results"]["failed_checks"]}
     assert failing.returncode == 1 and failed and "CKV_AWS_21" not in failed
     (tmp_path / ".checkov.yaml").write_text(
         "skip-download: true\nskip-check:\n" + "".join(f"  - {i}\n" for i in failed)
     )
-    done = scan(tmp_path)
+    done = scan_here(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failed, 1 skipped in the templates" in done.stdout
 
 
-def test_a_setting_the_scan_would_ignore_is_refused(tmp_path):
+def test_a_setting_the_scan_would_ignore_is_refused(tmp_path, scan_here):
     (tmp_path / "templates").mkdir()
     (tmp_path / ".checkov.yaml").write_text("soft-fail: true\n")
-    done = scan(tmp_path)
+    done = scan_here(tmp_path)
     assert done.returncode == 2
     assert ".checkov.yaml sets soft-fail, which pipeline.checkov_scan does not apply" in done.stdout
 

@@ -1,9 +1,13 @@
-"""How the README's test command runs: pytest-xdist from pyproject.toml, ``-n auto`` as tests/conftest.py sets it."""
+"""How the README's test command runs: pytest-xdist from pyproject.toml, ``-n auto`` as tests/conftest.py sets it,
+and the files handed to the workers longest first (tests/file_order.py)."""
 
 from __future__ import annotations
 
 import os
 import tomllib
+from types import SimpleNamespace
+
+import file_order
 
 from pipeline.config import ROOT
 
@@ -23,3 +27,50 @@ def test_auto_is_one_worker_more_than_the_cores(pytestconfig, monkeypatch):
 def test_xdists_own_variable_still_decides(pytestconfig, monkeypatch):
     monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")
     assert pytestconfig.hook.pytest_xdist_auto_num_workers(config=pytestconfig) == 5
+
+
+def test_files_are_handed_out_in_collection_order():
+    """xdist's default would queue the files with most tests first: the order tests/file_order.py sets must hold."""
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--no-loadscope-reorder" in options["addopts"].split()
+
+
+def _items(*nodeids: str) -> list[SimpleNamespace]:
+    return [SimpleNamespace(nodeid=nodeid) for nodeid in nodeids]
+
+
+def test_the_longest_files_go_first_each_files_tests_together_and_in_order():
+    items = _items("a.py::t1", "a.py::t2", "b.py::t1", "c.py::t1", "c.py::t2", "c.py::t3", "d.py::t1", "e.py::t1")
+    seconds = {"b.py": 9.0, "d.py": 2.5, "a.py": 1.0}
+    ordered = [item.nodeid for item in file_order.longest_first(items, seconds)]
+    # Known files by their seconds; then the unknown ones, most tests first (xdist's own order for them).
+    assert ordered == ["b.py::t1", "d.py::t1", "a.py::t1", "a.py::t2", "c.py::t1", "c.py::t2", "c.py::t3", "e.py::t1"]
+
+
+def test_without_figures_the_order_is_xdists_most_tests_first():
+    items = _items("a.py::t1", "b.py::t1", "b.py::t2", "c.py::t1")
+    ordered = [item.nodeid for item in file_order.longest_first(items, {})]
+    assert ordered == ["b.py::t1", "b.py::t2", "a.py::t1", "c.py::t1"]
+
+
+class _Cache(dict):
+    def get(self, key, default):  # pytest's Cache.get(key, default)
+        return super().get(key, default)
+
+    def set(self, key, value):
+        self[key] = value
+
+
+def test_a_run_records_each_files_seconds_and_keeps_the_other_files_figures():
+    cache = _Cache({file_order.KEY: {"old.py": 4.0, "a.py": 9.0}})
+    recorder = file_order.Recorder(cache)
+    for nodeid, seconds in (("a.py::t1", 0.5), ("a.py::t1", 1.0), ("a.py::t2", 0.25), ("b.py::t1", 2.0)):
+        recorder.pytest_runtest_logreport(SimpleNamespace(nodeid=nodeid, duration=seconds))
+    recorder.pytest_sessionfinish()
+    assert cache[file_order.KEY] == {"old.py": 4.0, "a.py": 1.75, "b.py": 2.0}
+
+
+def test_a_corrupt_record_counts_as_no_figures():
+    assert file_order.kept_seconds(_Cache({file_order.KEY: ["not", "a", "mapping"]})) == {}
+    cache = _Cache({file_order.KEY: {"a.py": "slow", "b.py": True, "c.py": 3}})
+    assert file_order.kept_seconds(cache) == {"c.py": 3.0}

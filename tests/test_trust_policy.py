@@ -20,6 +20,8 @@ Two sources of the policies are checked with the same small IAM evaluator:
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import json
 import re
 import time
@@ -57,9 +59,14 @@ class UnsupportedCondition(ValueError):
     pass
 
 
+@functools.cache
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    # Built once per pattern: the policy checks match a few dozen patterns some 200,000 times.
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.DOTALL)
+
+
 def _like(pattern: str, value: str) -> bool:
-    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+    return _like_regex(pattern).fullmatch(value) is not None
 
 
 OPERATORS = {
@@ -304,9 +311,7 @@ FIVE_ENVIRONMENTS = ["dev", "qa", "staging", "preprod", "production"]
 def rendered_base(parameters: dict[str, str] | None = None) -> dict[str, Any]:
     """bootstrap.yaml, rendered as stack PROJECT-bootstrap."""
     parameters = {"ProjectName": PROJECT, **(parameters or {})}
-    from cfnlint.decode import cfn_yaml  # here: ~0.5 s of every xdist worker's collection
-
-    return render(cfn_yaml.loads(BOOTSTRAP.read_text()), parameters, f"{parameters['ProjectName']}-bootstrap")
+    return render(_template(BOOTSTRAP), parameters, f"{parameters['ProjectName']}-bootstrap")
 
 
 def rendered_environment(env: str, base: dict[str, Any], **parameters: str) -> dict[str, Any]:
@@ -319,9 +324,19 @@ def rendered_environment(env: str, base: dict[str, Any], **parameters: str) -> d
         "ArtifactBucketName": base["Outputs"]["ArtifactBucketName"],
         **parameters,
     }
-    from cfnlint.decode import cfn_yaml
+    return render(_template(ENVIRONMENT), values, f"{values['ProjectName']}-bootstrap-{env}")
 
-    return render(cfn_yaml.loads(ENVIRONMENT.read_text()), values, f"{values['ProjectName']}-bootstrap-{env}")
+
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
+    from cfnlint.decode import cfn_yaml  # here: ~0.5 s of every xdist worker's collection
+
+    return cfn_yaml.loads(path.read_text())
+
+
+def _template(path: Path) -> dict[str, Any]:
+    """The template with its short-form tags expanded: parsed once per worker, a fresh copy for each render."""
+    return copy.deepcopy(_parsed(path))
 
 
 def rendered_environments(
@@ -531,9 +546,7 @@ def _roles_of(path: Path, rendered: dict[str, Any]) -> dict[str, dict[str, Any]]
 
 def _app_trusts() -> dict[str, dict[str, Any]]:
     """app.yaml's roles' trust policies (only AWS::AccountId to resolve there)."""
-    from cfnlint.decode import cfn_yaml
-
-    template = cfn_yaml.loads((ROOT / "cloudformation" / "app.yaml").read_text())
+    template = _template(ROOT / "cloudformation" / "app.yaml")
     roles = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
     text = json.dumps({n: r["Properties"]["AssumeRolePolicyDocument"] for n, r in roles.items()})
     return json.loads(text.replace('{"Ref": "AWS::AccountId"}', json.dumps(ACCOUNT)))
@@ -631,9 +644,7 @@ def test_unusable_environment_names_are_refused(name):
 
 def test_artifacts_is_refused_by_a_rule():
     # Rules are not rendered here (nor enforced by the local cloud): check the assertion itself.
-    from cfnlint.decode import cfn_yaml
-
-    template = cfn_yaml.loads(ENVIRONMENT.read_text())
+    template = _template(ENVIRONMENT)
     asserts = [a["Assert"] for rule in template["Rules"].values() for a in rule["Assertions"]]
     for reserved in ("artifacts", "bootstrap"):
         assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "EnvironmentName"}, reserved]}]} in asserts, reserved

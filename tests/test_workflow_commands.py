@@ -16,11 +16,14 @@ import sys
 from pathlib import Path
 
 import yaml
+from test_pipeline import invoke_cli
+from test_pipeline.pipeline_helpers import delete_stack_and_wait
 
 import localcloud
 from pipeline.config import ROOT
 
 REGION = "us-east-1"
+STACKS = ("s3-lambda-gitops-staging", "s3-lambda-gitops-bootstrap-staging", "s3-lambda-gitops-bootstrap")
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
@@ -60,25 +63,9 @@ def _oidc_stand_in(step: dict, values: dict[str, str]) -> dict[str, str]:
 
 
 def _bootstrap(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "bootstrap",
-            "--repo",
-            "octo-org/s3-lambda-gitops",
-            "--repo-id",
-            "123456789",
-            "--target",
-            "aws",
-        ],
-        cwd=ROOT,
-        env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The one-time set-up a user runs before the workflow (not a workflow step): in process, as invoke runs it."""
+    args = ("bootstrap", "--repo", "octo-org/s3-lambda-gitops", "--repo-id", "123456789", "--target", "aws")
+    done = invoke_cli.run(args, env={**env, **localcloud.DUMMY_CREDENTIALS, "AWS_REGION": REGION})
     assert done.returncode == 0, done.stderr
     role = re.search(r"AWS_DEPLOY_ROLE_ARN --env staging --body (\S+)", done.stdout)
     assert role, done.stdout
@@ -86,6 +73,14 @@ def _bootstrap(env: dict[str, str]) -> str:
 
 
 def test_deploy_job_commands_run_as_written(endpoint, client, tmp_path):
+    try:
+        _run_the_deploy_job(endpoint, client, tmp_path)
+    finally:  # the bootstrap made the account's GitHub OIDC provider: a later bootstrap.yaml on this cloud makes one
+        for stack in STACKS:
+            delete_stack_and_wait(client("cloudformation"), stack)
+
+
+def _run_the_deploy_job(endpoint, client, tmp_path):
     summary = tmp_path / "summary.md"
     env = _base_env(endpoint, summary)
     caller = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]["deploy-staging"]

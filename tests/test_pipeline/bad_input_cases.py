@@ -152,12 +152,12 @@ CLI: list[Cli] = [
         "--port must be a TCP port number",
         whole_process=True,
     ),
+    # The same exit path as the case above (parse_port, before anything is served): in process.
     Cli(
         "flag-port-range",
         "invoke localcloud --port 70000",
         ("localcloud", "--port", "70000"),
         "--port must be a TCP port number",
-        whole_process=True,
     ),
     Cli(
         "flag-localcloud-region",

@@ -33,7 +33,8 @@ def test_invalid_stack_name_from_the_project_setting():
 
 
 def test_local_cloud_not_running():
-    done = invoke("deploy", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, whole_process=True)
+    # In process: bad_input_cases' "local-not-running" runs this exit path as a whole process.
+    done = invoke("deploy", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert_clear_error(
         done, "No local cloud is answering at http://127.0.0.1:9", "invoke localcloud", "invoke pipeline"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -102,17 +104,43 @@ def test_verify_finds_the_log_line_of_its_own_upload(make_settings, client, caps
     ],
     ids=["raises", "import-error", "unrelated-lines", "logs-key-then-raises", "raises-with-key"],
 )
-def test_verify_fails_with_a_diagnosis(make_settings, handler_code, reason, shown, capsys):
+def test_verify_fails_with_a_diagnosis(make_settings, handler_code, reason, shown, capsys, monkeypatch):
     settings = make_settings()
     (settings.lambda_dir / "handler.py").write_text(handler_code)
     commands.deploy(settings)
-    timeout = 6 if handler_code is UNRELATED_HANDLER else 60
+    timeout = 60
+    if handler_code is UNRELATED_HANDLER:  # only the timeout ends this verify: let it end once the lines are in
+        timeout = 6
+        _time_runs_out_once_logged(monkeypatch, shown)
     with pytest.raises(UserError, match=f"Verify failed: {reason}"):
         commands.verify(settings, timeout=timeout)
     printed = capsys.readouterr().out
     assert "marker object in the bucket: yes" in printed
     assert "bucket notifies the function: yes" in printed
     assert shown in printed  # the failing lines are shown
+
+
+def _time_runs_out_once_logged(monkeypatch, line: str) -> None:
+    """verify's clock: real time until ``line`` is in the function's log since the upload, then past the deadline.
+
+    A verify that sees no marker line waits out its timeout; that wait is real time until the handler's lines
+    (which the diagnosis must show) have landed, however long the machine takes, and no longer (was a flat 6 s).
+    """
+    wait_for_proof = commands.verify_step.wait_for_proof
+
+    def wait(logs, group, marker, timeout, *args, **kwargs):
+        calls = itertools.count()
+
+        def clock() -> float:
+            if next(calls) == 0:  # the call that sets the deadline
+                return time.monotonic()
+            events = logs.filter_log_events(logGroupName=group, startTime=marker.uploaded_ms)["events"]
+            logged = any(line in event["message"] for event in events)
+            return time.monotonic() + (timeout if logged else 0)
+
+        return wait_for_proof(logs, group, marker, timeout, *args, **kwargs, clock=clock)
+
+    monkeypatch.setattr(commands.verify_step, "wait_for_proof", wait)
 
 
 def test_failed_update_rolls_back_and_the_previous_version_keeps_working(make_settings, client, tmp_path):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
-import subprocess
-import sys
 
+import invoke_cli
 import pytest
 
 import tasks
@@ -49,10 +48,8 @@ def test_every_default_is_shown_in_help(name, task):
 
 def test_shell_completion_script_is_available():
     """README shows `source <(invoke --print-completion-script bash)`; it must print a script."""
-    done = subprocess.run(
-        [sys.executable, "-m", "invoke", "--print-completion-script", "bash"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+    done = invoke_cli.run(("--print-completion-script", "bash"), env=invoke_cli.clean_env())
+    assert done.returncode == 0, done.stderr
     assert "complete -F" in done.stdout and "invoke" in done.stdout
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
-import sys
 import uuid
 from dataclasses import replace
 
 import botocore.exceptions
+import invoke_cli
 import pytest
 from botocore.stub import Stubber
 from pipeline_helpers import count_calls
@@ -82,9 +81,7 @@ def test_the_cli_exits_non_zero_with_the_tamper_message(endpoint, client, make_s
     _plant(client("s3"), settings.local_artifact_bucket, key, b"evil")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINE_", "INVOKE_"))}
     env.update({"AWS_ENDPOINT_URL": endpoint, "INVOKE_PIPELINE_PROJECT": project})
-    done = subprocess.run(
-        [sys.executable, "-m", "invoke", "deploy"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    done = invoke_cli.run(("deploy",), env=env)
     assert done.returncode != 0
     assert f"TAMPERED ARTIFACT: s3://{project}-artifacts-local/{key} already exists" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
