@@ -10,7 +10,9 @@ boto3 and responses (only a decorator needs them); ``import moto.cloudformation.
 the package's own spec (``__path__``, ``__file__``, loader), so its submodules import as usual. The constants the
 manifest gives are there at once; the first use of any other name the real ``__init__`` defines (or a submodule it
 imports, which importing binds on the package) runs that ``__init__`` inside the module, which from then on is
-exactly the real package. A plain module is deferred the same way: ``moto.core.utils`` imports
+exactly the real package. When the ``__init__`` has side effects its submodules rely on (``requests`` sets
+urllib3's warning filters), only the submodules declared light import without it; importing any other runs it
+first. A plain module is deferred the same way: ``moto.core.utils`` imports
 ``botocore.session.Session`` for one function, and the module's import brings botocore's whole client layer.
 Each deferral is declared in ``localcloud.patches.LAZY_PACKAGES`` and ``problems()`` checks the declaration against
 the installed source (statically: reading it never imports it).
@@ -19,7 +21,9 @@ the installed source (statically: reading it never imports it).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -39,6 +43,9 @@ class LazyPackage:
     # Names imported by name at start-up (``from boto3 import Session``) but only called later: each is given at
     # once as a stand-in that runs the __init__ when called, then calls the real one.
     stand_ins: tuple[str, ...] = ()
+    # Submodules that import without the __init__ (``requests.structures``); importing any other first runs the
+    # __init__, as Python would have (``"*"``: every submodule imports without it).
+    light: tuple[str, ...] = ("*",)
 
 
 def _spec(package: str) -> importlib.machinery.ModuleSpec:
@@ -106,6 +113,9 @@ def problems(packages: Iterable[LazyPackage]) -> list[str]:
                 f"{declared.package}/__init__ now defines {sorted(defines)}; the deferral was written for "
                 f"{sorted(declared_names)}."
             )
+        for name in () if declared.light == ("*",) else declared.light:
+            if not _is_submodule(spec, name):
+                found.append(f"{declared.package}.{name} (light: imported without the __init__) is not there.")
         for name, value in declared.constants:
             actual = _constant_in(spec, name)
             if actual != value:
@@ -139,8 +149,10 @@ def defer(declared: LazyPackage, resolved: Sequence[Sequence[str]] | None = None
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(declared.constants)
     names, on_parent = resolve(declared) if resolved is None else resolved  # a stamp's are JSON lists
-    declared = LazyPackage(declared.package, tuple(names), declared.constants, declared.why, declared.stand_ins)
+    declared = dataclasses.replace(declared, deferred=tuple(names))
     run_init = _runs_init_on_first_use(module, spec, declared)
+    if declared.light != ("*",):
+        sys.meta_path.insert(0, _InitFirst(declared.package, frozenset(declared.light), run_init))
     module.__getattr__ = run_init  # type: ignore[method-assign]
     for name in declared.stand_ins:
         module.__dict__[name] = _stand_in(name, run_init)
@@ -150,6 +162,39 @@ def defer(declared: LazyPackage, resolved: Sequence[Sequence[str]] | None = None
         if on_parent:
             _parent_runs_it_first(sys.modules[parent], frozenset(on_parent), run_init)
     return True
+
+
+class _InitFirst:
+    """A meta path finder: importing one of the package's submodules that is not light runs its ``__init__``
+    first (its warning filters, say), as importing the package would have. When the ``__init__`` imported that
+    submodule itself, the import gets that very module."""
+
+    def __init__(self, package: str, light: frozenset[str], run_init: Any) -> None:
+        self.package, self.light, self.run_init = package, light, run_init
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        parent, _, child = fullname.rpartition(".")
+        if parent != self.package or child in self.light or "__getattr__" not in vars(sys.modules[parent]):
+            return None
+        self.run_init(_ANY_NAME)
+        module = sys.modules.get(fullname)
+        return None if module is None else importlib.util.spec_from_loader(fullname, _Imported(module))
+
+    def invalidate_caches(self) -> None:
+        pass
+
+
+class _Imported(importlib.abc.Loader):
+    """Gives the import machinery a module already imported, keeping its own spec."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module, self.spec = module, module.__spec__
+
+    def create_module(self, spec: Any) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.spec  # the machinery set the stand-in spec
 
 
 def _parent_runs_it_first(parent: ModuleType, names: frozenset[str], run_init: Any) -> None:

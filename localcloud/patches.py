@@ -191,6 +191,11 @@ LAZY_PACKAGES: tuple[LazyPackage, ...] = (
                 "moto.core.utils imports botocore.session.Session for one function (the first error answer's "
                 "service name) and the module brings botocore's client layer (waiters, credentials, docs) that "
                 "a server never uses: ~30 ms of every start (botocore 1.44.8)", stand_ins=("Session",)),
+    LazyPackage("requests", ("*",), (),
+                "moto.utilities.utils and moto.s3.utils import requests.structures.CaseInsensitiveDict, and the "
+                "package's __init__ imports its whole HTTP client (sessions, adapters, cookies, idna): ~12 ms of "
+                "every start (requests 2.34.2); importing any other submodule runs the __init__ first (it sets "
+                "urllib3's warning filters)", light=("structures", "compat")),
 )  # fmt: skip
 
 

@@ -4,6 +4,8 @@ and a declaration that no longer matches the installed source is refused before 
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.machinery
 import json
 import subprocess
 import sys
@@ -33,6 +35,7 @@ def fakepkg(tmp_path, monkeypatch):
     yield package
     for name in [m for m in sys.modules if m.startswith("fakepkg")]:
         del sys.modules[name]
+    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "package", "").startswith("fakepkg")]
 
 
 DECLARED = LazyPackage("fakepkg", ("sys", "make", "thing"), (("TITLE", "fake"),), "a test deferral")
@@ -166,6 +169,36 @@ def test_a_stamped_start_reads_no_source_and_an_edited_init_is_checked_again(fak
         patches.apply((), lazy=[DECLARED])
 
 
+def test_importing_a_submodule_that_is_not_light_runs_the_init_first_and_gets_the_module_it_imported(fakepkg):
+    """``requests``' case: ``requests.structures`` imports without the ``__init__``, but ``requests.adapters``
+    imported directly (moto's decorator layer does) must come after the ``__init__``'s warning filters."""
+    (fakepkg / "other.py").write_text("import sys\nRAN_FIRST = 'fakepkg_ran' in sys.modules\n")
+    lazy_packages.defer(dataclasses.replace(DECLARED, light=("light",)))
+    import fakepkg.light
+
+    assert "fakepkg_ran" not in sys.modules
+    import fakepkg.heavy  # the __init__ imports it: this import gets that very module, with its own spec
+
+    assert "fakepkg_ran" in sys.modules and fakepkg.heavy is sys.modules["fakepkg.heavy"]
+    assert isinstance(fakepkg.heavy.__spec__.loader, importlib.machinery.SourceFileLoader)
+    import fakepkg.other  # one the __init__ does not import: imported as usual, after it
+
+    assert fakepkg.other.RAN_FIRST
+
+
+def test_importing_any_submodule_first_runs_the_init_unless_it_is_light(fakepkg):
+    (fakepkg / "other.py").write_text("import sys\nRAN_FIRST = 'fakepkg_ran' in sys.modules\n")
+    lazy_packages.defer(dataclasses.replace(DECLARED, light=("light",)))
+    import fakepkg.other
+
+    assert fakepkg.other.RAN_FIRST and fakepkg.thing == "made"
+
+
+def test_a_light_submodule_that_is_gone_is_refused(fakepkg):
+    declared = dataclasses.replace(DECLARED, light=("light", "gone"))
+    assert lazy_packages.problems([declared]) == ["fakepkg.gone (light: imported without the __init__) is not there."]
+
+
 def test_a_missing_package_is_refused():
     missing = LazyPackage("no_such_package_here", (), (), "")
     assert lazy_packages.problems([missing]) == ["no_such_package_here (deferred) is not an installed package."]
@@ -174,7 +207,7 @@ def test_a_missing_package_is_refused():
 PROBE = """
 import json, sys, urllib.error, urllib.request, localcloud
 heavy = ("responses", "moto.core.models", "moto.cloudformation.models", "boto3.session", "s3transfer",
-         "moto.awslambda.models", "moto.logs.models", "botocore.client", "botocore.waiter")
+         "moto.awslambda.models", "moto.logs.models", "botocore.client", "botocore.waiter", "requests.sessions")
 with localcloud.start() as endpoint:
     urllib.request.urlopen(endpoint + "/", timeout=30).read()  # S3 ListBuckets
     found = {"served": [m for m in heavy if m in sys.modules]}
