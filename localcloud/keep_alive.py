@@ -27,8 +27,9 @@ import weakref
 from http import HTTPStatus
 from typing import Any
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.wsgi import LimitedStream
+
+from localcloud.request_handler import RequestHandler
 
 IDLE_TIMEOUT_S = 60.0
 # The e-mail parser's header line (compat32): a name of printable characters other than ":", then ":".
@@ -105,7 +106,7 @@ class RequestHeaders:
         return len(self._fields)
 
 
-class KeepAliveRequestHandler(MotoRequestHandler):
+class KeepAliveRequestHandler(RequestHandler):
     timeout = IDLE_TIMEOUT_S  # socketserver applies it to the connection: an idle client is let go
     _keep_alive = False
 
