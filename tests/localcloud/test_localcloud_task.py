@@ -25,19 +25,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _children_running_awslambdaric(parent: int) -> set[int]:
-    found = set()
+def _descendants_running_awslambdaric(ancestor: int) -> set[int]:
+    """The Lambda processes under ``ancestor``: workers, and the zygote they are forked from (localcloud.zygote)."""
+    parents: dict[int, int] = {}
+    lambda_pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if b"awslambdaric" in cmdline and ppid == parent:
-            found.add(int(entry.name))
-    return found
+        if b"awslambdaric" in cmdline:
+            lambda_pids.add(int(entry.name))
+
+    def under(pid: int) -> bool:
+        while pid in parents and pid != ancestor:
+            pid = parents[pid]
+        return pid == ancestor
+
+    return {pid for pid in lambda_pids if under(pid)}
 
 
 def _zip(source: str) -> bytes:
@@ -80,8 +88,8 @@ def test_localcloud_task_serves_and_ctrl_c_ends_every_worker():
             Code={"ZipFile": _zip(HANDLER)},
         )
         assert awslambda.invoke(FunctionName="task-test")["Payload"].read() == b'{"ok": true}'
-        workers = _children_running_awslambdaric(server.pid)
-        assert workers, "a warm worker should be running after an invoke"
+        workers = _descendants_running_awslambdaric(server.pid)
+        assert len(workers) >= 2, "a warm worker (and the zygote it was forked from) should be running"
 
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
