@@ -12,6 +12,7 @@ import sys
 
 from invoke import Collection
 
+from pipeline import quick_exit
 from pipeline.boundary import boundary
 from pipeline.config import LOCAL_PORT, resolve
 from pipeline.flags import task
@@ -33,6 +34,7 @@ def _preflight() -> None:
 
 
 _preflight()
+quick_exit.install()  # the `invoke` command ends as soon as its tasks are done (pipeline/quick_exit.py)
 
 WHERE = {
     "target": "local (default: the embedded local cloud) or aws; also PIPELINE_TARGET",
@@ -78,9 +80,12 @@ def localcloud(c, port=None, region=None, latency=None):
 def lint(c, no_cache=False):
     """Run cfn-lint, checkov, ruff, the workflow schema and zizmor (cached, side by side); non-zero on any finding."""
     with boundary():
-        from pipeline import commands
+        from pipeline import lint as lint_step
 
-        commands.lint(use_cache=not no_cache)
+        with lint_step.begin(use_cache=not no_cache) as begun:  # the checks run while commands imports boto3
+            from pipeline import commands
+
+            commands.lint(use_cache=not no_cache, begun=begun)
 
 
 @task(help={"k": "only tests matching this pytest -k expression"})
@@ -195,13 +200,18 @@ def pipeline(
 ):
     """lint -> package -> deploy -> verify; a failed verify rolls back to the last verified version."""
     with boundary():
+        import contextlib
+
         from pipeline import embedded
+        from pipeline import lint as lint_step
 
         settings = _settings(c, target, environment, region, profile)
-        with embedded.for_pipeline(settings) as child:  # first: the local cloud starts during the imports below
+        checks = contextlib.nullcontext() if skip_lint else lint_step.begin(use_cache=not no_cache)
+        with embedded.for_pipeline(settings) as child, checks as begun:  # both start during the imports below
             from pipeline import commands
 
-            commands.pipeline(settings, skip_lint=skip_lint, use_cache=not no_cache, rollback=rollback, child=child)
+            options = {"skip_lint": skip_lint, "use_cache": not no_cache, "rollback": rollback}
+            commands.pipeline(settings, **options, child=child, begun=begun)
 
 
 @task(

@@ -367,19 +367,20 @@ def destroy(settings: Settings, yes: bool = False, confirm=input) -> None:
     report.emit(f"Stack {settings.stack_name}: {'did not exist' if status is None else status}.")
 
 
-def lint(use_cache: bool = True, also=()) -> None:
+def lint(use_cache: bool = True, also=(), begun=None) -> None:
     """Each check shown as it runs (cached ones at once), then the failures' findings; non-zero on any.
 
     ``also``: rows of other work (``lint_view.Row``) for the live view meanwhile (``pipeline.overlap``).
+    ``begun``: the checks, already started by the task (``pipeline.lint.begin``).
     """
     from pipeline import console, lint_view
     from pipeline import lint as lint_step
 
-    started = time.monotonic()
-    checks = lint_step.checks()
+    started = begun.began if begun and not begun.all_cached else time.monotonic()  # from its checks' start
+    checks = begun.checks if begun else lint_step.checks()
     out = console.make()
     with lint_view.show(out, checks, also) as progress:
-        results = lint_step.run_all(checks, use_cache=use_cache, progress=progress)
+        results = lint_step.run_all(checks, use_cache=use_cache, progress=progress, started=begun)
     for result in results:
         if not result.ok:
             report.emit(f"--- {result.check.name} ---\n{result.output.strip()}\n")
@@ -392,11 +393,17 @@ def lint(use_cache: bool = True, also=()) -> None:
 
 
 def pipeline(
-    settings: Settings, skip_lint: bool = False, use_cache: bool = True, rollback: bool = True, child=None
+    settings: Settings,
+    skip_lint: bool = False,
+    use_cache: bool = True,
+    rollback: bool = True,
+    child=None,
+    begun=None,
 ) -> None:
     """lint -> package -> deploy -> verify (-> roll back); on local, with an embedded local cloud if none runs.
 
-    ``child`` is that embedded local cloud when the task has already started it (``embedded.for_pipeline``).
+    ``child`` is that embedded local cloud when the task has already started it (``embedded.for_pipeline``),
+    ``begun`` the lint checks it started (``pipeline.lint.begin``).
     """
     from pipeline import embedded, overlap
     from pipeline import lint as lint_step
@@ -406,7 +413,7 @@ def pipeline(
         if child is None:
             if not skip_lint:
                 report.stage("1/3 Lint")
-                lint(use_cache)
+                lint(use_cache, begun=begun)
             deploy_and_verify(settings, rollback=rollback)
             return
         report.emit(f"No local cloud at {settings.endpoint_url}: starting an embedded one for this run.")
@@ -421,10 +428,11 @@ def pipeline(
             if skip_lint:
                 return deploy()
             report.stage("1/3 Lint")
-            if use_cache and lint_step.all_cached():
-                lint(use_cache)
+            cached = begun.all_cached if begun else use_cache and lint_step.all_cached()
+            if cached:
+                lint(use_cache, begun=begun)
                 return deploy()
-            overlap.behind_lint(lambda also: lint(use_cache, also), deploy)  # the throwaway cloud only (overlap)
+            overlap.behind_lint(lambda also: lint(use_cache, also, begun), deploy)  # the throwaway cloud only
 
 
 def deploy_and_verify(settings: Settings, rollback: bool = True, cloud: Cloud | None = None) -> None:

@@ -5,19 +5,23 @@ Each check is a command; a check passes only when its command exits 0. The same 
 
 A result is cached under a digest of the check's inputs and tools (``pipeline.lint_cache``), so a check runs
 once per change, whichever task asked for it. The checks that are not cached run at the same time, each in its
-own process. The Python tools (cfn-lint, checkov, parliament, check-jsonschema) run through small modules of ours
-that call them through their Python API and skip what only costs time (see each module). To add a check, add one
-``Check`` line to ``checks()``: its command, the files it reads and the distributions it runs.
+own process, started by ``begin`` and collected by ``run_all``: ``invoke pipeline`` and ``invoke lint`` begin
+before their other imports (boto3 and the rest), so the checks run meanwhile. The Python tools (cfn-lint,
+checkov, parliament, check-jsonschema) run through small modules of ours that call them through their Python API
+and skip what only costs time (see each module). To add a check, add one ``Check`` line to ``checks()``: its
+command, the files it reads and the distributions it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -123,25 +127,47 @@ def checks(root: Path = ROOT) -> list[Check]:
 
 def run_check(check: Check, root: Path = ROOT) -> CheckResult:
     """Run one check now, uncached."""
-    return _execute(check, root)[0]
+    return _finish(_launch(check, root))[0]
 
 
-def _execute(check: Check, root: Path) -> tuple[CheckResult, bool]:
-    """The result, and whether it may be cached: only a verdict of the tool itself, not a missing tool."""
-    started = time.monotonic()
+@dataclass
+class _Running:
+    check: Check
+    process: subprocess.Popen | None  # None: it could not start (``missing`` says why)
+    began: float
+    missing: str = ""
+
+    def stop(self) -> None:
+        """Kill it if it still runs, and reap it (its pipes closed)."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.communicate()
+
+
+def _launch(check: Check, root: Path) -> _Running:
+    began = time.monotonic()
     try:
-        done = subprocess.run(check.command, cwd=root, capture_output=True, text=True, check=False, timeout=TIMEOUT)
-        ok, output = done.returncode == 0, done.stdout + done.stderr
-        cacheable = done.returncode >= 0 and done.returncode != NOT_INSTALLED  # our runners' "no such tool"
+        process = subprocess.Popen(check.command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
-        ok, output, cacheable = (
-            False,
-            f"{check.command[0]} is not installed: run `pip install -r requirements.txt`.",
-            False,
+        return _Running(
+            check, None, began, f"{check.command[0]} is not installed: run `pip install -r requirements.txt`."
         )
+    return _Running(check, process, began)
+
+
+def _finish(running: _Running) -> tuple[CheckResult, bool]:
+    """The result, and whether it may be cached: only a verdict of the tool itself, not a missing tool."""
+    check, process = running.check, running.process
+    if process is None:
+        return CheckResult(check, False, 0.0, running.missing), False
+    try:
+        out, err = process.communicate(timeout=max(0.0, TIMEOUT - (time.monotonic() - running.began)))
     except subprocess.TimeoutExpired:
-        ok, output, cacheable = False, f"{check.name} did not finish within {TIMEOUT} s.", False
-    return CheckResult(check, ok, time.monotonic() - started, output), cacheable
+        running.stop()
+        return CheckResult(check, False, TIMEOUT, f"{check.name} did not finish within {TIMEOUT} s."), False
+    ok, cacheable = process.returncode == 0, process.returncode >= 0 and process.returncode != NOT_INSTALLED
+    return CheckResult(check, ok, time.monotonic() - running.began, out + err), cacheable
 
 
 def _keys(chosen: list[Check], root: Path) -> dict[str, str]:
@@ -158,38 +184,78 @@ def all_cached(root: Path = ROOT) -> bool:
     return all(store.get(name, key) is not None for name, key in _keys(chosen, root).items())
 
 
+@dataclass
+class Started:
+    """A lint run begun: its checks, the answers the cache had, and the other checks' running processes."""
+
+    checks: list[Check]
+    store: lint_cache.Cache
+    keys: dict[str, str]
+    began: float = field(default_factory=time.monotonic)
+    cached: dict[str, CheckResult] = field(default_factory=dict)
+    running: dict[str, _Running] = field(default_factory=dict)  # until ``run_all`` has collected each
+
+    @property
+    def all_cached(self) -> bool:
+        return not self.running
+
+
+@contextlib.contextmanager
+def begin(selected: list[Check] | None = None, root: Path = ROOT, *, use_cache: bool = True) -> Iterator[Started]:
+    """Answer each check from the cache where its key matches, and start the others' processes now.
+
+    ``run_all(started=...)`` collects them. A process not collected when the block ends (the task failed before
+    lint's results were read) is killed. ``use_cache=False`` (``--no-cache``) starts every check.
+    """
+    chosen = selected if selected is not None else checks(root)
+    started = Started(chosen, lint_cache.Cache(root / CACHE_DIR), _keys(chosen, root))
+    for check in chosen:
+        entry = started.store.get(check.name, started.keys[check.name]) if use_cache else None
+        if entry is not None:
+            started.cached[check.name] = CheckResult(check, entry.ok, entry.seconds, entry.output, cached=True)
+    try:
+        for check in chosen:
+            if check.name not in started.cached:
+                started.running[check.name] = _launch(check, root)
+        yield started
+    finally:
+        for running in list(started.running.values()):
+            running.stop()
+
+
 def run_all(
     selected: list[Check] | None = None,
     root: Path = ROOT,
     *,
     use_cache: bool = True,
     progress: Progress | None = None,
+    started: Started | None = None,
 ) -> list[CheckResult]:
-    """Answer each check from the cache where its key matches, run the rest concurrently; keep their order.
+    """The results of every check, in order: from the cache where its key matches, the rest run concurrently.
 
-    ``use_cache=False`` (``invoke lint --no-cache``) runs every check, and stores the fresh results.
+    ``use_cache=False`` (``invoke lint --no-cache``) runs every check, and stores the fresh results. With
+    ``started`` (``begin``), its checks, answered and started already, are collected instead.
     """
-    chosen = selected if selected is not None else checks(root)
+    if started is None:
+        with begin(selected, root, use_cache=use_cache) as begun:
+            return run_all(progress=progress, started=begun)
     view = progress or _Silent()
-    store = lint_cache.Cache(root / CACHE_DIR)
-    keys = _keys(chosen, root)
-    results: dict[str, CheckResult] = {}
-    for check in chosen:
-        entry = store.get(check.name, keys[check.name]) if use_cache else None
-        if entry is not None:
-            results[check.name] = CheckResult(check, entry.ok, entry.seconds, entry.output, cached=True)
-            view.finished(results[check.name])
-    pending = [c for c in chosen if c.name not in results]
+    results = dict(started.cached)
+    for result in results.values():
+        view.finished(result)
 
-    def run(check: Check) -> CheckResult:
-        view.started(check)
-        result, cacheable = _execute(check, root)
+    def collect(running: _Running) -> CheckResult:
+        view.started(running.check)
+        result, cacheable = _finish(running)
+        name = running.check.name
         if cacheable:
-            store.put(check.name, keys[check.name], lint_cache.Entry(result.ok, result.output, result.seconds))
+            started.store.put(name, started.keys[name], lint_cache.Entry(result.ok, result.output, result.seconds))
+        started.running.pop(name, None)
         view.finished(result)
         return result
 
+    pending = list(started.running.values())
     if pending:
         with ThreadPoolExecutor(max_workers=len(pending)) as pool:
-            results.update((r.check.name, r) for r in pool.map(run, pending))
-    return [results[c.name] for c in chosen]
+            results.update((r.check.name, r) for r in pool.map(collect, pending))
+    return [results[c.name] for c in started.checks]

@@ -52,7 +52,7 @@ def deployed(monkeypatch):
 
 
 def fake_lint(monkeypatch, *, wait_for=None, fail=False):
-    def lint(use_cache=True, also=()):
+    def lint(use_cache=True, also=(), begun=None):
         report.emit("lint started")
         if wait_for is not None:
             assert wait_for.wait(WAIT), "the deploy did not run while lint ran"
@@ -129,7 +129,7 @@ def test_a_users_own_local_cloud_is_deployed_to_only_after_lint_passed(make_sett
         seen.append(("deploy", threading.current_thread()))
         return real(*args, **kwargs)
 
-    def lint(use_cache=True, also=()):
+    def lint(use_cache=True, also=(), begun=None):
         seen.append(("lint started", threading.current_thread()))
         report.emit("Lint: 1 checks, all clean, 0 from the cache, 0.1 s.")
         seen.append(("lint returned", threading.current_thread()))
