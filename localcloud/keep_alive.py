@@ -9,8 +9,9 @@ Here a request whose body length is known (``Content-Length``, or no body) is re
 the end of its body, so werkzeug's clean-up drains only what the application left unread, never the next request,
 and the connection stays open. Anything else (a chunked request body, a client asking ``Connection: close``,
 HTTP/1.0, a client gone mid-body) still closes, as werkzeug does. The responses themselves are unchanged. An idle
-connection is let go after ``IDLE_TIMEOUT_S``, and ``close_connections()`` ends them all when the server stops
-(a stopped local cloud must not go on answering on connections opened before).
+connection is let go after ``IDLE_TIMEOUT_S``, and ``close_connections()`` ends them all when the server stops (a
+stopped local cloud must not go on answering on connections opened before). ``Expect: 100-continue`` (botocore
+sends it with every PutObject) gets one ``100 Continue``, werkzeug's; http.server sent a second one before it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         with _open_lock:
             _open.get(self.server, set()).discard(self.connection)
         super().finish()
+
+    def handle_expect_100(self) -> bool:
+        # http.server would answer "100 Continue" here and werkzeug's run_wsgi again: one is werkzeug's.
+        return True
 
     def run_wsgi(self) -> None:
         if getattr(self.server, "connections_closed", False):  # read after close_connections(): not answered

@@ -97,3 +97,13 @@ def test_a_stopped_server_answers_nothing_more_on_a_connection_opened_before():
     with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
         _answer(connection, "GET", "/")
     connection.close()
+
+
+def test_an_upload_that_expects_100_continue_gets_one_then_its_answer(endpoint):
+    """RFC 9110 section 10.1.1: the server sends 100 (Continue) before reading the body; once is enough."""
+    host = urlsplit(endpoint).netloc.encode()
+    bucket = f"keep-{os.urandom(4).hex()}".encode()
+    head = b"PUT /" + bucket + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n"
+    answer = _raw(endpoint, head + b"Expect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+    assert answer.count(b"100 Continue") == 1
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
