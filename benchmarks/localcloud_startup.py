@@ -5,9 +5,12 @@ quiet machine. Each round is a new Python process, so moto's import cost is coun
 command pays it. "first request" is an S3 ListBuckets over HTTP (moto's default service; no SDK is imported, so
 the client's own import cost is not counted), timed from the first line of the process. "stop" is leaving the
 ``with localcloud.start()`` block: the Lambda runtime and the server are down when it returns. "first Lambda
-request" is a ListFunctions right after it: a local cloud loads moto's Lambda, Logs and IAM (and their fixes) at
-its first request for a service other than S3, so this is what that deferral costs, once. Prints medians and the
-worst round, wall clock and the process's CPU time, with the load average, since the machine is shared.
+request" is a ListFunctions right after it: a local cloud loads moto's Lambda, Logs and IAM (and their fixes), and
+moto's Flask-based dispatcher (S3 is served without it), at its first request for a service other than S3, so this
+is what that deferral costs, once. Prints medians and the worst round, wall clock and the process's CPU time, with
+the load average, since the machine is shared. Compare checkouts by CPU time on a busy machine; and note that
+with PYTHONDONTWRITEBYTECODE set every round compiles the project's own modules again (a user's second command
+does not), which the script says when it is set.
 
 Run: python benchmarks/localcloud_startup.py [--rounds 7] [--against DIR ...]
 (``--against`` takes other checkouts, e.g. ``git archive <rev> | tar -x -C DIR``; rounds alternate between them.)
@@ -60,6 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     checkouts = [ROOT, *(Path(d).resolve() for d in args.against)]
     runs: dict[Path, list[dict]] = {checkout: [] for checkout in checkouts}
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("note: PYTHONDONTWRITEBYTECODE is set, so every round compiles the project's modules again")
     load = os.getloadavg()[0]
     for _ in range(args.rounds):
         for checkout in checkouts:

@@ -22,8 +22,9 @@ import threading
 import weakref
 from typing import Any
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.wsgi import LimitedStream
+
+from localcloud.request_handler import RequestHandler
 
 IDLE_TIMEOUT_S = 60.0
 
@@ -45,7 +46,7 @@ class _Body(LimitedStream):
         return super().read(remaining if size < 0 else min(size, remaining)) if remaining > 0 else b""
 
 
-class KeepAliveRequestHandler(MotoRequestHandler):
+class KeepAliveRequestHandler(RequestHandler):
     timeout = IDLE_TIMEOUT_S  # socketserver applies it to the connection: an idle client is let go
     _keep_alive = False
 

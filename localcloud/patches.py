@@ -147,6 +147,8 @@ PATCHES: tuple[Patch, ...] = (
     # Serving.
     _p("moto.backends:list_of_moto_modules", "request_dispatch", "()",
        "computed once, not by listing moto's package directory under a global lock on every request"),
+    _p("moto.moto_server.werkzeug_app:DomainDispatcherApplication.get_backend_for_host", "request_dispatch",
+       "(self, host)", "each host name's service remembered, not ~200 URL patterns tried twice per request"),
     _p("moto.core.base_backend:BackendDict.__getitem__", "hot_paths", "(self, account_id)",
        "an existing account's backends without moto's global lock and list scan (~13 lookups per upload)"),
     _p("moto.core.request:EnvironHeaders.__iter__", "hot_paths", "(self)",
@@ -155,8 +157,6 @@ PATCHES: tuple[Patch, ...] = (
        "a request id from one random draw, not 52 random.choice calls, on every answer"),
     _p("moto.core.utils:_load_service_model", "hot_paths", "(service_name, model_name)",
        "one botocore loader that checks the asked service only, not a new one listing ~400 services each time"),
-    _p("moto.moto_server.werkzeug_app:DomainDispatcherApplication.get_backend_for_host", "hot_paths",
-       "(self, host)", "each host name's service remembered, not ~200 URL patterns tried twice per request"),
 )  # fmt: skip
 
 
@@ -187,6 +187,10 @@ LAZY_PACKAGES: tuple[LazyPackage, ...] = (
                 "models' get_cfn_attribute import moto.cloudformation.exceptions, and the package's __init__ "
                 "imports .models -> .parsing, which imports every service moto has (seconds at the first "
                 "CloudFormation request); moto's own CloudFormation backend still loads it when it is used"),
+    LazyPackage("botocore.session", ("*",), (),
+                "moto.core.utils imports botocore.session.Session for one function (the first error answer's "
+                "service name) and the module brings botocore's client layer (waiters, credentials, docs) that "
+                "a server never uses: ~30 ms of every start (botocore 1.44.8)", stand_ins=("Session",)),
 )  # fmt: skip
 
 
@@ -308,18 +312,25 @@ def apply(
     named in ``later`` (``install_later()`` does those) and check again.
 
     The later fixes' targets are checked here too, unless ``patch_stamp`` shows they were checked against these
-    same files: importing them is what deferring them saves."""
+    same files: importing them is what deferring them saves. The deferrals are checked (their sources parsed)
+    only when no stamp shows they were checked against these same files."""
     patches, lazy, later = tuple(patches), tuple(LAZY_PACKAGES if lazy is None else lazy), frozenset(later)
-    found = lazy_packages.problems(lazy)
+    found, resolved = patch_stamp.lazy_unless_stamped(lazy, lambda: _lazy_checked(lazy)) if lazy else ([], {})
     if not found:
         for declared in lazy:  # before anything below imports moto
-            lazy_packages.defer(declared)
+            lazy_packages.defer(declared, resolved[declared.package])
     now = tuple(p for p in patches if p.fix not in later)
     found += problems(patches, importlib.metadata.version("moto"), resolve=now)
     if not found:  # the later ones' targets too, so that a start refuses them
         found = deferred_problems(tuple(p for p in patches if p.fix in later))
     refuse(found)
     _install(now, package)
+
+
+def _lazy_checked(lazy: tuple[LazyPackage, ...]) -> tuple[list[str], dict[str, Any]]:
+    """The deferrals' problems, and (when there are none) what ``defer()`` needs from each package's source."""
+    found = lazy_packages.problems(lazy)
+    return found, {} if found else {declared.package: lazy_packages.resolve(declared) for declared in lazy}
 
 
 def deferred_problems(deferred: tuple[Patch, ...]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The local cloud's WSGI stack: its own endpoints first, then moto's dispatcher.
+"""The local cloud's WSGI stack: its own endpoints, then S3 without Flask (``localcloud.s3_app``), or moto's dispatcher.
 
 ``/_localcloud/identity`` answers who this server is, so a client can tell the local cloud from anything else
 listening on its port (LocalStack's default port is the same 4566) and from another checkout's local cloud:
@@ -84,11 +84,17 @@ def with_deferred_services(app: WsgiApp) -> WsgiApp:
     return application
 
 
-def application() -> WsgiApp:
-    """The whole stack the server serves."""
+def moto_dispatcher() -> WsgiApp:
+    """moto's server dispatcher (one Flask app per service, built at its first request)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from localcloud.router import with_cloudformation
+    return DomainDispatcherApplication(create_backend_app)
 
-    moto_app = DomainDispatcherApplication(create_backend_app)
-    return with_identity(with_deferred_services(with_cloudformation(moto_app)))
+
+def application() -> WsgiApp:
+    """The whole stack the server serves: plain S3 requests without Flask (``localcloud.s3_app``), the rest
+    through moto's dispatcher, imported at the first of them."""
+    from localcloud.router import with_cloudformation
+    from localcloud.s3_app import with_plain_s3
+
+    return with_identity(with_deferred_services(with_cloudformation(with_plain_s3(moto_dispatcher))))

@@ -51,13 +51,14 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
 
 def pytest_configure(config) -> None:
     """The controlling process (not an xdist worker) records each file's seconds for the next run's order."""
-    if config.cache is not None and not hasattr(config, "workerinput"):
+    # ``-p no:cacheprovider`` leaves no ``config.cache``: the suite then runs in collection order.
+    if getattr(config, "cache", None) is not None and not hasattr(config, "workerinput"):
         config.pluginmanager.register(file_order.Recorder(config.cache), "file_order_recorder")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     """The longest files first (tests/file_order.py): every worker collects, and all sort the same cached figures."""
-    if config.cache is not None:
+    if getattr(config, "cache", None) is not None:
         items[:] = file_order.longest_first(items, file_order.kept_seconds(config.cache))
 
 

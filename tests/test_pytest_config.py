@@ -74,3 +74,14 @@ def test_a_corrupt_record_counts_as_no_figures():
     assert file_order.kept_seconds(_Cache({file_order.KEY: ["not", "a", "mapping"]})) == {}
     cache = _Cache({file_order.KEY: {"a.py": "slow", "b.py": True, "c.py": 3}})
     assert file_order.kept_seconds(cache) == {"c.py": 3.0}
+
+
+def test_without_pytests_cache_plugin_the_suite_runs_in_collection_order():
+    """``pytest -p no:cacheprovider`` gives a config without ``cache``: the order hooks step aside, never crash."""
+    import conftest
+
+    config = SimpleNamespace(pluginmanager=None)  # no ``cache`` attribute, as without the cacheprovider plugin
+    items = _items("tests/b.py::t", "tests/a.py::t")
+    conftest.pytest_configure(config)
+    conftest.pytest_collection_modifyitems(config, items)
+    assert [item.nodeid for item in items] == ["tests/b.py::t", "tests/a.py::t"]

@@ -27,7 +27,7 @@ from localcloud.cloudformation import changes, drift_changes, latency, outputs, 
 from localcloud.cloudformation.errors import InvalidChangeSetStatus, ValidationError
 from localcloud.cloudformation.execute import Deployment
 from localcloud.cloudformation.operations import create, update
-from localcloud.cloudformation.stacks import ChangeSet, Stack
+from localcloud.cloudformation.stacks import ChangeSet, Operation, Stack, change_set_operation_id
 from localcloud.cloudformation.verbs import Call, apply_options, check_updatable, findings_for, launch, new_stack
 
 log = logging.getLogger("localcloud.cloudformation")
@@ -73,6 +73,9 @@ def create_change_set(call: Call) -> dict[str, Any]:
     name, kind = params["ChangeSetName"], params.get("ChangeSetType") or "UPDATE"
     prepare.check_name(name, "changeSetName")
     with call.region.lock:
+        repeated = _retried(call, name)
+        if repeated is not None:  # a retry of the request that made it (API reference, ClientToken)
+            return {"Id": repeated.change_set_id, "StackId": repeated.stack_id}
         if kind == "CREATE":
             stack, new = _review_stack(call, params["StackName"], name)
         else:
@@ -84,19 +87,49 @@ def create_change_set(call: Call) -> dict[str, Any]:
             wanted.template, wanted.parameters, wanted.tags, params.get("Description"), wanted.capabilities,
             list(params.get("NotificationARNs") or []), wanted.role_arn, params.get("OnStackFailure"),
         )  # fmt: skip
+        change_set.client_token = params.get("ClientToken")
+        creating = _creation(stack, change_set)
         if new:
             apply_options(stack, params)
             call.region.stacks[stack.stack_id] = stack
             stack.set_status("REVIEW_IN_PROGRESS", "User Initiated")
         call.region.change_sets[change_set.change_set_id] = change_set
-    worker = threading.Thread(target=_compute, args=(call, stack, change_set, wanted), name=f"cfn-cs-{name}")
+    work = (call, stack, change_set, wanted, creating)
+    worker = threading.Thread(target=_compute, args=work, name=f"cfn-cs-{name}")
     worker.daemon = True
     worker.start()
     return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
 
 
-def _compute(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment) -> None:
+def _retried(call: Call, name: str) -> ChangeSet | None:
+    token, stack_name = call.params.get("ClientToken"), call.params["StackName"]
+    if not token:
+        return None
+    for change_set in call.region.change_sets.values():
+        if change_set.name == name and stack_name in (change_set.stack_name, change_set.stack_id):
+            return change_set if change_set.client_token == token else None
+    return None
+
+
+def _creation(stack: Stack, change_set: ChangeSet) -> Operation:
+    """Creating a change set is an operation of its own (DescribeEvents API reference: operations include "change
+    set creation"; OperationType CREATE_CHANGESET), so it is the stack's latest in LastOperations until another
+    operation follows. No recording shows LastOperations after CreateChangeSet: this follows the model."""
+    operation_id = change_set_operation_id(change_set.change_set_id)
+    operation = Operation("CREATE_CHANGESET", stack.stack_id, change_set.change_set_id, operation_id)
+    stack.operations.append(operation)
+    return operation
+
+
+def _compute(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment, creating: Operation) -> None:
     """CREATE_IN_PROGRESS for the profile's change-set time, then the changes, findings and final status."""
+    try:
+        _compute_changes(call, stack, change_set, wanted)
+    finally:
+        creating.finish(change_set.status == "CREATE_COMPLETE")
+
+
+def _compute_changes(call: Call, stack: Stack, change_set: ChangeSet, wanted: Deployment) -> None:
     change_set.status = "CREATE_IN_PROGRESS"
     latency.current().pause_change_set()
     try:
@@ -133,12 +166,17 @@ def _settle_change_set(change_set: ChangeSet, stack: Stack, wanted: Deployment) 
 def execute_change_set(call: Call) -> dict[str, Any]:
     with call.region.lock:
         change_set = call.region.change_set(call.params["ChangeSetName"], call.params.get("StackName"))
-        if change_set.execution_status != "AVAILABLE":
-            raise InvalidChangeSetStatus(
-                f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current execution status of "
-                f"[{change_set.execution_status}]"
-            )
         stack = call.region.stack(change_set.stack_id)
+        token = call.params.get("ClientRequestToken")
+        if stack.retried(change_set.change_set_type, token, change_set.change_set_id) is not None:
+            return {}  # a retry of the request that executed it (API reference, ClientRequestToken)
+        if change_set.execution_status != "AVAILABLE":
+            # A FAILED change set is refused for its status (LocalStack's recording, test_empty_changeset).
+            failed = change_set.status == "FAILED"
+            which, value = ("status", "FAILED") if failed else ("execution status", change_set.execution_status)
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current {which} of [{value}]"
+            )
         wanted = Deployment(
             change_set.template, change_set.template_body, change_set.parameters, change_set.tags,
             change_set.on_stack_failure or "ROLLBACK", change_set, change_set.role_arn, change_set.capabilities,

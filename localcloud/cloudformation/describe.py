@@ -59,6 +59,7 @@ OPERATION_TYPES = {
     "DELETE": "DELETE_STACK",
     "ROLLBACK": "ROLLBACK",
     "CONTINUE_ROLLBACK": "CONTINUE_ROLLBACK",
+    "CREATE_CHANGESET": "CREATE_CHANGESET",
 }
 
 
@@ -85,6 +86,7 @@ def event(e: Event) -> dict[str, Any]:
             "ResourceStatus": e.status,
             "ResourceStatusReason": e.reason,
             "ResourceProperties": e.properties,
+            "ClientRequestToken": e.client_request_token,
         }
     )
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from localcloud.cloudformation import describe
 from localcloud.cloudformation.errors import ValidationError
+from localcloud.cloudformation.stacks import change_set_operation_id
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 PAGE_SIZE = 100
@@ -52,7 +53,8 @@ def _select(region: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
         if params.get("OperationId"):
             wanted = params["OperationId"]
             found = [e for s in region.stacks.values() for e in _events(region, s, lambda _cs, op: op == wanted)]
-            if not found:
+            known = any(op.operation_id == wanted for s in region.stacks.values() for op in s.operations)
+            if not found and not known:
                 raise ValidationError(f"Operation {wanted} does not exist")
             return found
         if params.get("StackName"):
@@ -69,11 +71,6 @@ def _events(region: Any, stack: Any, wanted: Wanted) -> list[dict[str, Any]]:
             if wanted(change_set.change_set_id, operation_id):
                 found.extend(_validation_events(change_set, operation_id))
     return found
-
-
-def change_set_operation_id(change_set_id: str) -> str:
-    """The OperationId of a change set's creation, stable for the change set's life."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{change_set_id}#CREATE_CHANGESET"))
 
 
 def _operation(stack_id: str, operation_id: str, operation_type: str, status: str, start, end) -> dict:  # type: ignore[no-untyped-def]
@@ -104,6 +101,7 @@ def _event(stack: Any, event: Any, operation: Any) -> dict[str, Any]:
         "ResourceStatus": event.status,
         "ResourceStatusReason": event.reason,
         "ResourceProperties": event.properties,
+        "ClientRequestToken": event.client_request_token,
     }
     shown = {key: value for key, value in shown.items() if value is not None}
     return {

@@ -122,6 +122,7 @@ class Run:
         if current is not None:
             current.finish(False)
         stack.operation = Operation("ROLLBACK", stack.stack_id, current.change_set_id if current else None)
+        stack.operation.client_request_token = current.client_request_token if current else None
         stack.operations.append(stack.operation)
         return cancelled
 
@@ -176,10 +177,13 @@ class Run:
         stack.record(old.logical_id, old.resource_type, f"{status}_COMPLETE", resource.physical_id)
         return resource
 
-    def delete(self, resource: Resource, honour_retain: bool = True, policy: str = "DeletionPolicy") -> str | None:
-        """Delete one resource with its events; returns the failure reason, or None."""
+    def delete(
+        self, resource: Resource, honour_retain: bool = True, policy: str = "DeletionPolicy", keep: bool = False
+    ) -> str | None:
+        """Delete one resource with its events (``keep``: retain it, as DeleteStack's RetainResources asks);
+        returns the failure reason, or None."""
         stack, rtype = self.stack, resource.resource_type
-        if honour_retain and resource.body.get(policy) == "Retain":
+        if keep or (honour_retain and resource.body.get(policy) == "Retain"):
             stack.record(resource.logical_id, rtype, "DELETE_SKIPPED", resource.physical_id)
             return None
         stack.record(resource.logical_id, rtype, "DELETE_IN_PROGRESS", resource.physical_id)

@@ -268,7 +268,10 @@ def _rollback_done(run: Run, succeeded: bool) -> None:
 
 
 # -- delete ------------------------------------------------------------------------------------------------
-def delete(run: Run) -> bool:
+def delete(run: Run, retain: frozenset[str] = frozenset(), force: bool = False) -> bool:
+    """Delete in reverse dependency order; what fails to delete is kept with what it depends on (DELETE_FAILED).
+    Once DELETE_FAILED, DeleteStack may name resources to retain, or ask FORCE_DELETE_STACK, which retains each
+    resource that fails to delete again (DeleteStack API reference: RetainResources, DeletionMode)."""
     stack = run.stack
     stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
     bodies = {lid: r.body for lid, r in stack.resources.items()}
@@ -278,9 +281,11 @@ def delete(run: Run) -> bool:
         if any(logical_id in dependencies(bodies, other) for other in kept):
             kept.add(logical_id)
             continue
-        if run.delete_all([logical_id]):
+        if run.delete(stack.resources[logical_id], keep=logical_id in retain) and not force:
             failed.append(logical_id)
             kept.add(logical_id)
+        else:
+            stack.resources.pop(logical_id, None)
     if failed:
         stack.set_status("DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}]. ")
         return False

@@ -24,6 +24,7 @@ from localcloud.cloudformation import outputs, resources, sources, template
 from localcloud.cloudformation import parameters as parameter_values
 from localcloud.cloudformation.errors import InsufficientCapabilities, TemplateError, ValidationError
 from localcloud.cloudformation.execute import Deployment
+from localcloud.cloudformation.resources.generic import attribute_names
 from localcloud.cloudformation.stacks import Region, Stack
 
 _NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]*")
@@ -52,8 +53,23 @@ def read_template(body: str) -> dict[str, Any]:
     parsed = template.load(body)
     check_types(parsed)
     template.check_references(parsed)
+    check_attributes(parsed)
     template.creation_order(parsed["Resources"])  # raises on a cycle
     return parsed
+
+
+def check_attributes(parsed: dict[str, Any]) -> None:
+    """A GetAtt of an attribute the resource's type does not have: "Template error: resource X does not support
+    attribute type Y in Fn::GetAtt" (AWS's answer as serverless/serverless users quote it, and moto's own text).
+    Only types with a provider schema are judged (custom resources and stacks may have any attribute)."""
+    for logical_id, attribute in template.get_atts({k: v for k, v in parsed.items() if k in ("Resources", "Outputs")}):
+        body = parsed["Resources"].get(logical_id)
+        if body is None or not resources.has_schema(body["Type"]) or body["Type"] == "AWS::CloudFormation::Stack":
+            continue
+        if attribute not in attribute_names(body["Type"]):
+            raise ValidationError(
+                f"Template error: resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
+            )
 
 
 def validate_module() -> Any:

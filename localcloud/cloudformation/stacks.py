@@ -45,6 +45,7 @@ class Event:
     reason: str | None = None
     properties: str | None = None
     operation_id: str | None = None
+    client_request_token: str | None = None  # the token of the request that started the operation
     timestamp: datetime.datetime = field(default_factory=tick)
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -68,10 +69,12 @@ class Resource:
 class Operation:
     """One run of the executor on a stack (DescribeEvents groups events by its id)."""
 
-    action: str  # CREATE | UPDATE | DELETE | ROLLBACK | CONTINUE_ROLLBACK
+    action: str  # CREATE | UPDATE | DELETE | ROLLBACK | CONTINUE_ROLLBACK | CREATE_CHANGESET
     stack_id: str
     change_set_id: str | None = None
     operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    client_request_token: str | None = None  # ClientRequestToken of the request that started it
+    cancel_token: str | None = None  # CancelUpdateStack's, once accepted
     started: datetime.datetime = field(default_factory=now)
     ended: datetime.datetime | None = None
     status: str = "IN_PROGRESS"  # SUCCEEDED | FAILED
@@ -121,6 +124,7 @@ class ChangeSet:
     changes: list[Any] = field(default_factory=list)
     findings: list[Any] = field(default_factory=list)  # pre-deployment validation (validate.Finding)
     created: datetime.datetime = field(default_factory=now)
+    client_token: str | None = None  # CreateChangeSet's ClientToken
     # DeploymentMode REVERT_DRIFT: logical id -> top-level properties whose live value differs from the template's
     revert_drift: dict[str, list[str]] = field(default_factory=dict)
 
@@ -167,16 +171,29 @@ class Stack:
     def record(
         self, logical_id: str, resource_type: str, status: str, physical_id: str | None = "", **kw: Any
     ) -> Event:
-        operation_id = self.operation.operation_id if self.operation else None
         event = Event(self.stack_id, self.name, logical_id, resource_type, status, physical_id or "", **kw)
-        event.operation_id = operation_id
+        if self.operation is not None:
+            event.operation_id = self.operation.operation_id
+            event.client_request_token = self.operation.client_request_token
         self.events.append(event)
         return event
 
-    def set_status(self, status: str, reason: str | None = None) -> None:
+    def set_status(self, status: str, reason: str | None = None) -> Event:
         """Move the stack to ``status`` and record the stack's own event for it."""
         self.status, self.reason = status, reason
-        self.record(self.name, "AWS::CloudFormation::Stack", status, self.stack_id, reason=reason)
+        return self.record(self.name, "AWS::CloudFormation::Stack", status, self.stack_id, reason=reason)
+
+    def retried(self, action: str, token: str | None, change_set_id: str | None = None) -> Operation | None:
+        """The earlier operation a request with this ClientRequestToken repeats, if any (API reference,
+        ClientRequestToken: "Specify this token if you plan to retry requests so that CloudFormation knows that
+        you're not attempting to create a stack with the same name")."""
+        if not token:
+            return None
+        for operation in self.operations:
+            same = operation.action == action and operation.client_request_token == token
+            if same and (change_set_id is None or operation.change_set_id == change_set_id):
+                return operation
+        return None
 
 
 @dataclass
@@ -229,6 +246,11 @@ class Region:
         if found is None:
             raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
         return found
+
+
+def change_set_operation_id(change_set_id: str) -> str:
+    """The OperationId of a change set's creation, stable for the change set's life."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{change_set_id}#CREATE_CHANGESET"))
 
 
 _regions: dict[tuple[str, str], Region] = {}

@@ -77,7 +77,19 @@ def load(body: str) -> dict[str, Any]:
     return parsed
 
 
+SECTIONS = (
+    "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions",
+    "Transform", "Resources", "Outputs",
+)  # fmt: skip
+
+
 def check_structure(template: dict[str, Any]) -> None:
+    """AWS's structural refusals. A top-level key outside the template anatomy is "Invalid template property or
+    properties [A, B]" (the answer sam deploy users quote, e.g. "[esbuild]"); with a Transform, a macro may
+    consume other sections (SAM's Globals), so they are left to it."""
+    unknown = [key for key in template if key not in SECTIONS]
+    if unknown and "Transform" not in template:
+        raise TemplateError(f"Invalid template property or properties [{', '.join(unknown)}]")
     resources = template.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise TemplateError("At least one Resources member must be defined.")
@@ -353,6 +365,24 @@ def check_references(template: dict[str, Any]) -> None:
         raise TemplateError(
             f"Unresolved resource dependencies [{', '.join(missing)}] in the Resources block of the template"
         )
+
+
+def get_atts(node: Any) -> list[tuple[str, str]]:
+    """Every (logical id, attribute) that a literal Fn::GetAtt in ``node`` names."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, list):
+        for item in node:
+            found += get_atts(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::GetAtt" and isinstance(value, str) and "." in value:
+                found.append(tuple(value.split(".", 1)))  # type: ignore[arg-type]
+            elif key == "Fn::GetAtt" and isinstance(value, list) and len(value) == 2:
+                if all(isinstance(part, str) for part in value):
+                    found.append((value[0], value[1]))
+            else:
+                found += get_atts(value)
+    return found
 
 
 def creation_order(resources: dict[str, Any]) -> list[str]:

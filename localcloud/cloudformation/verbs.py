@@ -55,6 +55,7 @@ def launch(
 ) -> Operation:
     run = Run(call.region, stack, call.endpoint)
     operation = Operation(action, stack.stack_id, change_set.change_set_id if change_set else None)
+    operation.client_request_token = call.params.get("ClientRequestToken")
 
     def done(succeeded: bool) -> None:
         if change_set is not None:
@@ -85,6 +86,10 @@ def apply_options(stack: Stack, params: dict[str, Any]) -> None:
 def create_stack(call: Call) -> dict[str, Any]:
     params = call.params
     with call.region.lock:
+        live = call.region.live(params["StackName"])
+        repeated = live.retried("CREATE", params.get("ClientRequestToken")) if live else None
+        if live is not None and repeated is not None:  # a retry of the request that made the stack
+            return {"StackId": live.stack_id, "OperationId": repeated.operation_id}
         stack = new_stack(call, params["StackName"])
         wanted = prepare.deployment(call.region, params, None)
         _refuse_on_findings(call, stack, wanted)
@@ -104,6 +109,9 @@ def create_stack(call: Call) -> dict[str, Any]:
 def update_stack(call: Call) -> dict[str, Any]:
     with call.region.lock:
         stack = call.region.stack(call.params["StackName"])
+        repeated = stack.retried("UPDATE", call.params.get("ClientRequestToken"))
+        if repeated is not None:
+            return {"StackId": stack.stack_id, "OperationId": repeated.operation_id}
         check_updatable(stack)
         wanted = prepare.deployment(call.region, call.params, stack)
         if prepare.is_noop(stack, wanted):
@@ -124,6 +132,8 @@ def delete_stack(call: Call) -> dict[str, Any]:
         stack = call.region.live(call.params["StackName"])
         if stack is None or stack.deleted or stack.status == "DELETE_IN_PROGRESS":
             return {}  # DeleteStack on a stack that does not exist (or is going) succeeds, as in AWS
+        if stack.retried("DELETE", call.params.get("ClientRequestToken")) is not None:
+            return {}  # a retry of a delete that has already run
         if stack.termination_protection:
             raise ValidationError(f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
         running = stack.operation
@@ -131,16 +141,43 @@ def delete_stack(call: Call) -> dict[str, Any]:
             return {}
         if stack.busy:
             raise ValidationError(f"Stack [{stack.name}] cannot be deleted while in status {stack.status}")
-        _start_delete(call, stack)
+        retain, force = _retained(stack, call.params)
+        _start_delete(call, stack, retain, force)
     return {}
 
 
-def _start_delete(call: Call, stack: Stack) -> None:
+def _retained(stack: Stack, params: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """RetainResources and DeletionMode FORCE_DELETE_STACK, for a stack in DELETE_FAILED only. AWS's answers:
+    "Invalid operation on stack [<arn>]. You can activate DeletionMode FORCE_DELETE_STACK in a delete stack
+    operation only when the stack is in the DELETE_FAILED state." (awslabs/eks-perf-tests#517); "The specified
+    resources to retain must be in a valid state. Do not specify resources that are in the DELETE_COMPLETE
+    state." (rebuy-de/aws-nuke#270). RetainResources on another status is refused with a message in the same
+    form (no recording of that answer found: only "can only be retained when ... DELETE_FAILED", aws-nuke#244)."""
+    retain = frozenset(params.get("RetainResources") or ())
+    force = params.get("DeletionMode") == "FORCE_DELETE_STACK"
+    if stack.status != "DELETE_FAILED" and (retain or force):
+        what = (
+            "You can activate DeletionMode FORCE_DELETE_STACK in a delete stack operation"
+            if force
+            else "You can specify RetainResources"
+        )
+        raise ValidationError(
+            f"Invalid operation on stack [{stack.stack_id}]. {what} only when the stack is in the DELETE_FAILED state."
+        )
+    if retain - set(stack.resources):
+        raise ValidationError(
+            "The specified resources to retain must be in a valid state. Do not specify resources that are in the "
+            "DELETE_COMPLETE state."
+        )
+    return retain, force
+
+
+def _start_delete(call: Call, stack: Stack, retain: frozenset[str] = frozenset(), force: bool = False) -> None:
     stack.status = "DELETE_IN_PROGRESS"
     for change_set in [c for c in call.region.change_sets.values() if c.stack_id == stack.stack_id]:
         del call.region.change_sets[change_set.change_set_id]
     # A stack without resources (one still in review) has nothing to wait for: it is gone when this returns.
-    launch(call, stack, "DELETE", delete, inline=not stack.resources)
+    launch(call, stack, "DELETE", lambda run: delete(run, retain, force), inline=not stack.resources)
 
 
 def _delete_once_stopped(call: Call, stack: Stack, running: Operation) -> bool:
@@ -164,8 +201,12 @@ def cancel_update_stack(call: Call) -> dict[str, Any]:
     Guide, "Cancel a stack update")."""
     with call.region.lock:
         stack = call.region.stack(call.params["StackName"])
+        token = call.params.get("ClientRequestToken")
+        if token and any(operation.cancel_token == token for operation in stack.operations):
+            return {}  # a retry of a cancel already accepted (API reference, ClientRequestToken)
         if stack.status != "UPDATE_IN_PROGRESS" or stack.operation is None:
             raise ValidationError("CancelUpdateStack cannot be called from current stack status")
+        stack.operation.cancel_token = token
         stack.operation.cancel.set()
     return {}
 
@@ -218,6 +259,8 @@ def continue_update_rollback(call: Call) -> dict[str, Any]:
     UpdateStack's "Stack:<arn> is in <STATUS> state and can not be updated.", the second names the resources."""
     with call.region.lock:
         stack = call.region.stack(call.params["StackName"])
+        if stack.retried("CONTINUE_ROLLBACK", call.params.get("ClientRequestToken")) is not None:
+            return {}
         if stack.status != "UPDATE_ROLLBACK_FAILED" or stack.rollback is None:
             raise ValidationError(
                 f"Stack:{stack.stack_id} is in {stack.status} state and can not continue update rollback."

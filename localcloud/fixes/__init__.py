@@ -5,8 +5,9 @@ docstring naming the AWS behaviour and the moto gap. Which fix patches what is d
 ``localcloud.patches.PATCHES``, and checked against the installed moto before anything is patched.
 ``apply_at_start()`` is called only by ``localcloud.start()``: importing anything never patches moto.
 
-A local cloud starts with what its first request needs: moto's dispatcher and S3, patched. Lambda, Logs and IAM,
-with their fixes, are imported and patched by ``apply_deferred()`` on the first request for any other service
+A local cloud starts with what its first request needs: S3, patched (served without moto's Flask-based dispatcher,
+``localcloud.s3_app``). Lambda, Logs and IAM, and moto's dispatcher, with their fixes, are imported and patched by
+``apply_deferred()`` on the first request for any other service
 (``localcloud.wsgi``) and before the Lambda runtime dispatches an S3 event (``localcloud.async_invoke``): about a
 fifth of the start-up's work, which an S3-only client never needs.
 """
@@ -17,8 +18,8 @@ import threading
 
 from localcloud import patches
 
-# Fixes with a target here are installed at start; the others (every target in moto's Lambda, Logs or IAM) later.
-AT_START = ("moto.s3.", "moto.backends:", "moto.core.")
+# Fixes with a target here are installed at start; the others (moto's Lambda, Logs, IAM and dispatcher) later.
+AT_START = ("moto.s3.", "moto.core.")
 DEFERRED = tuple(
     fix for fix in patches.fixes() if not any(p.target.startswith(AT_START) for p in patches.PATCHES if p.fix == fix)
 )

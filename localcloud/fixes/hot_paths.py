@@ -17,10 +17,6 @@ on 2 cores, issue 9). Each of these keeps moto's results exactly; only the cost 
   ``Loader`` each time, and botocore's loader first lists every service it has (~400 directories, a third of an
   S3 first request). Here one loader serves them all and checks only the asked service's directory, with
   botocore's own rule (a service is known when one of its API versions has that model type).
-- ``DomainDispatcherApplication.get_backend_for_host`` (twice per request) tries the URL patterns of every moto
-  service in turn (~200 regex matches for an S3 request) to find the service of a host name such as
-  ``s3.us-east-1.amazonaws.com``. The patterns never change, so each host's service is remembered once found (a
-  host that matches none is asked again each time, so moto's message about it still prints).
 """
 
 from __future__ import annotations
@@ -35,11 +31,8 @@ from moto.core import responses, utils
 from moto.core.base_backend import BackendDict
 from moto.core.loaders import Loader, moto_root  # botocore's loader plus moto's model extras
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, EnvironHeaders
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from localcloud.patches import install
-
-_KNOWN_HOSTS_AT_MOST = 1024  # service x region names: a few dozen in practice
 
 # base64 of 39 random bytes is 52 characters; "+" and "/" become letters: moto's alphabet (letters and digits).
 _LETTERS_AND_DIGITS = str.maketrans("+/", "Az")
@@ -54,20 +47,6 @@ def _existing_first(original: Any) -> Any:
             return original(self, account_id)
 
     return __getitem__
-
-
-def _remembered(original: Any) -> Any:
-    @functools.wraps(original)
-    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
-        known = self.__dict__.setdefault("_localcloud_backend_of_host", {})
-        backend = known.get(host)
-        if backend is None:
-            backend = original(self, host)
-            if backend is not None and len(known) < _KNOWN_HOSTS_AT_MOST:
-                known[host] = backend
-        return backend
-
-    return get_backend_for_host
 
 
 def _plain_when_nothing_preserved(original: Any) -> Any:
@@ -131,8 +110,3 @@ def apply() -> None:
     install(EnvironHeaders, "__iter__", _plain_when_nothing_preserved(EnvironHeaders.__iter__))
     install(responses, "gen_amzn_requestid_long", gen_amzn_requestid_long)
     install(utils, "_load_service_model", _load_service_model)
-    install(
-        DomainDispatcherApplication,
-        "get_backend_for_host",
-        _remembered(DomainDispatcherApplication.get_backend_for_host),
-    )

@@ -4,7 +4,11 @@ AWS answers (ValidationError, nothing created): "Template format error: YAML not
 / "Template format error: JSON not well-formed. (line L, column C)" for a body that does not parse; "Circular
 dependency between resources: [A, B]" for a DependsOn cycle; "Template format error: Unresolved resource
 dependencies [X] in the Resources block of the template" for a Ref to nothing (the texts AWS users report, e.g.
-`aws cloudformation validate-template` output quoted in the AWS re:Post and cfn-lint issue threads).
+`aws cloudformation validate-template` output quoted in the AWS re:Post and cfn-lint issue threads); "Template
+error: resource X does not support attribute type Y in Fn::GetAtt" for an attribute the type does not have (as
+serverless/serverless users quote AWS, and moto's own UnformattedGetAttTemplateException); "Invalid template
+property or properties [X]" for a top-level key outside the template anatomy (as sam deploy users quote AWS,
+e.g. "[esbuild]"; whether AWS puts "Template format error: " before it is not shown, so only the end is checked).
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ Resources:
       QueueName: !Ref Nothing
 """
 UNRESOLVED = "Template format error: Unresolved resource dependencies [Nothing] in the Resources block of the template"
+BAD_ATTRIBUTE = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+Outputs:
+  Url:
+    Value: !GetAtt Queue.Nope
+"""
 
 
 @pytest.mark.parametrize(
@@ -46,8 +58,9 @@ UNRESOLVED = "Template format error: Unresolved resource dependencies [Nothing] 
         ),
         (CYCLE, "Circular dependency between resources: [First, Second]"),
         (REF_TO_NOTHING, UNRESOLVED),
+        (BAD_ATTRIBUTE, "Template error: resource Queue does not support attribute type Nope in Fn::GetAtt"),
     ],
-    ids=["malformed YAML", "malformed JSON", "cyclic DependsOn", "Ref to nothing"],
+    ids=["malformed YAML", "malformed JSON", "cyclic DependsOn", "Ref to nothing", "GetAtt of no attribute"],
 )
 def test_a_bad_template_is_refused_and_nothing_is_created(client, body: str, message: str) -> None:
     cf = client("cloudformation")
@@ -65,3 +78,35 @@ def test_a_bad_template_is_refused_and_nothing_is_created(client, body: str, mes
         cf.describe_stacks(StackName=stack)
     assert client("sqs").list_queues(QueueNamePrefix=stack).get("QueueUrls") is None
     assert cf.validate_template(TemplateBody="Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n")  # still serving
+
+
+def test_a_top_level_key_outside_the_template_anatomy_is_refused(client) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-bad-{uuid.uuid4().hex[:8]}"
+    body = "Resoures:\n  Typo: 1\nResources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
+    with pytest.raises(ClientError) as raised:
+        cf.create_stack(StackName=stack, TemplateBody=body)
+    error = raised.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"].endswith("Invalid template property or properties [Resoures]")
+    with pytest.raises(ClientError, match="does not exist"):
+        cf.describe_stacks(StackName=stack)
+
+
+def test_the_attributes_a_type_has_are_accepted(client) -> None:
+    """The documented return values of the project's types (e.g. AWS::SQS::Queue Arn and QueueUrl, a bucket's
+    DomainName, a role's RoleId) pass the check."""
+    cf = client("cloudformation")
+    body = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Bucket:
+    Type: AWS::S3::Bucket
+Outputs:
+  A: {Value: !GetAtt Queue.Arn}
+  B: {Value: !GetAtt [Queue, QueueUrl]}
+  C: {Value: !GetAtt Bucket.DomainName}
+  D: {Value: !GetAtt Bucket.RegionalDomainName}
+"""
+    assert "Parameters" in cf.validate_template(TemplateBody=body)

@@ -102,18 +102,87 @@ def test_a_constant_imported_from_a_sibling_is_read_there(fakepkg):
                                                   "'123456789012'."]  # fmt: skip
 
 
+def test_a_submodule_the_init_imports_is_one_of_its_names(fakepkg):
+    """``import requests`` binds ``requests.exceptions`` because the ``__init__`` imports it: with the ``__init__``
+    deferred, using that name runs it, and the submodule is there as it would have been."""
+    lazy_packages.defer(DECLARED)
+    import fakepkg
+
+    assert "fakepkg_ran" not in sys.modules
+    assert fakepkg.heavy.make() == "made" and "fakepkg_ran" in sys.modules
+
+
+SESSION = "import fakepkg.heavy\nimport sys\nsys.modules['fakepkg_session_ran'] = sys\nclass Session:\n    pass\n"
+
+
+def test_a_plain_module_runs_its_body_at_its_first_use_and_its_parent_gets_what_it_imported(fakepkg):
+    """``botocore.session``'s case: ``from botocore.session import Session`` at start-up gets a stand-in; code that
+    relied on the module's ``import botocore.client`` binding ``botocore.client`` still finds it."""
+    (fakepkg / "__init__.py").write_text("")
+    (fakepkg / "session.py").write_text(SESSION)
+    declared = LazyPackage("fakepkg.session", ("*",), (), "", stand_ins=("Session",))
+    assert lazy_packages.problems([declared]) == []
+    assert lazy_packages.resolve(declared) == (("Session", "fakepkg", "sys"), ("heavy",))
+    assert lazy_packages.defer(declared)
+    import fakepkg
+    from fakepkg.session import Session
+
+    assert "fakepkg_session_ran" not in sys.modules and "fakepkg.heavy" not in sys.modules
+    assert fakepkg.heavy.make() == "made"  # the parent's name runs the module's body, which imported it
+    assert "fakepkg_session_ran" in sys.modules and isinstance(Session(), sys.modules["fakepkg.session"].Session)
+    assert "__getattr__" not in vars(fakepkg)
+
+
+def test_a_stand_in_the_module_no_longer_defines_is_refused(fakepkg):
+    (fakepkg / "session.py").write_text(SESSION.replace("class Session", "class Other"))
+    declared = LazyPackage("fakepkg.session", ("*",), (), "", stand_ins=("Session",))
+    assert lazy_packages.problems([declared]) == [
+        "fakepkg.session no longer defines ['Session']; the deferral gives stand-ins for them."
+    ]
+
+
+def test_a_stamped_start_reads_no_source_and_an_edited_init_is_checked_again(fakepkg, tmp_path, monkeypatch):
+    """The deferrals' check parses each package's source; a clean check is stamped with what it found, and a start
+    against the same files trusts it. An ``__init__`` edited since is checked, and refused, at the next start."""
+    from localcloud import patch_stamp
+
+    monkeypatch.setattr(patch_stamp, "CACHE", tmp_path / "cache")
+    patches.apply((), lazy=[DECLARED])  # checks, stamps, defers
+    del sys.modules["fakepkg"]
+
+    def no_parsing(path):
+        raise AssertionError(f"parsed {path}")
+
+    with monkeypatch.context() as parsing:
+        parsing.setattr(lazy_packages, "_tree", no_parsing)
+        patches.apply((), lazy=[DECLARED])
+    import fakepkg
+
+    assert "fakepkg_ran" not in sys.modules and fakepkg.heavy.make() == "made"  # the stamp's names deferred it
+    del sys.modules["fakepkg"]
+    with open(f"{fakepkg.__path__[0]}/__init__.py", "a") as init:
+        init.write("extra = 1\n")
+    with pytest.raises(patches.PatchError, match="fakepkg/__init__ now defines"):
+        patches.apply((), lazy=[DECLARED])
+
+
 def test_a_missing_package_is_refused():
     missing = LazyPackage("no_such_package_here", (), (), "")
     assert lazy_packages.problems([missing]) == ["no_such_package_here (deferred) is not an installed package."]
 
 
 PROBE = """
-import json, sys, urllib.request, localcloud
+import json, sys, urllib.error, urllib.request, localcloud
 heavy = ("responses", "moto.core.models", "moto.cloudformation.models", "boto3.session", "s3transfer",
-         "moto.awslambda.models", "moto.logs.models")
+         "moto.awslambda.models", "moto.logs.models", "botocore.client", "botocore.waiter")
 with localcloud.start() as endpoint:
     urllib.request.urlopen(endpoint + "/", timeout=30).read()  # S3 ListBuckets
     found = {"served": [m for m in heavy if m in sys.modules]}
+    import moto.core.models  # reads botocore.client, which botocore.session's (deferred) import binds
+    try:  # an error answer names its code from botocore's service list (botocore.session.Session)
+        urllib.request.urlopen(endpoint + "/no-such-bucket", timeout=30)
+    except urllib.error.HTTPError as error:
+        found["error"] = [error.code, b"<Code>NoSuchBucket</Code>" in error.read()]
     from moto import mock_aws
     from moto.core import patch_client
     import boto3
@@ -131,7 +200,8 @@ print(json.dumps(found))
 
 def test_a_local_cloud_serves_s3_with_only_what_s3_needs_and_the_rest_works_when_asked_for():
     """A first S3 request imports neither moto's decorator API (``responses``, ``moto.core.models``), boto3's
-    resource layer, nor moto's Lambda or Logs; ``from moto import mock_aws`` and ``boto3.Session`` afterwards are
+    resource layer, botocore's client layer, nor moto's Lambda or Logs; an error answer, moto's decorator module,
+    ``from moto import mock_aws`` and ``boto3.Session`` afterwards are
     the real ones, and the first Lambda request loads Lambda with its fixes installed. (The deferred fixes'
     targets are checked once per moto install and stamped; the probe starts from a stamped checkout.)"""
     from localcloud import fixes, patches
@@ -141,6 +211,7 @@ def test_a_local_cloud_serves_s3_with_only_what_s3_needs_and_the_rest_works_when
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
         "served": [],
+        "error": [404, True],
         "real": [True, True, True, "boto3.session"],
         "lambda": [],
         "patched": True,

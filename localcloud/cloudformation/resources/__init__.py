@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 
+from localcloud.cloudformation import schemas
 from localcloud.cloudformation.resources import project
 from localcloud.cloudformation.resources.base import ResourceProvider, failed
 from localcloud.cloudformation.resources.generic import MotoProvider, model_class
@@ -67,6 +68,10 @@ def provider(resource_type: str) -> ResourceProvider | None:
     if model is None:
         return None
     return _OVER_MOTO_MODELS.get(resource_type, MotoProvider)(model)
+
+
+def has_schema(resource_type: str) -> bool:
+    return not is_custom(resource_type) and schemas.schema(resource_type) is not None
 
 
 def known(resource_type: str) -> bool:
