@@ -76,10 +76,10 @@ def test_a_corrupt_record_counts_as_no_figures():
     assert file_order.kept_seconds(cache) == {"c.py": 3.0}
 
 
-def test_without_pytests_cache_plugin_the_suite_runs_in_collection_order():
+def test_without_pytests_cache_plugin_the_suite_runs_in_collection_order(pytestconfig):
     """``pytest -p no:cacheprovider`` gives a config without ``cache``: the order hooks step aside, never crash."""
-    import conftest
-
+    top = ROOT / "tests" / "conftest.py"
+    (conftest,) = [p for p in pytestconfig.pluginmanager.get_plugins() if getattr(p, "__file__", None) == str(top)]
     config = SimpleNamespace(pluginmanager=None)  # no ``cache`` attribute, as without the cacheprovider plugin
     items = _items("tests/b.py::t", "tests/a.py::t")
     conftest.pytest_configure(config)
