@@ -15,6 +15,7 @@ from botocore.credentials import Credentials
 
 import localcloud
 from localcloud import server as local_server
+from localcloud.keep_alive import KeepAliveRequestHandler
 
 
 def _connection(endpoint: str) -> http.client.HTTPConnection:
@@ -107,3 +108,60 @@ def test_an_upload_that_expects_100_continue_gets_one_then_its_answer(endpoint):
     answer = _raw(endpoint, head + b"Expect: 100-continue\r\nContent-Length: 0\r\n\r\n")
     assert answer.count(b"100 Continue") == 1
     assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+
+
+HEADER_BLOCKS = [
+    b"Host: a\r\nContent-Length: 5\r\nX-Amz-Meta-My_Key: 1\r\n\r\n",
+    b"host: a\r\nAccept: x\r\naccept: y\r\nX-Odd :  spaced \t\r\n\r\n",
+    b"Folded: one\r\n two\r\n\tthree\r\nNext: v\r\n\r\n",
+    b" leading continuation\r\nHost: a\r\n\r\n",
+    b"Host: a\r\nnot a header line\r\nLost: b\r\n\r\n",
+    b"Empty:\r\nLatin: caf\xe9\r\n\n",
+]
+
+
+@pytest.mark.parametrize("block", HEADER_BLOCKS)
+def test_request_headers_are_the_fields_http_server_s_parser_gives(block):
+    import io
+
+    from localcloud.keep_alive import RequestHeaders
+
+    theirs = http.client.parse_headers(io.BytesIO(block))
+    ours = RequestHeaders.parse(http.client._read_headers(io.BytesIO(block)))
+    assert ours.items() == list(theirs.items())
+    assert ours.keys() == list(theirs.keys()) and len(ours) == len(theirs)
+    for name in ("host", "HOST", "accept", "Folded", "x-odd", "X-Odd ", "Lost", "Empty", "latin", "missing"):
+        assert ours.get(name) == theirs.get(name)
+        assert ours.get_all(name) == theirs.get_all(name)
+        assert (name in ours) == (name in theirs)
+
+
+def test_bad_request_lines_get_what_http_server_answers():
+    """Against werkzeug's server with the handler it extends (moto's, without Flask), on one application: the same
+    bytes back."""
+    import re
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from localcloud.request_handler import RequestHandler
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    answers = {}
+    for handler in (RequestHandler, KeepAliveRequestHandler):
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            answers[handler] = [
+                re.sub(rb"Date: [^\r]*", b"Date: -", _raw(endpoint, line + b"\r\nConnection: close\r\n\r\n"))
+                for line in (b"GET / HTTP/x.y", b"GET / HTTP/2.0", b"GET / HTTP/1.1 extra", b"PUT /", b"GET /")
+            ]
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert answers[KeepAliveRequestHandler] == answers[RequestHandler]
+    assert b"400" in answers[RequestHandler][0] and b"505" in answers[RequestHandler][1]
