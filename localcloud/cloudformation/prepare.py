@@ -54,6 +54,7 @@ def read_template(body: str) -> dict[str, Any]:
     check_types(parsed)
     template.check_references(parsed)
     check_attributes(parsed)
+    template.check_conditions(parsed)
     template.creation_order(parsed["Resources"])  # raises on a cycle
     return parsed
 

@@ -367,6 +367,35 @@ def check_references(template: dict[str, Any]) -> None:
         )
 
 
+def check_conditions(template: dict[str, Any]) -> None:
+    """Every condition a resource, an output or an Fn::If names is defined. An Fn::If's is refused as AWS words it,
+    "Template error: unresolved condition dependency X in Fn::If" (quoted from AWS in aws-cdk users' code); a
+    Condition attribute's wording is not recorded, so it follows the Resources block's reference error."""
+    defined = set(template.get("Conditions") or {})
+    for section in ("Resources", "Outputs"):
+        for body in (template.get(section) or {}).values():
+            named = body.get("Condition") if isinstance(body, dict) else None
+            if isinstance(named, str) and named not in defined:
+                raise TemplateError(f"Unresolved condition dependency {named} in the {section} block of the template")
+    used = _if_conditions({k: template.get(k) for k in ("Resources", "Outputs")})
+    for name in used:
+        if name not in defined:
+            raise ValidationError(f"Template error: unresolved condition dependency {name} in Fn::If")
+
+
+def _if_conditions(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [name for item in node for name in _if_conditions(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if key == "Fn::If" and isinstance(value, list) and value and isinstance(value[0], str):
+            found.append(value[0])
+        found += _if_conditions(value)
+    return found
+
+
 def get_atts(node: Any) -> list[tuple[str, str]]:
     """Every (logical id, attribute) that a literal Fn::GetAtt in ``node`` names."""
     found: list[tuple[str, str]] = []

@@ -6,9 +6,12 @@ dependency between resources: [A, B]" for a DependsOn cycle; "Template format er
 dependencies [X] in the Resources block of the template" for a Ref to nothing (the texts AWS users report, e.g.
 `aws cloudformation validate-template` output quoted in the AWS re:Post and cfn-lint issue threads); "Template
 error: resource X does not support attribute type Y in Fn::GetAtt" for an attribute the type does not have (as
-serverless/serverless users quote AWS, and moto's own UnformattedGetAttTemplateException); "Invalid template
-property or properties [X]" for a top-level key outside the template anatomy (as sam deploy users quote AWS,
-e.g. "[esbuild]"; whether AWS puts "Template format error: " before it is not shown, so only the end is checked).
+serverless/serverless users quote AWS, and moto's own UnformattedGetAttTemplateException); "Template error:
+unresolved condition dependency X in Fn::If" for an Fn::If on an undefined condition (AWS's words quoted in
+aws-cdk users' code); a resource whose Condition is undefined is refused too (wording not recorded: code only);
+"Invalid template property or properties [X]" for a top-level key outside the template anatomy (as sam deploy
+users quote AWS, e.g. "[esbuild]"; whether AWS puts "Template format error: " before it is not shown, so only
+the end is checked).
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ Resources:
       QueueName: !Ref Nothing
 """
 UNRESOLVED = "Template format error: Unresolved resource dependencies [Nothing] in the Resources block of the template"
+IF_ON_NOTHING = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      DelaySeconds: !If [Nope, 1, 2]
+"""
 BAD_ATTRIBUTE = """
 Resources:
   Queue:
@@ -59,8 +69,16 @@ Outputs:
         (CYCLE, "Circular dependency between resources: [First, Second]"),
         (REF_TO_NOTHING, UNRESOLVED),
         (BAD_ATTRIBUTE, "Template error: resource Queue does not support attribute type Nope in Fn::GetAtt"),
+        (IF_ON_NOTHING, "Template error: unresolved condition dependency Nope in Fn::If"),
     ],
-    ids=["malformed YAML", "malformed JSON", "cyclic DependsOn", "Ref to nothing", "GetAtt of no attribute"],
+    ids=[
+        "malformed YAML",
+        "malformed JSON",
+        "cyclic DependsOn",
+        "Ref to nothing",
+        "GetAtt of no attribute",
+        "Fn::If on no condition",
+    ],
 )
 def test_a_bad_template_is_refused_and_nothing_is_created(client, body: str, message: str) -> None:
     cf = client("cloudformation")
@@ -110,3 +128,13 @@ Outputs:
   D: {Value: !GetAtt Bucket.RegionalDomainName}
 """
     assert "Parameters" in cf.validate_template(TemplateBody=body)
+
+
+def test_a_resource_on_an_undefined_condition_is_refused(client) -> None:
+    cf = client("cloudformation")
+    stack = f"cfn-bad-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as raised:
+        cf.create_stack(StackName=stack, TemplateBody="Resources:\n  Queue: {Type: AWS::SQS::Queue, Condition: Nope}\n")
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError, match="does not exist"):
+        cf.describe_stacks(StackName=stack)
