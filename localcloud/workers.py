@@ -1,7 +1,9 @@
 """Worker processes: awslambdaric (``runtime_packages.command``) behind a local Runtime API, and pools of them.
 
 A ``Worker`` is one execution environment: one process (in its own process group, so stopping it ends any
-children too), one Runtime API endpoint, one log stream. Its state (the invocation being served, what the
+children too), one Runtime API endpoint, one log stream. The process is forked from the local cloud's zygote
+(``localcloud.zygote``: the runtime's imports are paid once) or, when that cannot give the same environment,
+exec'd as ``runtime_packages.command`` says. Its state (the invocation being served, what the
 runtime posted) lives here in ``_Channel``; the HTTP translation lives in ``localcloud.runtime_api``.
 
 The invoking thread waits in select() on the output pipe and on a wake-up pipe the channel writes to, so it
