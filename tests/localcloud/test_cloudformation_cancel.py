@@ -67,11 +67,15 @@ def test_cancel_update_stack_rolls_the_update_back(client, pace) -> None:
         cf.cancel_update_stack(StackName=stack)
     assert error_of(raised) == CANNOT_CANCEL  # CREATE_COMPLETE: nothing to cancel
     first = cf.describe_stack_resource(StackName=stack, LogicalResourceId="First")["StackResourceDetail"]
-    pace("aws*0.5")  # a bucket's update takes about a second
-
+    # At this pace a bucket's update waits about 4 s before the bucket is touched, so the cancel lands while First
+    # is in flight even on a loaded machine. The cancel ends that wait at once; the profile goes back to instant
+    # before it, so the rollback (each resource call reads the profile when it starts) costs nothing.
+    pace("aws*4")
     update_id = cf.update_stack(
         StackName=stack, TemplateBody=TWO_BUCKETS, Parameters=[{"ParameterKey": "Stage", "ParameterValue": "two"}]
     )["OperationId"]
+    _wait_for_event(cf, stack_id, ("First", "UPDATE_IN_PROGRESS"))
+    pace("instant")
     cf.cancel_update_stack(StackName=stack)
 
     assert settled(cf, stack) == "UPDATE_ROLLBACK_COMPLETE"
