@@ -5,8 +5,9 @@ on two cores they take little longer together than the longer of the two. What t
 the deploy's output is held until lint has passed, then written out in order, and from then on passes straight
 through. Held for a pipe or a log, it renders plain, exactly as a sequential run's. Held for a terminal, it
 renders styled, as the deploy would have on that terminal (only without its transient live views), while a row
-in lint's live table shows what the deploy is doing; once lint has passed and the held part is written, that
-row stays below the output until the deploy ends.
+in lint's live table shows what the deploy is doing. Once lint has passed and the held part is written, the rest
+streams straight through, with no live row of its own: the deploy's thread writes while that row would redraw,
+and rich's Live then, rarely, left the row on screen with the next line glued to it.
 
 When lint fails, only lint's failure is shown, at once: the held deploy is cancelled (``pipeline.cancel``) at
 its next request or poll, which unwinds it (its temporary folders go, its thread ends) before lint's error
@@ -25,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from rich.console import RenderableType
-from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
@@ -120,9 +120,6 @@ def behind_lint(lint: Callable[[Sequence[lint_view.Row]], None], work: Callable[
         try:
             lint([activity] if activity is not None else [])
             held.release()
-            if activity is not None and not done.done():
-                with Live(activity, console=terminal, refresh_per_second=12, transient=True):
-                    done.exception()  # until the deploy ends; its output prints above the row meanwhile
         except BaseException:
             stop.set()  # the pool's exit then waits only until the work's next request or poll
             raise
