@@ -10,6 +10,22 @@ from pipeline import cfn
 
 FAST = {"initial": 0.02, "factor": 1.5, "ceiling": 0.25}
 
+# Two tagged buckets, Second after First: the cancel and request-token tests update them one at a time.
+TWO_BUCKETS = """
+Parameters:
+  Stage: {Type: String, Default: one}
+Resources:
+  First:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags: [{Key: stage, Value: !Ref Stage}]
+  Second:
+    Type: AWS::S3::Bucket
+    DependsOn: First
+    Properties:
+      Tags: [{Key: stage, Value: !Ref Stage}]
+"""
+
 
 def settled(cf, stack: str) -> str:
     """The stack's status once it settles (DELETE_COMPLETE once a stack named by name is gone)."""

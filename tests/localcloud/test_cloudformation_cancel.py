@@ -23,24 +23,10 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import error_of, paced, settled
+from stack_waits import TWO_BUCKETS, error_of, paced, settled
 
 pace = pytest.fixture(paced)
 
-TWO_BUCKETS = """
-Parameters:
-  Stage: {Type: String, Default: one}
-Resources:
-  First:
-    Type: AWS::S3::Bucket
-    Properties:
-      Tags: [{Key: stage, Value: !Ref Stage}]
-  Second:
-    Type: AWS::S3::Bucket
-    DependsOn: First
-    Properties:
-      Tags: [{Key: stage, Value: !Ref Stage}]
-"""
 CANNOT_CANCEL = ("ValidationError", "CancelUpdateStack cannot be called from current stack status")
 
 

@@ -21,24 +21,10 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from stack_waits import TWO_BUCKETS as TEMPLATE
 from stack_waits import change_set_settled, error_of, paced, settled
 
 pace = pytest.fixture(paced)
-
-TEMPLATE = """
-Parameters:
-  Stage: {Type: String, Default: one}
-Resources:
-  First:
-    Type: AWS::S3::Bucket
-    Properties:
-      Tags: [{Key: stage, Value: !Ref Stage}]
-  Second:
-    Type: AWS::S3::Bucket
-    DependsOn: First
-    Properties:
-      Tags: [{Key: stage, Value: !Ref Stage}]
-"""
 
 
 def _stage(value: str) -> list[dict]:
