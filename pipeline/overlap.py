@@ -27,7 +27,6 @@ from typing import TypeVar
 
 from rich.console import RenderableType
 from rich.spinner import Spinner
-from rich.table import Table
 from rich.text import Text
 
 from pipeline import cancel, console, lint_view
@@ -36,7 +35,8 @@ T = TypeVar("T")
 
 
 class Activity:
-    """The held work's row in a live view: a spinner, its time and the last thing it did; then a tick or cross."""
+    """The held work's row in lint's live table: a spinner, its time and the last thing it did; then a tick or
+    cross."""
 
     def __init__(self, name: str) -> None:
         self.name, self.latest = name, "starting"
@@ -53,9 +53,6 @@ class Activity:
         mark = Text("✓", style="green") if self.ok else Text("✗", style="bold red")
         return mark, Text(self.name), Text(f"{self.took:.1f} s"), detail
 
-    def __rich__(self) -> Table:
-        return lint_view.grid([self.cells()])
-
 
 class HeldOutput(io.TextIOBase):
     """A text stream that keeps what is written until ``release()``, then passes it on to ``sys.stdout``."""
@@ -68,7 +65,7 @@ class HeldOutput(io.TextIOBase):
     def write(self, text: str) -> int:
         with self._lock:
             if self._held is None:
-                sys.stdout.write(text)  # a live view's stand-in while one runs, so it prints above the view
+                sys.stdout.write(text)  # released: straight through to the terminal or pipe
             else:
                 self._held.append(text)
         return len(text)
