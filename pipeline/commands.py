@@ -574,10 +574,3 @@ def environments(settings_config, as_json: bool = False) -> list[str]:
     found = deploy_environments(settings_config)
     report.emit(json.dumps(found) if as_json else "\n".join(found))
     return found
-
-
-def plan(settings_config, requested: str = "all", environ: dict[str, str] | None = None) -> list[str]:
-    """The deploy workflow's plan job (pipeline.plan)."""
-    from pipeline import plan as plan_step
-
-    return plan_step.run(settings_config, requested, environ)
