@@ -293,9 +293,9 @@ def environments(c, json=False):
 def plan(c, requested="all"):
     """Check deploy.yml has a deploy job per environment, in order; write the chosen ones to GITHUB_OUTPUT."""
     with boundary():
-        from pipeline import commands
+        from pipeline import plan as plan_step  # not pipeline.commands: the plan job needs no boto3
 
-        commands.plan(_plain(c.config.get("pipeline", {})), requested)
+        plan_step.run(_plain(c.config.get("pipeline", {})), requested)
 
 
 ns = Collection(

@@ -245,7 +245,10 @@ def build_artifact(settings: Settings) -> package.Artifact:
     from pipeline import codecheck
 
     codecheck.check(settings.lambda_dir)
-    return package.build(settings.lambda_dir, settings.artifact_key_prefix)
+    artifact = package.build(settings.lambda_dir, settings.artifact_key_prefix)
+    if artifact.note:  # pip stood in for uv: the zip is the same, the user should still know why it was slow
+        report.emit(artifact.note, sys.stderr)
+    return artifact
 
 
 def report_diagnosis(diagnosis: verify_step.Diagnosis) -> str:
@@ -571,10 +574,3 @@ def environments(settings_config, as_json: bool = False) -> list[str]:
     found = deploy_environments(settings_config)
     report.emit(json.dumps(found) if as_json else "\n".join(found))
     return found
-
-
-def plan(settings_config, requested: str = "all", environ: dict[str, str] | None = None) -> list[str]:
-    """The deploy workflow's plan job (pipeline.plan)."""
-    from pipeline import plan as plan_step
-
-    return plan_step.run(settings_config, requested, environ)

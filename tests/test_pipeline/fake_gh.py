@@ -4,15 +4,20 @@ The shapes follow GitHub's REST API docs ("Deployment environments", "Deployment
 environment's ``deployment_branch_policy`` is null or ``{"protected_branches": bool, "custom_branch_policies":
 bool}``; the policies list is ``{"total_count": N, "branch_policies": [{"id", "name", "type"}]}``. State lives in
 the file named by FAKE_GH_STATE; every call is appended to its "calls". ``install(directory, state)`` writes an
-executable ``gh`` there.
+executable ``gh`` there; ``run`` is the same gh called in this process (``pipeline.github``'s ``Runner``), for the
+tests of github.py's logic, which would otherwise start a Python process for each of their ~30 gh calls.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import json
 import os
+import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -86,6 +91,15 @@ def main(args: list[str]) -> int:
     path.write_text(json.dumps(state))
     print(out, file=sys.stdout if code == 0 else sys.stderr)
     return code
+
+
+def run(command: Sequence[str]) -> subprocess.CompletedProcess:
+    """``gh ARGS`` as ``pipeline.github.run_gh`` runs it, answered in this process: same output, same status."""
+    assert command[0] == "gh", command
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(command[1:]))
+    return subprocess.CompletedProcess(list(command), code, out.getvalue(), err.getvalue())
 
 
 if __name__ == "__main__":

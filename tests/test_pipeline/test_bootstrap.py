@@ -1,6 +1,7 @@
 """invoke bootstrap: the repository id it pins, the GitHub environments it creates, and what it says where.
 
-gh is replaced by tests/test_pipeline/fake_gh.py (GitHub's REST shapes on a JSON file). The stacks go to the
+gh is replaced by tests/test_pipeline/fake_gh.py (GitHub's REST shapes on a JSON file), on PATH or, for the tests of
+github.py's logic, answered in this process (``fake_gh.run``). The stacks go to the
 session's local cloud through the aws code path (AWS_ENDPOINT_URL), and the trust is read back from IAM.
 """
 
@@ -63,11 +64,11 @@ def test_without_gh_the_repo_id_is_required_and_the_error_says_how_to_find_it():
 
 def test_gh_present_but_not_logged_in(gh):
     set_logged_in(gh, False)
-    assert github.gh_state() == "logged out"
+    assert github.gh_state(fake_gh.run) == "logged out"
     with pytest.raises(UserError, match="gh is installed but not logged in") as raised:
-        github.repository_id(REPO, None, github.gh_state())
+        github.repository_id(REPO, None, github.gh_state(fake_gh.run), fake_gh.run)
     assert "gh auth login" in str(raised.value) and "--repo-id N" in str(raised.value)
-    assert github.repository_id(REPO, "77", github.gh_state()) == "77"  # the way out the message names
+    assert github.repository_id(REPO, "77", github.gh_state(fake_gh.run), fake_gh.run) == "77"  # the way out named
 
 
 def test_gh_logged_out_with_a_repo_id_bootstraps_and_prints_the_gh_calls(gh, settings_for, capsys):
@@ -81,13 +82,13 @@ def test_gh_logged_out_with_a_repo_id_bootstraps_and_prints_the_gh_calls(gh, set
 
 
 def test_gh_reports_the_id_and_a_different_repo_id_is_refused(gh):
-    assert github.gh_state() == "ready"
-    assert github.repository_id(REPO, None, "ready") == REPO_ID
-    assert github.repository_id(REPO, REPO_ID, "ready") == REPO_ID
+    assert github.gh_state(fake_gh.run) == "ready"
+    assert github.repository_id(REPO, None, "ready", fake_gh.run) == REPO_ID
+    assert github.repository_id(REPO, REPO_ID, "ready", fake_gh.run) == REPO_ID
     with pytest.raises(UserError, match=f"--repo-id 7 does not match {REPO}, whose id gh reports as {REPO_ID}"):
-        github.repository_id(REPO, "7", "ready")
+        github.repository_id(REPO, "7", "ready", fake_gh.run)
     with pytest.raises(UserError, match="gh api repos/octo-org/gone` failed: gh: Not Found"):
-        github.repository_id("octo-org/gone", None, "ready")
+        github.repository_id("octo-org/gone", None, "ready", fake_gh.run)
 
 
 # --- the GitHub environments ---------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_the_manual_path_prints_the_exact_gh_api_calls():
 
 
 def test_environments_get_their_branch_policy_before_any_variable(gh):
-    github.configure(REPO, VARIABLES, "main")
+    github.configure(REPO, VARIABLES, "main", fake_gh.run)
     found = state(gh)
     for env in ("staging", "production"):
         environment = found["environments"][f"{REPO}/{env}"]
@@ -130,7 +131,7 @@ def test_environments_get_their_branch_policy_before_any_variable(gh):
     first_variable = next(i for i, c in enumerate(calls) if c.startswith("variable set"))
     assert all(not c.startswith("api") or i < first_variable for i, c in enumerate(calls))
     # A re-run adds no second policy (GitHub would answer 422) and still checks the result.
-    github.configure(REPO, VARIABLES, "main")
+    github.configure(REPO, VARIABLES, "main", fake_gh.run)
     assert len(state(gh)["environments"][f"{REPO}/staging"]["policies"]) == 1
 
 
@@ -139,7 +140,7 @@ def test_an_environment_without_a_branch_policy_is_refused(gh):
     data["environments"][f"{REPO}/staging"] = {"name": "staging", "policies": [], "deployment_branch_policy": None}
     gh.write_text(json.dumps(data))
     with pytest.raises(UserError, match="has no deployment branch policy limited to main") as raised:
-        github.check_branch_policy(REPO, "staging", "main")
+        github.check_branch_policy(REPO, "staging", "main", fake_gh.run)
     assert f"gh api -X PUT repos/{REPO}/environments/staging" in str(raised.value)
 
 
@@ -152,11 +153,13 @@ def test_an_environment_that_also_allows_other_branches_is_refused(gh):
     }
     gh.write_text(json.dumps(data))
     with pytest.raises(UserError, match="also accepts deployments from '\\*', not only main") as raised:
-        github.configure_environment(REPO, "staging", "main")
+        github.configure_environment(REPO, "staging", "main", fake_gh.run)
     assert f"gh api -X DELETE repos/{REPO}/environments/staging/deployment-branch-policies/7" in str(raised.value)
 
 
 def test_a_failing_gh_call_stops_the_bootstrap_loudly(gh):
+    """Through the real ``gh`` on PATH (``run_gh``: its status and stderr), as the whole bootstraps below are; the
+    tests above answer gh in this process (``fake_gh.run``), the same answers without ~30 Python start-ups."""
     with pytest.raises(UserError, match="failed: gh: Not Found") as raised:
         github.configure("octo-org/gone", VARIABLES, "main")
     assert "Nothing after it was set" in str(raised.value)
