@@ -245,7 +245,10 @@ def build_artifact(settings: Settings) -> package.Artifact:
     from pipeline import codecheck
 
     codecheck.check(settings.lambda_dir)
-    return package.build(settings.lambda_dir, settings.artifact_key_prefix)
+    artifact = package.build(settings.lambda_dir, settings.artifact_key_prefix)
+    if artifact.note:  # pip stood in for uv: the zip is the same, the user should still know why it was slow
+        report.emit(artifact.note, sys.stderr)
+    return artifact
 
 
 def report_diagnosis(diagnosis: verify_step.Diagnosis) -> str:

@@ -3,7 +3,8 @@
 The zip is a pure function of the files' names, bytes and executable bits: entries sorted, every timestamp
 1980-01-01, permissions 0644/0755, one compression setting, no caches. The same commit therefore gives the same
 bytes in any clone, the key ``<prefix>/<sha256>.zip`` names the content, and an unchanged function means an
-unchanged template parameter, which is what lets a redeploy be a true no-op.
+unchanged template parameter, which is what lets a redeploy be a true no-op. Packages from
+``lambda/requirements.txt`` are vendored by ``pipeline/vendor.py`` (uv, else pip: the same bytes either way).
 """
 
 from __future__ import annotations
@@ -12,23 +13,19 @@ import base64
 import hashlib
 import io
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import store
+from pipeline import store, vendor
 from pipeline.errors import UserError
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 SKIP_NAMES = {".DS_Store", "requirements.txt"}
-# Lambda's platform, for wheels of packages listed in lambda/requirements.txt.
-LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.13"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,7 @@ class Artifact:
     sha256: str  # hex, used in the key
     code_sha256: str  # base64, as Lambda reports CodeSha256
     key: str
+    note: str = ""  # one line for the user when vendoring fell back from uv to pip
 
     @property
     def size(self) -> int:
@@ -84,25 +82,15 @@ def zip_tree(*roots: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _install_requirements(requirements: Path, target: Path) -> None:
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--only-binary=:all:"]
-    command += [*LAMBDA_PLATFORM, "--target", str(target), "-r", str(requirements)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise UserError(
-            f"Installing {requirements} for the Lambda platform failed: {result.stderr.strip()[-600:]} "
-            "Check the package names and versions, and that each has a manylinux wheel for Python 3.13."
-        )
-
-
 def build(lambda_dir: Path, prefix: str = "artifacts") -> Artifact:
     """Build the function's zip; packages from ``lambda/requirements.txt`` are vendored into it."""
     if not (lambda_dir / "handler.py").is_file():
         raise UserError(f"{lambda_dir / 'handler.py'} is missing: the function's code must live there.")
     requirements = lambda_dir / "requirements.txt"
+    note = ""
     if requirements.is_file() and requirements.read_text().strip():
         with tempfile.TemporaryDirectory() as vendored:
-            _install_requirements(requirements, Path(vendored))
+            note = vendor.install(requirements, Path(vendored))
             body = zip_tree(Path(vendored), lambda_dir)
     else:
         body = zip_tree(lambda_dir)
@@ -112,6 +100,7 @@ def build(lambda_dir: Path, prefix: str = "artifacts") -> Artifact:
         sha256=digest.hex(),
         code_sha256=base64.b64encode(digest).decode(),
         key=f"{prefix}/{digest.hex()}.zip",
+        note=note,
     )
 
 

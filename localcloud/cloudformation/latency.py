@@ -28,13 +28,19 @@ per-type CloudFormation durations, so the others are marked as this project's es
   delivered in seconds but can sometimes take a minute or longer."
 - CloudWatch Logs ingestion 3 s: estimate; the CloudWatch Logs documentation gives no figure.
 Other parts of the local cloud read the S3 and Logs delays from ``current()``.
+
+A test that needs a stack to stay busy while it acts holds the operations instead (``holding()``): each resource step
+(and, if asked, each change-set computation) waits until the test releases it, so the busy window lasts exactly
+as long as the test needs, on a quiet machine or a loaded one, and costs nothing after.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 # resource type -> (create, update, delete) seconds on AWS
 AWS_SECONDS: dict[str, tuple[float, float, float]] = {
@@ -58,19 +64,26 @@ LOGS_INGESTION = 3.0  # estimate
 _ACTIONS = {"create": 0, "update": 1, "delete": 2}
 
 
+HOLD_LIMIT = 60.0  # seconds a held step waits at most: a test that never releases fails, it does not hang
+
+
 @dataclass(frozen=True)
 class Profile:
-    name: str  # "instant" | "aws"
+    name: str  # "instant" | "aws" | "held"
     scale: float = 1.0
+    gate: threading.Event | None = field(default=None, compare=False)  # held: set once the test releases
+    hold_change_sets: bool = False  # held: change-set computations wait for the gate too
 
     def duration(self, resource_type: str, action: str) -> float:
-        if self.name == "instant":
+        if self.name != "aws":
             return 0.0
         return AWS_SECONDS.get(resource_type, OTHER_TYPES)[_ACTIONS[action]] * self.scale
 
     def pause(self, resource_type: str, action: str, share: float = 1.0, stop: threading.Event | None = None) -> bool:
         """Spend ``share`` of the resource's time (the executor splits it around the provider call); returns
         True when ``stop`` was set before or during the pause (the operation was cancelled)."""
+        if self.gate is not None:
+            return self._held(stop)
         seconds = self.duration(resource_type, action) * share
         if stop is not None:
             return stop.wait(seconds) if seconds > 0 else stop.is_set()
@@ -80,16 +93,27 @@ class Profile:
 
     def pause_change_set(self) -> None:
         """Spend the time CloudFormation takes to compute a change set."""
-        if self.name != "instant" and CHANGE_SET * self.scale > 0:
+        if self.gate is not None and self.hold_change_sets:
+            self._held(None)
+        elif self.name == "aws" and CHANGE_SET * self.scale > 0:
             time.sleep(CHANGE_SET * self.scale)
+
+    def _held(self, stop: threading.Event | None) -> bool:
+        """Wait for the test's release (or ``stop``: a cancel ends the wait); True when cancelled."""
+        assert self.gate is not None
+        deadline = time.monotonic() + HOLD_LIMIT
+        while not self.gate.wait(0.01 if stop is not None else HOLD_LIMIT):
+            if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+                break
+        return stop is not None and stop.is_set()
 
     @property
     def s3_event_delivery(self) -> float:
-        return 0.0 if self.name == "instant" else S3_EVENT_DELIVERY * self.scale
+        return S3_EVENT_DELIVERY * self.scale if self.name == "aws" else 0.0
 
     @property
     def logs_ingestion(self) -> float:
-        return 0.0 if self.name == "instant" else LOGS_INGESTION * self.scale
+        return LOGS_INGESTION * self.scale if self.name == "aws" else 0.0
 
 
 INSTANT = Profile("instant")
@@ -111,6 +135,20 @@ def parse(spec: str | None, scale: float | None = None) -> Profile:
     if value < 0:
         raise ValueError(f"Latency scale in {spec!r} must not be negative.")
     return Profile("aws", value)
+
+
+@contextmanager
+def holding(change_sets: bool = False) -> Iterator[threading.Event]:
+    """Within the block every resource step (and each change-set computation, with ``change_sets``) waits until
+    the yielded event is set: set it to release them all (the pace is instant from then on). Leaving the block
+    releases what is still held and puts the previous profile back."""
+    gate, before = threading.Event(), current()
+    use(Profile("held", gate=gate, hold_change_sets=change_sets))
+    try:
+        yield gate
+    finally:
+        gate.set()
+        use(before)
 
 
 def current() -> Profile:

@@ -6,6 +6,8 @@ status stops being ``*_IN_PROGRESS``), polling fast because the local cloud is q
 
 from __future__ import annotations
 
+import contextlib
+
 from pipeline import cfn
 
 FAST = {"initial": 0.02, "factor": 1.5, "ceiling": 0.25}
@@ -58,3 +60,13 @@ def paced():
 
     yield lambda spec: latency.use(latency.parse(spec))
     latency.use(latency.INSTANT)
+
+
+def held():
+    """The ``hold`` fixture (``hold = pytest.fixture(held)``): ``release = hold()`` keeps the local cloud's stack
+    operations in progress (change sets too, with ``change_sets=True``) until ``release.set()``, however loaded the
+    machine; what is still held is released, and the pace is instant again, when the test ends."""
+    from localcloud.cloudformation import latency
+
+    with contextlib.ExitStack() as held_now:
+        yield lambda change_sets=False: held_now.enter_context(latency.holding(change_sets))

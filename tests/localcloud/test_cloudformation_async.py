@@ -15,16 +15,17 @@ AWS facts used (and where they come from):
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from stack_waits import change_set_settled, error_of, paced, settled
+from stack_waits import change_set_settled, error_of, held, settled
 
 from localcloud.cloudformation import latency
 
-pace = pytest.fixture(paced)
+hold = pytest.fixture(held)
 
 BUCKET = """
 Parameters:
@@ -43,14 +44,15 @@ def _stage(value: str) -> list[dict[str, str]]:
     return [{"ParameterKey": "Stage", "ParameterValue": value}]
 
 
-def test_create_returns_at_once_and_progress_is_visible(client, pace) -> None:
+def test_create_returns_at_once_and_progress_is_visible(client, hold) -> None:
     cf = client("cloudformation")
     stack = f"cfn-async-{uuid.uuid4().hex[:8]}"
-    pace("aws*0.2")  # a bucket takes about a second
+    release = hold()  # the bucket's creation waits until released
 
     stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
 
     assert cf.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    release.set()
     assert settled(cf, stack) == "CREATE_COMPLETE"
     events = reversed(cf.describe_stack_events(StackName=stack_id)["StackEvents"])
     assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events] == [
@@ -64,14 +66,14 @@ def test_create_returns_at_once_and_progress_is_visible(client, pace) -> None:
     settled(cf, stack_id)
 
 
-def test_a_busy_stack_refuses_updates_change_sets_and_deletes(client, pace) -> None:
+def test_a_busy_stack_refuses_updates_change_sets_and_deletes(client, hold) -> None:
     cf = client("cloudformation")
     stack = f"cfn-busy-{uuid.uuid4().hex[:8]}"
     stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
     settled(cf, stack)
     cf.create_change_set(StackName=stack, ChangeSetName="pending", TemplateBody=BUCKET, Parameters=_stage("two"))
-    change_set_settled(cf, stack, "pending")  # computed before the pace slows everything down
-    pace("aws*1")  # the bucket's update takes about two seconds
+    change_set_settled(cf, stack, "pending")
+    release = hold()  # the bucket's update waits until released
 
     cf.update_stack(StackName=stack, TemplateBody=BUCKET, Parameters=_stage("three"))
 
@@ -92,6 +94,7 @@ def test_a_busy_stack_refuses_updates_change_sets_and_deletes(client, pace) -> N
         f"Stack [{stack}] cannot be deleted while in status UPDATE_IN_PROGRESS",
     )
 
+    release.set()
     assert settled(cf, stack) == "UPDATE_COMPLETE"
     parameters = cf.describe_stacks(StackName=stack)["Stacks"][0]["Parameters"]
     assert parameters == [{"ParameterKey": "Stage", "ParameterValue": "three"}]  # only the first update ran
@@ -135,6 +138,22 @@ def test_the_aws_profile_paces_each_type_and_scales() -> None:
         latency.parse("slow")
 
 
+def test_a_held_step_waits_for_its_release_or_its_cancel() -> None:
+    with latency.holding() as release:
+        held = latency.current()
+        cancelled = threading.Event()
+        cancelled.set()
+        assert held.pause("AWS::S3::Bucket", "update", 0.5, cancelled) is True  # a cancel ends the wait
+        waiting = threading.Thread(target=held.pause, args=("AWS::S3::Bucket", "update", 0.5, threading.Event()))
+        waiting.start()
+        waiting.join(0.1)
+        assert waiting.is_alive()  # still held
+        release.set()
+        waiting.join(60)
+        assert not waiting.is_alive()
+    assert latency.current() == latency.INSTANT  # the pace before the block is back
+
+
 def _final_event_time(cf, stack_id: str) -> float:
     """When the stack's last operation ended: the newest of the stack's own events (DescribeStackEvents is
     newest first)."""
@@ -142,16 +161,15 @@ def _final_event_time(cf, stack_id: str) -> float:
     return next(e for e in events if e["PhysicalResourceId"] == stack_id)["Timestamp"].timestamp()
 
 
-def test_each_stack_operation_answers_before_the_paced_operation_ends(client, pace) -> None:
+def test_each_stack_operation_answers_before_the_held_operation_ends(client, hold) -> None:
     """ExecuteChangeSet, CreateStack, UpdateStack and DeleteStack answer as soon as the operation has started
     (ExecuteChangeSet API reference: "use the DescribeStacks action to view the status of the update"); the
     stack's own final event comes after the answer, and DescribeStacks meanwhile shows ``*_IN_PROGRESS``.
 
-    On the AWS profile scaled by 0.2 a bucket takes about a second to create and half a second to update or
-    delete, so each answer (milliseconds) comes well before its operation's end.
+    Each operation's resource steps are held until the answer has come and been checked, so an operation that
+    answered only once done would not answer while held.
     """
     cf = client("cloudformation")
-    pace("aws*0.2")
     stack = f"cfn-answers-{uuid.uuid4().hex[:8]}"
     calls = {
         "CreateStack": lambda: cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"],
@@ -170,26 +188,28 @@ def test_each_stack_operation_answers_before_the_paced_operation_ends(client, pa
         if action == "ExecuteChangeSet":
             cf.create_change_set(StackName=stack, ChangeSetName="three", TemplateBody=BUCKET, Parameters=_stage("3"))
             change_set_settled(cf, stack, "three")
+        release = hold()
         answer = call()
         answered = time.time()
         stack_id = stack_id or answer
         assert cf.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == expected[action][0], action
+        release.set()
         assert settled(cf, stack_id) == expected[action][1], action
         assert _final_event_time(cf, stack_id) > answered, f"{action} answered only after the operation ended"
 
 
-def test_a_change_set_is_computed_after_create_change_set_answers(client, pace) -> None:
+def test_a_change_set_is_computed_after_create_change_set_answers(client, hold) -> None:
     """CreateChangeSet answers at once; the change set is CREATE_PENDING / CREATE_IN_PROGRESS (ExecutionStatus
     UNAVAILABLE, no changes yet, ExecuteChangeSet refused) until it is CREATE_COMPLETE and AVAILABLE, or FAILED.
 
     AWS: DescribeChangeSet API reference, Status "such as CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_COMPLETE, or
     FAILED" and ExecutionStatus "UNAVAILABLE state because CloudFormation is still creating it";
     InvalidChangeSetStatus "the change set status might be CREATE_IN_PROGRESS" (botocore's service model).
-    On the AWS profile scaled by 0.25 a change set takes about a second.
+    The computation is held until the test has seen it in progress.
     """
     cf = client("cloudformation")
     stack = f"cfn-cs-async-{uuid.uuid4().hex[:8]}"
-    pace("aws*0.25")
+    release = hold(change_sets=True)
     made = cf.create_change_set(StackName=stack, ChangeSetName="cs", ChangeSetType="CREATE", TemplateBody=BUCKET)
 
     first = cf.describe_change_set(ChangeSetName=made["Id"])
@@ -202,17 +222,18 @@ def test_a_change_set_is_computed_after_create_change_set_answers(client, pace) 
         f"ChangeSet [{made['Id']}] cannot be executed in its current execution status of [UNAVAILABLE]",
     )
     seen = [first["Status"]]
-    while seen[-1] in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
-        time.sleep(0.05)
+    while seen[-1] == "CREATE_PENDING":
+        time.sleep(0.01)
         seen.append(cf.describe_change_set(ChangeSetName=made["Id"])["Status"])
-    assert "CREATE_IN_PROGRESS" in seen and seen[-1] == "CREATE_COMPLETE"
-    done = cf.describe_change_set(ChangeSetName=made["Id"])
+    release.set()
+    done = change_set_settled(cf, None, made["Id"])
+    assert "CREATE_IN_PROGRESS" in seen and done["Status"] == "CREATE_COMPLETE"
     assert done["ExecutionStatus"] == "AVAILABLE"
     assert [c["ResourceChange"]["Action"] for c in done["Changes"]] == ["Add"]
     cf.delete_stack(StackName=stack)
 
 
-def test_an_empty_change_set_fails_only_once_computed(client, pace) -> None:
+def test_an_empty_change_set_fails_only_once_computed(client, hold) -> None:
     """A change set without changes is CREATE_IN_PROGRESS first and then FAILED with AWS's reason, "The submitted
     information didn't contain changes. Submit different information to create a change set." (the text deploy
     tools match on: ../shared/design/aws-facts.md; aws-cloudformation/rain's ``noChangeFoundMsg``)."""
@@ -220,13 +241,14 @@ def test_an_empty_change_set_fails_only_once_computed(client, pace) -> None:
     stack = f"cfn-cs-empty-{uuid.uuid4().hex[:8]}"
     stack_id = cf.create_stack(StackName=stack, TemplateBody=BUCKET)["StackId"]
     settled(cf, stack)
-    pace("aws*0.25")
+    release = hold(change_sets=True)
     cf.create_change_set(StackName=stack, ChangeSetName="same", TemplateBody=BUCKET)
 
     assert cf.describe_change_set(StackName=stack, ChangeSetName="same")["Status"] in (
         "CREATE_PENDING",
         "CREATE_IN_PROGRESS",
     )
+    release.set()
     described = change_set_settled(cf, stack, "same")
     assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
     assert described["StatusReason"] == (

@@ -22,7 +22,9 @@ def make_settings(endpoint, tmp_path):
     """Settings for a fresh stack on the local cloud, with a private copy of lambda/ to edit."""
 
     def make(**overrides):
-        name = f"e2e{next(_counter)}"
+        # Fixed width: names of one length wrap alike on a terminal, so two runs' screens differ only in what
+        # test_overlap masks (e2e9 -> e2e10 moved the artifact line's wrap and failed it, in a full suite).
+        name = f"e2e{next(_counter):03d}"
         lambda_dir = tmp_path / f"lambda-{name}"
         shutil.copytree(ROOT / "lambda", lambda_dir, ignore=shutil.ignore_patterns("__pycache__"))
         config = {"environments": {name: {}}, "environment": name, "verify_timeout": 60}

@@ -8,7 +8,7 @@ something else (DescribeChangeSet API reference, ExecutionStatus).
 
 from __future__ import annotations
 
-import time
+import contextlib
 
 import pytest
 from conftest import write_handler
@@ -16,12 +16,6 @@ from conftest import write_handler
 from localcloud.cloudformation import latency
 from pipeline import cfn, commands, deploy
 from pipeline.errors import Interrupted, UserError
-
-
-@pytest.fixture
-def aws_paced():
-    yield lambda spec: latency.use(latency.parse(spec))
-    latency.use(latency.INSTANT)
 
 
 def _deployed(settings, client):
@@ -34,28 +28,26 @@ def _deployed(settings, client):
     return cf, [p for p in previous if p["ParameterKey"] != "FunctionTimeout"]
 
 
-def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(
-    make_settings, client, capsys, aws_paced
-) -> None:
+def _settled(cf, stack_name: str) -> str:
+    return cfn.watch(cf, stack_name, cfn.EventStream(cf, stack_name), lambda e: None, cfn.Backoff(0.05))
+
+
+def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(make_settings, client, capsys) -> None:
     settings = make_settings()
     cf, others = _deployed(settings, client)
-    aws_paced("aws*0.3")  # the function's update takes about a second and a half
-    # Someone else's update is running when this deploy starts.
-    cf.update_stack(
-        StackName=settings.stack_name,
-        UsePreviousTemplate=True,
-        Parameters=[*others, {"ParameterKey": "FunctionTimeout", "ParameterValue": "45"}],
-        Capabilities=["CAPABILITY_IAM"],
-    )
-    write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# changed\n")
+    with latency.holding() as release:  # someone else's update is running (held) when this deploy starts
+        cf.update_stack(
+            StackName=settings.stack_name,
+            UsePreviousTemplate=True,
+            Parameters=[*others, {"ParameterKey": "FunctionTimeout", "ParameterValue": "45"}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# changed\n")
 
-    with pytest.raises(deploy.StackBusy, match=r"is busy: UPDATE_IN_PROGRESS.*this one changed nothing"):
-        commands.deploy(settings)
-
-    deadline = time.monotonic() + 60
-    while cfn.describe_stack(cf, settings.stack_name)["StackStatus"].endswith("_IN_PROGRESS"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+        with pytest.raises(deploy.StackBusy, match=r"is busy: UPDATE_IN_PROGRESS.*this one changed nothing"):
+            commands.deploy(settings)
+        release.set()
+        assert _settled(cf, settings.stack_name) == "UPDATE_COMPLETE"
     events = cf.describe_stack_events(StackName=settings.stack_name)["StackEvents"]
     stack_steps = [e["ResourceStatus"] for e in reversed(events) if e["LogicalResourceId"] == settings.stack_name]
     # Only the other update ran: this deploy executed nothing (one create, one update).
@@ -63,7 +55,7 @@ def test_a_deploy_that_finds_its_stack_busy_is_refused_and_changes_nothing(
 
 
 def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothing(
-    make_settings, client, monkeypatch, aws_paced
+    make_settings, client, monkeypatch
 ) -> None:
     """Between our CreateChangeSet and ExecuteChangeSet another update starts (another deploy, a console user):
     ExecuteChangeSet is refused as busy, the deploy stops with a user error that says so, and only the other
@@ -72,11 +64,12 @@ def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothin
     cf, others = _deployed(settings, client)
     wait_for_change_set = deploy.Deployer._wait_for_change_set
     ours: list[str] = []
+    held = contextlib.ExitStack()
 
     def overtaken(self, stack_name: str, name: str):
         described = wait_for_change_set(self, stack_name, name)
         ours.append(described["ChangeSetId"])
-        aws_paced("aws*0.3")
+        held.enter_context(latency.holding())  # the other update stays in progress until released
         cf.update_stack(
             StackName=stack_name,
             UsePreviousTemplate=True,
@@ -88,16 +81,15 @@ def test_a_deploy_whose_change_set_is_overtaken_by_another_update_changes_nothin
     monkeypatch.setattr(deploy.Deployer, "_wait_for_change_set", overtaken)
     write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# overtaken\n")
 
-    with pytest.raises(UserError, match="another operation started meanwhile"):
+    with held, pytest.raises(UserError, match="another operation started meanwhile"):
         commands.deploy(settings)
 
-    assert cfn.watch(cf, settings.stack_name, cfn.EventStream(cf, settings.stack_name), lambda e: None,
-                     cfn.Backoff(0.05)) == "UPDATE_COMPLETE"  # fmt: skip
+    assert _settled(cf, settings.stack_name) == "UPDATE_COMPLETE"
     assert cf.describe_change_set(ChangeSetName=ours[0])["ExecutionStatus"] == "OBSOLETE"
 
 
 def test_ctrl_c_while_following_the_execution_leaves_cloudformation_carrying_on(
-    make_settings, client, monkeypatch, aws_paced
+    make_settings, client, monkeypatch
 ) -> None:
     """Ctrl-C after ExecuteChangeSet stops only the deploy's watching: the deploy says CloudFormation carries on,
     and the stack's update does finish without it (CloudFormation runs operations on its own side)."""
@@ -108,14 +100,14 @@ def test_ctrl_c_while_following_the_execution_leaves_cloudformation_carrying_on(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    aws_paced("aws*0.3")  # the update is still running when Ctrl-C comes
     monkeypatch.setattr(deploy.cfn, "follow", interrupted)
     write_handler(settings.lambda_dir, (settings.lambda_dir / "handler.py").read_text() + "\n# interrupted\n")
 
-    with pytest.raises(Interrupted, match="CloudFormation carries on"):
-        commands.deploy(settings)
+    with latency.holding() as release:  # the update is still running (held) when Ctrl-C comes
+        with pytest.raises(Interrupted, match="CloudFormation carries on"):
+            commands.deploy(settings)
 
-    assert cf.describe_stacks(StackName=settings.stack_name)["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
-    monkeypatch.undo()
-    assert cfn.watch(cf, settings.stack_name, cfn.EventStream(cf, settings.stack_name), lambda e: None,
-                     cfn.Backoff(0.05)) == "UPDATE_COMPLETE"  # fmt: skip
+        assert cf.describe_stacks(StackName=settings.stack_name)["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
+        monkeypatch.undo()
+        release.set()
+        assert _settled(cf, settings.stack_name) == "UPDATE_COMPLETE"

@@ -1,18 +1,16 @@
-"""More of the tasks on the local cloud: preview, outputs, logs, job summaries, vendored requirements, bootstrap."""
+"""More of the tasks on the local cloud: preview, outputs, logs, job summaries, bootstrap (vendoring: test_vendor)."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
-import zipfile
 from dataclasses import replace
 
 import pytest
 from pipeline_helpers import broken_template, delete_stack_and_wait
 
-from pipeline import bootstrap, cfn, commands, github, package
+from pipeline import bootstrap, cfn, commands, github
 from pipeline.errors import StackFailed
 
 
@@ -89,33 +87,6 @@ def test_job_summary_records_a_failure(make_settings, tmp_path, monkeypatch):
     with pytest.raises(StackFailed):
         commands.deploy(replace(settings, template=broken))
     assert "**Result: failed.** Deploy of stack" in summary.read_text()
-
-
-def _tiny_wheel(path):
-    """A minimal pure-Python wheel, so vendoring can be tested without an index."""
-    files = {
-        "tinypkg/__init__.py": "VALUE = 42\n",
-        "tinypkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0\n",
-        "tinypkg-1.0.dist-info/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = "".join(f"{name},,\n" for name in files) + "tinypkg-1.0.dist-info/RECORD,,\n"
-    with zipfile.ZipFile(path, "w") as wheel:
-        for name, text in {**files, "tinypkg-1.0.dist-info/RECORD": record}.items():
-            wheel.writestr(name, text)
-
-
-def test_requirements_are_vendored_into_the_zip_reproducibly(make_settings, tmp_path):
-    wheel = tmp_path / "tinypkg-1.0-py3-none-any.whl"
-    _tiny_wheel(wheel)
-    settings = make_settings()
-    (settings.lambda_dir / "requirements.txt").write_text(f"{wheel}\n")
-    first, second = package.build(settings.lambda_dir), package.build(settings.lambda_dir)
-    names = zipfile.ZipFile(io.BytesIO(first.body)).namelist()
-    assert "tinypkg/__init__.py" in names and "handler.py" in names
-    assert "requirements.txt" not in names
-    assert first.body == second.body
 
 
 def test_bootstrap_reuses_an_existing_provider_and_keeps_its_own(endpoint, client, monkeypatch, capsys):
