@@ -3,7 +3,8 @@
 Both installers are asked for the same thing: wheels only, for Lambda's platform (manylinux2014 x86_64, CPython
 3.13), into a target folder, without bytecode, and in hash-checking mode when the file carries hashes (pip turns
 that on by itself; uv checks only the hashes it is given unless told ``--require-hashes``). uv does it in a tenth
-of the time; pip stays the fallback, so a checkout without uv (or with a uv that fails) still packages.
+of the time; pip stays the fallback, so a checkout without uv (or with a uv that fails) still packages. uv is
+looked for beside this Python (a venv's), then as the ``uv`` package, then on PATH (where setup-uv puts it in CI).
 
 What each installer writes about itself is then removed: ``INSTALLER``, ``REQUESTED``, ``direct_url.json``, uv's
 ``uv_cache.json`` and ``.lock``, and the console-script launchers in ``bin/`` (generated with this machine's
@@ -14,6 +15,7 @@ So uv and pip vendor the same bytes, and falling back to pip never changes the a
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -30,18 +32,16 @@ INSTALLER_ROOT_ENTRIES = ("bin", ".lock")
 
 
 def find_uv() -> str | None:
-    """The uv beside this Python (the venv's), else the one the ``uv`` package ships; None when neither exists."""
+    """The uv beside this Python (the venv's), else the ``uv`` package's, else the first on PATH (setup-uv's in CI)."""
     beside = shutil.which("uv", path=str(Path(sys.executable).parent))
     if beside:
         return beside
     try:
         from uv import find_uv_bin
-    except ImportError:
-        return None
-    try:
+
         return find_uv_bin()
-    except FileNotFoundError:
-        return None
+    except (ImportError, FileNotFoundError):  # not installed as a package, or its binary is gone
+        return shutil.which("uv")
 
 
 def _hashed(requirements: Path) -> bool:
@@ -79,7 +79,7 @@ def _uv_failure(requirements: Path, target: Path) -> str | None:
     """Install with uv; None when that worked, else why it did not (for the one line saying pip stepped in)."""
     uv = find_uv()
     if uv is None:
-        return "uv was not found beside Python nor as the `uv` package"
+        return "uv was not found (beside Python, as the `uv` package, or on PATH)"
     result = _run(uv_command(uv, requirements, target))
     if result.returncode == 0:
         return None
@@ -92,19 +92,30 @@ def _empty(folder: Path) -> None:
         shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
+def _install_with_pip(requirements: Path, target: Path, failure: str) -> None:
+    """The fallback, from an emptied folder; ``failure`` (why uv did not do it) goes into any error."""
+    _empty(target)
+    if importlib.util.find_spec("pip") is None:  # a venv made by `uv venv` has no pip
+        raise UserError(
+            f"Installing {requirements} for the Lambda platform failed: {failure}, and this Python has no pip "
+            "to fall back on. Install (or repair) uv: `pip install uv`, or astral-sh/setup-uv in a workflow; "
+            "or install pip. Then run this again."
+        )
+    result = _run(pip_command(requirements, target))
+    if result.returncode != 0:
+        raise UserError(
+            f"Installing {requirements} for the Lambda platform failed; {failure}, and pip said: "
+            f"{' '.join(result.stderr.split())[-600:]} "
+            f"Check the package names and versions, and that each has a manylinux wheel for Python {LAMBDA_PYTHON}."
+        )
+
+
 def install(requirements: Path, target: Path) -> str:
     """Install ``requirements`` for Lambda into ``target``; returns "" after uv, or a line saying pip stepped in."""
     failure = _uv_failure(requirements, target)
     note = ""
     if failure is not None:
-        _empty(target)
-        result = _run(pip_command(requirements, target))
-        if result.returncode != 0:
-            raise UserError(
-                f"Installing {requirements} for the Lambda platform failed; {failure}, and pip said: "
-                f"{' '.join(result.stderr.split())[-600:]} "
-                f"Check the package names and versions, and that each has a manylinux wheel for Python {LAMBDA_PYTHON}."
-            )
+        _install_with_pip(requirements, target, failure)
         note = f"Vendoring: {failure}; installed {requirements.name} with pip instead (the same files, slower)."
     drop_installer_records(target)
     return note

@@ -64,9 +64,8 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """The longest files first (tests/file_order.py): every worker collects, and all sort the same cached figures."""
-    if getattr(config, "cache", None) is not None:
-        items[:] = file_order.longest_first(items, file_order.kept_seconds(config.cache))
+    """The longest files first (tests/file_order.py): every worker collects, and all sort the same figures."""
+    items[:] = file_order.longest_first(items, file_order.seconds(getattr(config, "cache", None)))
 
 
 def pytest_collection_finish(session) -> None:

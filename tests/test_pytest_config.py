@@ -85,3 +85,33 @@ def test_without_pytests_cache_plugin_the_suite_runs_in_collection_order(pytestc
     conftest.pytest_configure(config)
     conftest.pytest_collection_modifyitems(config, items)
     assert [item.nodeid for item in items] == ["tests/b.py::t", "tests/a.py::t"]
+
+
+def test_a_fresh_clone_orders_by_the_committed_figures_and_a_run_of_its_own_wins(monkeypatch, tmp_path):
+    seed = tmp_path / "file_seconds.json"
+    seed.write_text('{"a.py": 5.0, "b.py": 1.0}')
+    monkeypatch.setattr(file_order, "SEED", seed)
+    items = _items("b.py::t", "a.py::t", "c.py::t")
+    assert [i.nodeid for i in file_order.longest_first(items, file_order.seconds(_Cache()))] == [
+        "a.py::t",
+        "b.py::t",
+        "c.py::t",
+    ]
+    ran = _Cache({file_order.KEY: {"b.py": 9.0}})
+    assert next(i.nodeid for i in file_order.longest_first(items, file_order.seconds(ran))) == "b.py::t"
+    assert file_order.seconds(None) == {"a.py": 5.0, "b.py": 1.0}  # -p no:cacheprovider: the committed figures
+
+
+def test_an_unreadable_seed_counts_as_no_figures(tmp_path):
+    assert file_order.seed_seconds(tmp_path / "missing.json") == {}
+    (tmp_path / "bad.json").write_text("{not json")
+    assert file_order.seed_seconds(tmp_path / "bad.json") == {}
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert file_order.seed_seconds(tmp_path / "list.json") == {}
+
+
+def test_the_committed_figures_name_test_files_of_this_checkout():
+    """tests/file_seconds.json is what CI's fresh clone orders by: most of its files must still exist."""
+    figures = file_order.seed_seconds()
+    existing = [name for name in figures if (ROOT / name).is_file()]
+    assert len(figures) > 50 and len(existing) >= 0.9 * len(figures)

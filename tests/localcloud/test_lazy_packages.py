@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.machinery
-import json
 import subprocess
 import sys
 import textwrap
@@ -204,51 +203,8 @@ def test_a_missing_package_is_refused():
     assert lazy_packages.problems([missing]) == ["no_such_package_here (deferred) is not an installed package."]
 
 
-PROBE = """
-import json, sys, urllib.error, urllib.request, localcloud
-heavy = ("responses", "moto.core.models", "moto.cloudformation.models", "boto3.session", "s3transfer",
-         "moto.awslambda.models", "moto.logs.models", "botocore.client", "botocore.waiter", "requests.sessions")
-with localcloud.start() as endpoint:
-    urllib.request.urlopen(endpoint + "/", timeout=30).read()  # S3 ListBuckets
-    found = {"served": [m for m in heavy if m in sys.modules]}
-    import moto.core.models  # reads botocore.client, which botocore.session's (deferred) import binds
-    try:  # an error answer names its code from botocore's service list (botocore.session.Session)
-        urllib.request.urlopen(endpoint + "/no-such-bucket", timeout=30)
-    except urllib.error.HTTPError as error:
-        found["error"] = [error.code, b"<Code>NoSuchBucket</Code>" in error.read()]
-    from moto import mock_aws
-    from moto.core import patch_client
-    import boto3
-    found["real"] = [callable(mock_aws), callable(patch_client), "mock_aws" in vars(sys.modules["moto"]),
-                     type(boto3.Session()).__module__]
-    lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
-                                 aws_access_key_id="a", aws_secret_access_key="b")
-    found["lambda"] = lambda_client.list_functions()["Functions"]
-    from moto.awslambda.models import LambdaFunction
-    from localcloud.fixes import lambda_invoke
-    found["patched"] = LambdaFunction.invoke.__module__ == lambda_invoke.__name__
-print(json.dumps(found))
-"""
-
-
-def test_a_local_cloud_serves_s3_with_only_what_s3_needs_and_the_rest_works_when_asked_for():
-    """A first S3 request imports neither moto's decorator API (``responses``, ``moto.core.models``), boto3's
-    resource layer, botocore's client layer, nor moto's Lambda or Logs; an error answer, moto's decorator module,
-    ``from moto import mock_aws`` and ``boto3.Session`` afterwards are
-    the real ones, and the first Lambda request loads Lambda with its fixes installed. (The deferred fixes'
-    targets are checked once per moto install and stamped; the probe starts from a stamped checkout.)"""
-    from localcloud import fixes, patches
-
-    assert patches.deferred_problems(tuple(p for p in patches.PATCHES if p.fix in fixes.DEFERRED)) == []
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
-        "served": [],
-        "error": [404, True],
-        "real": [True, True, True, "boto3.session"],
-        "lambda": [],
-        "patched": True,
-    }
+# That a real start's first S3 request imports none of the deferred packages is in test_lazy_services.py, whose one
+# fresh process checks everything a start imports.
 
 
 def test_a_deferral_that_no_longer_fits_refuses_the_start():

@@ -1,5 +1,7 @@
 """S3 without Flask (``localcloud.s3_app``): the requests it takes are the ones moto's dispatcher gives S3, and its
-answers are the ones moto's Flask app for S3 gives, header for header; a start and S3 requests import no Flask."""
+answers are the ones moto's Flask app for S3 gives, header for header. Both are checked in one process (with the
+fixes a start applies, no local cloud running); that a start and S3 requests import no Flask is in
+test_lazy_services.py's fresh process."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,10 +44,14 @@ PROBE = """
 import json, re, sys
 from localcloud import fixes
 fixes.apply_at_start()
+import botocore.session
 from werkzeug.test import Client
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from localcloud.s3_app import S3App
-REQUESTS, RANDOM, SIGNED = {requests!r}, {random!r}, {signed!r}
+from localcloud.s3_app import S3App, is_plain_s3
+REQUESTS, RANDOM, SIGNED, ANY_SIGNED = {requests!r}, {random!r}, {signed!r}, {any_signed!r}
+found = {{}}
+
+# answers: moto's dispatcher (its Flask app for S3) and S3App, against the same backend
 theirs, ours = Client(DomainDispatcherApplication(create_backend_app)), Client(S3App())
 
 def answer(client, method, path, headers, body):
@@ -51,35 +59,15 @@ def answer(client, method, path, headers, body):
     kept = [(k, v) for k, v in response.headers.items() if k.lower() not in RANDOM]
     return [response.status, kept, re.sub("<RequestId>[^<]*</RequestId>", "", response.get_data(as_text=True))]
 
-found = []
+found["answers"] = []
 for method, path, headers, body in REQUESTS:
     headers = {{"Authorization": SIGNED, **headers}} if "unsigned" not in headers else {{}}
     a = answer(theirs, method, path, headers, body)
     b = answer(ours, method, path, headers, body)
-    found.append([method, path, a == b, a if a != b else None, b if a != b else None])
-print(json.dumps(found))
-"""
+    found["answers"].append([method, path, a == b, a if a != b else None, b if a != b else None])
 
-
-def test_s3_app_answers_every_request_as_motos_flask_app_does():
-    """Each request (signed for S3 unless it says "unsigned") is sent to moto's own dispatcher (its Flask app for
-    S3) and to ``S3App``, against the same backend: status, headers and body are the same (but the random request
-    ids and the dates)."""
-    probe = PROBE.format(requests=REQUESTS, random=RANDOM, signed=SIGNED.format(region="us-east-1", service="s3"))
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    differing = [row for row in json.loads(done.stdout.strip().splitlines()[-1]) if not row[2]]
-    assert differing == []
-
-
-CHOICES = """
-import json
-from localcloud import fixes
-fixes.apply_at_start()
-import botocore.session
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from localcloud.s3_app import is_plain_s3
-SIGNED = {signed!r}
+# choices: which requests is_plain_s3 takes, against the service moto's dispatcher picks
+SIGNED = ANY_SIGNED
 dispatcher = DomainDispatcherApplication(lambda service: service)  # answers the service it would create
 regions = botocore.session.get_session().get_available_regions("s3") + ["us-gov-west-1", "cn-north-1"]
 signed = [SIGNED.format(region=region, service="s3") for region in regions]
@@ -95,33 +83,34 @@ environs += [
                   {{"HTTP_AUTHORIZATION": "AWS ak:signature"}}]
 ]
 wrong = [e for e in environs if is_plain_s3(e) and dispatcher.get_application(dict(e)) != "s3"]
-print(json.dumps([len(environs), sum(map(is_plain_s3, environs)), wrong]))
+found["choices"] = [len(environs), sum(map(is_plain_s3, environs)), wrong]
+print(json.dumps(found))
 """
 
 
-def test_only_requests_moto_gives_to_s3_are_taken():
+@pytest.fixture(scope="module")
+def probed() -> dict:
+    """The probe's findings, from one process for both tests (moto's server app costs ~0.5 s of a process's CPU)."""
+    probe = PROBE.format(
+        requests=REQUESTS, random=RANDOM, signed=SIGNED.format(region="us-east-1", service="s3"), any_signed=SIGNED
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_s3_app_answers_every_request_as_motos_flask_app_does(probed):
+    """Each request (signed for S3 unless it says "unsigned") is sent to moto's own dispatcher (its Flask app for
+    S3) and to ``S3App``, against the same backend: status, headers and body are the same (but the random request
+    ids and the dates)."""
+    assert len(probed["answers"]) == len(REQUESTS)
+    differing = [row for row in probed["answers"] if not row[2]]
+    assert differing == []
+
+
+def test_only_requests_moto_gives_to_s3_are_taken(probed):
     """``is_plain_s3`` says yes only where moto's ``DomainDispatcherApplication`` picks S3: signed for S3 in any
     region botocore knows, or unsigned and not for the moto API, instance metadata, S3 Control, Cognito, or
     moto's ``/<service>_<region>/`` paths."""
-    probe = CHOICES.format(signed=SIGNED)
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    total, taken, wrong = json.loads(done.stdout.strip().splitlines()[-1])
+    total, taken, wrong = probed["choices"]
     assert wrong == [] and taken > total // 3  # and it does take the plain ones
-
-
-def test_a_start_and_s3_requests_import_no_flask_and_other_services_still_get_motos_apps():
-    probe = """
-import json, sys, urllib.request, localcloud
-with localcloud.start() as endpoint:
-    urllib.request.urlopen(endpoint + "/", timeout=30).read()
-    found = [m for m in ("flask", "jinja2", "click", "flask_cors", "moto.moto_server.werkzeug_app") if m in sys.modules]
-    scope = "Credential=a/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"
-    functions = urllib.request.Request(endpoint + "/2015-03-31/functions/",
-                                       headers={"Authorization": "AWS4-HMAC-SHA256 " + scope})
-    listed = json.loads(urllib.request.urlopen(functions, timeout=30).read())
-print(json.dumps([found, listed["Functions"], "flask" in sys.modules]))
-"""
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[], [], True]

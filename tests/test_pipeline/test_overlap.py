@@ -68,8 +68,9 @@ def shape(out: str, stack_name: str) -> list[str]:
     """The output with what differs between two stacks' first deploys (names, ids, digests, times) masked."""
     out = out.replace(stack_name, "STACK")
     out = re.sub(r'"version_id": "[^"]*"', '"version_id": "V"', out)  # S3's random version ids vary in shape too
-    out = re.sub(r"-[A-Z0-9]{10,}\b", "-ID", out)  # physical ids' random suffixes
+    # Request ids first: a UUID whose last group happens to be all digits (1 in 280) is also a physical-id suffix.
     out = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "UUID", out)
+    out = re.sub(r"-[A-Z0-9]{10,}\b", "-ID", out)  # physical ids' random suffixes
     out = re.sub(r"[0-9a-fA-F]{8,}", "H", out)
     return re.sub(r"\d+(\.\d+)?", "N", out).splitlines()
 

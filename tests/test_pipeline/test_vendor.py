@@ -101,24 +101,45 @@ def test_what_the_installer_writes_about_itself_stays_out_and_record_lists_the_r
 def test_a_missing_uv_is_named_in_the_fallback_line(tmp_path, monkeypatch):
     monkeypatch.setattr(vendor, "find_uv", lambda: None)
     failure = vendor._uv_failure(tmp_path / "requirements.txt", tmp_path)
-    assert failure == "uv was not found beside Python nor as the `uv` package"
+    assert failure == "uv was not found (beside Python, as the `uv` package, or on PATH)"
 
 
-def test_uv_is_found_beside_python_first_then_through_the_uv_package(tmp_path, monkeypatch):
+def test_uv_is_found_beside_python_then_through_the_uv_package_then_on_path(tmp_path, monkeypatch):
     import uv
 
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    for folder in ("venv", "tools"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "python"))
     monkeypatch.setattr(uv, "find_uv_bin", lambda: "/from/the/uv/package")
+    monkeypatch.setenv("PATH", str(tmp_path / "tools"))
+    on_path = _program(tmp_path / "tools" / "uv", "exit 0")  # where astral-sh/setup-uv puts it
     assert vendor.find_uv() == "/from/the/uv/package"
-    beside = _program(tmp_path / "uv", "exit 0")
+    beside = _program(tmp_path / "venv" / "uv", "exit 0")
     assert vendor.find_uv() == beside
 
     def not_installed():
         raise FileNotFoundError
 
-    (tmp_path / "uv").unlink()
+    (tmp_path / "venv" / "uv").unlink()
     monkeypatch.setattr(uv, "find_uv_bin", not_installed)
+    assert vendor.find_uv() == on_path
+    monkeypatch.setenv("PATH", str(tmp_path / "venv"))
     assert vendor.find_uv() is None
+
+
+def test_no_uv_and_no_pip_says_what_to_install(tmp_path, monkeypatch):
+    """A venv made by `uv venv` (as setup-uv's activate-environment makes it) has no pip to fall back on."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(vendor, "find_uv", lambda: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "pip" else real(name, *rest))
+    with pytest.raises(UserError) as raised:
+        package.build(_lambda_with(tmp_path, f"{tiny_wheel(tmp_path)}\n"))
+    assert "uv was not found (beside Python, as the `uv` package, or on PATH), and this Python has no pip" in str(
+        raised.value
+    )
+    assert "`pip install uv`, or astral-sh/setup-uv in a workflow" in str(raised.value)
 
 
 def test_uv_refuses_a_file_with_some_hashes_missing_as_pip_does(tmp_path):
