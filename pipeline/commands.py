@@ -348,7 +348,7 @@ def watch(settings: Settings, yes: bool = False, changes=None, confirm=input) ->
     )
     loop = watch_step.Loop(hooks, settings.lambda_dir, settings.template)
     try:
-        loop.run(watch_step.disk_changes(roots) if changes is None else changes, roots)
+        loop.run(watch_step.disk_changes(roots, settings.target) if changes is None else changes, roots)
     except KeyboardInterrupt:
         report.emit("Stopped watching.")
 

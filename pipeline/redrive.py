@@ -60,6 +60,12 @@ def object_keys(event: dict[str, Any]) -> list[str]:
     return keys
 
 
+# Long polling (ReceiveMessage WaitTimeSeconds > 0) asks all of SQS's servers, so an empty answer means an empty
+# queue; short polling samples some and can answer empty while messages wait (SQS Developer Guide, "Amazon SQS
+# short and long polling"). The last, empty receive of a run costs this wait.
+RECEIVE_WAIT_SECONDS = 1
+
+
 def proven(logs, group: str, keys: list[str], since_ms: int, timeout: float, sleep=time.sleep) -> bool:
     """True once every key has a line from an invocation that succeeded; False on a failure or the timeout."""
     deadline, delay = time.monotonic() + timeout, 0.1
@@ -101,7 +107,7 @@ class Redrive:
             page = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=want,
-                WaitTimeSeconds=1,
+                WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
                 VisibilityTimeout=int(self.timeout) + 60,
             )
             batch = [m for m in page.get("Messages", []) if m["MessageId"] not in self._held]

@@ -22,7 +22,10 @@ from pipeline import template
 from pipeline.errors import Interrupted, UserError
 from pipeline.logs import Tailer
 
-POLL_MS = 1500  # how often the logs are polled while nothing changes
+# How often the logs are polled while nothing changes. On AWS FilterLogEvents has a per-account, per-Region rate
+# quota that other tools share ("Amazon CloudWatch Logs endpoints and quotas"); the local cloud has none, so a
+# line shows up there as soon as it is written.
+POLL_MS = {"aws": 1500, "local": 250}
 DEBOUNCE_MS = 400
 
 
@@ -108,8 +111,9 @@ class Loop:
                 self.deploy(changed)
 
 
-def disk_changes(roots: list[Path]) -> Iterable[set[tuple[Any, str]]]:
-    """watchfiles' batches of changes, with an empty batch every POLL_MS so the logs get polled."""
+def disk_changes(roots: list[Path], target: str) -> Iterable[set[tuple[Any, str]]]:
+    """watchfiles' batches of changes, with an empty batch every ``POLL_MS[target]`` so the logs get polled."""
     import watchfiles
 
-    return watchfiles.watch(*roots, debounce=DEBOUNCE_MS, rust_timeout=POLL_MS, yield_on_timeout=True)
+    poll_ms = POLL_MS[target]
+    return watchfiles.watch(*roots, debounce=DEBOUNCE_MS, rust_timeout=poll_ms, yield_on_timeout=True)

@@ -95,6 +95,19 @@ def test_only_files_under_the_watched_folders_count(sources, tmp_path):
     assert relevant(batch, [lambda_dir, cfn_dir]) == [(lambda_dir / "handler.py").resolve()]
 
 
+def test_the_logs_are_polled_often_on_the_local_cloud_and_sparingly_on_aws(tmp_path, monkeypatch):
+    import watchfiles
+
+    from pipeline import watch
+
+    asked = {}
+    monkeypatch.setattr(watchfiles, "watch", lambda *roots, **options: asked.setdefault(len(asked), options))
+    watch.disk_changes([tmp_path], "local"), watch.disk_changes([tmp_path], "aws")
+    local, aws = asked[0]["rust_timeout"], asked[1]["rust_timeout"]
+    assert local < aws and aws >= 1000  # AWS: at most one FilterLogEvents a second, under its shared rate quota
+    assert asked[0]["yield_on_timeout"] and asked[1]["yield_on_timeout"]  # an idle interval still polls the logs
+
+
 # -- the real thing: `invoke watch` in a copy of the repository, against a local cloud started there ----------
 def _free_port():
     with socket.socket() as sock:

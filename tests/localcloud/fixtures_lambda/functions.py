@@ -82,7 +82,7 @@ def wait_for_logs(
         messages = [event["message"] for event in log_events(client, group)]
         if done(messages) or time.monotonic() > deadline:
             return messages
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 def count(messages: list[str], prefix: str) -> int:
