@@ -284,9 +284,9 @@ def drift(c, target=None, environment=None, region=None, profile=None, reconcile
 def environments(c, json=False):
     """List the environments the deploy workflow deploys, in order."""
     with boundary():
-        from pipeline import commands
+        from pipeline import plan as plan_step  # not pipeline.commands: listing them needs no boto3
 
-        commands.environments(_plain(c.config.get("pipeline", {})), as_json=json)
+        plan_step.environments(_plain(c.config.get("pipeline", {})), as_json=json)
 
 
 @task(help={"requested": "environment to deploy, or all (default)"})

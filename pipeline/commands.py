@@ -566,11 +566,3 @@ def bootstrap(settings: Settings, repo: str | None, environments: list[str], bra
     from pipeline import bootstrap as boot
 
     return boot.run(settings, repo, environments, branch, **options)
-
-
-def environments(settings_config, as_json: bool = False) -> list[str]:
-    from pipeline.config import deploy_environments
-
-    found = deploy_environments(settings_config)
-    report.emit(json.dumps(found) if as_json else "\n".join(found))
-    return found

@@ -95,3 +95,10 @@ def run(settings_config, requested: str = "all", environ: Mapping[str, str] | No
         with open(path, "a", encoding="utf-8") as output:
             output.write(github_output(chosen))
     return chosen
+
+
+def environments(settings_config: Mapping[str, Any], as_json: bool = False) -> list[str]:
+    """`invoke environments`: the deploy environments, in order (a JSON list with ``as_json``)."""
+    found = deploy_environments(settings_config)
+    report.emit(json.dumps(found) if as_json else "\n".join(found))
+    return found

@@ -81,20 +81,24 @@ def test_bootstrap_deploy_and_verify_print_no_credential_even_when_debugging(end
 
 
 def _run_debug_steps(endpoint: str, project: str) -> None:
-    steps = [
-        (("--debug", "bootstrap", "--repo", "octo/app", "--repo-id", "7", "--environment", "staging"), {}),
-        (("--debug", "deploy", "--environment", "staging"), {}),
-        (("--debug", "verify", "--environment", "staging"), {"PIPELINE_DEBUG": "1"}),
-        (("verify", "--environment", "staging"), {"PIPELINE_DEBUG": "1"}),
-    ]
-    for args, extra in steps:
-        done = _invoke(endpoint, project, *args, extra=extra)
+    """bootstrap, deploy and verify in one ``invoke --debug`` process (invoke runs them in turn, as three commands
+    would; --debug is process-wide, so three processes showed nothing more), then verify without --debug."""
+    tasks = (
+        ("bootstrap", "--repo", "octo/app", "--repo-id", "7", "--environment", "staging"),
+        ("deploy", "--environment", "staging"),
+        ("verify", "--environment", "staging"),
+    )
+    debugged = _invoke(endpoint, project, "--debug", *sum(tasks, ()), extra={"PIPELINE_DEBUG": "1"})
+    plain = _invoke(endpoint, project, "verify", "--environment", "staging", extra={"PIPELINE_DEBUG": "1"})
+    for done in (debugged, plain):
         output = assert_no_secret(done)
         assert done.returncode == 0, output[-3000:]
-        if "--debug" in args:
-            # The debug log is there, with what it would have shown: redacted, not dropped.
-            assert "botocore" in output and "Authorization" in output, args
-            assert f"Credential={redact.REDACTED}" in output and "X-Amz-Security-Token" in output, args
+    # Each task's debug log is there, with what it would have shown: redacted, not dropped.
+    _, *logs = re.split(r"Executing <Call '(\w+)'", debugged.stderr)
+    assert logs[::2] == [task[0] for task in tasks]
+    for task, log in zip(logs[::2], logs[1::2], strict=True):
+        assert "botocore" in log and "Authorization" in log, task
+        assert f"Credential={redact.REDACTED}" in log and "X-Amz-Security-Token" in log, task
 
 
 def test_a_failing_task_with_pipeline_debug_shows_its_traceback_and_no_credential(endpoint):
