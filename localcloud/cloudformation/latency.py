@@ -73,6 +73,7 @@ class Profile:
     scale: float = 1.0
     gate: threading.Event | None = field(default=None, compare=False)  # held: set once the test releases
     hold_change_sets: bool = False  # held: change-set computations wait for the gate too
+    held_types: frozenset[str] | None = None  # held: only these resource types wait (None: every type)
 
     def duration(self, resource_type: str, action: str) -> float:
         if self.name != "aws":
@@ -82,7 +83,7 @@ class Profile:
     def pause(self, resource_type: str, action: str, share: float = 1.0, stop: threading.Event | None = None) -> bool:
         """Spend ``share`` of the resource's time (the executor splits it around the provider call); returns
         True when ``stop`` was set before or during the pause (the operation was cancelled)."""
-        if self.gate is not None:
+        if self.gate is not None and (self.held_types is None or resource_type in self.held_types):
             return self._held(stop)
         seconds = self.duration(resource_type, action) * share
         if stop is not None:
@@ -138,12 +139,12 @@ def parse(spec: str | None, scale: float | None = None) -> Profile:
 
 
 @contextmanager
-def holding(change_sets: bool = False) -> Iterator[threading.Event]:
-    """Within the block every resource step (and each change-set computation, with ``change_sets``) waits until
-    the yielded event is set: set it to release them all (the pace is instant from then on). Leaving the block
-    releases what is still held and puts the previous profile back."""
+def holding(change_sets: bool = False, types: frozenset[str] | None = None) -> Iterator[threading.Event]:
+    """Within the block every resource step (of ``types`` only, if given; and each change-set computation, with
+    ``change_sets``) waits until the yielded event is set: set it to release them all (the pace is instant from
+    then on). Leaving the block releases what is still held and puts the previous profile back."""
     gate, before = threading.Event(), current()
-    use(Profile("held", gate=gate, hold_change_sets=change_sets))
+    use(Profile("held", gate=gate, hold_change_sets=change_sets, held_types=types))
     try:
         yield gate
     finally:

@@ -64,9 +64,10 @@ def paced():
 
 def held():
     """The ``hold`` fixture (``hold = pytest.fixture(held)``): ``release = hold()`` keeps the local cloud's stack
-    operations in progress (change sets too, with ``change_sets=True``) until ``release.set()``, however loaded the
-    machine; what is still held is released, and the pace is instant again, when the test ends."""
+    operations in progress (of ``types`` only, if given; change sets too, with ``change_sets=True``) until
+    ``release.set()``, however loaded the machine; what is still held is released, and the pace is instant again,
+    when the test ends."""
     from localcloud.cloudformation import latency
 
     with contextlib.ExitStack() as held_now:
-        yield lambda change_sets=False: held_now.enter_context(latency.holding(change_sets))
+        yield lambda change_sets=False, types=None: held_now.enter_context(latency.holding(change_sets, types))

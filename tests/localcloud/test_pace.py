@@ -18,7 +18,7 @@ from fixtures_lambda.functions import (
 
 from localcloud.cloudformation import latency
 
-SCALE = 0.5
+SCALE = 0.25  # S3 delivers after 0.25 s, a log line is readable 0.75 s after it is written
 
 
 @pytest.fixture

@@ -259,10 +259,13 @@ class Screen:
         return [line.rstrip() for line in self.screen.display]
 
     def settled(self) -> list[str]:
-        """The screen once the writer has been quiet for a moment (what is left when the run ends)."""
+        """The screen once all that was written before now has been played (what is left when the run ends): a
+        window-title change written last marks the end, and shows nowhere on the screen."""
+        mark = f"settled-{id(self)}"
+        self.output.write(f"\x1b]0;{mark}\x07")
+        self.output.flush()
         with self.changed:
-            while self.changed.wait(0.3):
-                pass
+            assert self.changed.wait_for(lambda: self.screen.title == mark, WAIT), "the end mark never came"
         self.stopped = True
         self.reader.join()
         return self.lines()
