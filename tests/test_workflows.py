@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from pipeline import run_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -415,8 +419,9 @@ THIRD_JOB = """
 """
 
 
-def test_a_third_environment_takes_the_two_documented_edits(tmp_path):
+def test_a_third_environment_takes_the_two_documented_edits(tmp_path, monkeypatch):
     """invoke.yaml gets the environment; deploy.yml gets one short job appended. Nothing else changes."""
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # run_tool.run sets the tool's argv
     copy = repo_copy(tmp_path)
     config = copy / "invoke.yaml"
     text = config.read_text()
@@ -436,17 +441,14 @@ def test_a_third_environment_takes_the_two_documented_edits(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert planned(tmp_path / "o2") == ["staging", "production", "qa"]
     check_deploy_jobs(load(workflow), ["staging", "production", "qa"])
-    for tool in (
-        [
-            str(Path(sys.executable).parent / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(workflow),
-        ],
-        [str(Path(sys.executable).parent / "zizmor"), "--offline", "--no-progress", str(workflow.parent)],
-    ):
-        checked = subprocess.run(tool, capture_output=True, text=True, timeout=300)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
+    # check-jsonschema's command in this process (pipeline.run_tool, as `invoke lint` runs it), zizmor's binary.
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        schema = ["--builtin-schema", "vendor.github-workflows", str(workflow)]
+        assert run_tool.run("check-jsonschema", schema) == 0, said.getvalue()
+    zizmor = [str(Path(sys.executable).parent / "zizmor"), "--offline", "--no-progress", str(workflow.parent)]
+    checked = subprocess.run(zizmor, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     # The new environment's deploy role (bootstrap-environment.yaml, unchanged) trusts the new job as it is.
     from test_trust_policy import check_trust, rendered_trusts
 
