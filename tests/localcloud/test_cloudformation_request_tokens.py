@@ -22,9 +22,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 from stack_waits import TWO_BUCKETS as TEMPLATE
-from stack_waits import change_set_settled, error_of, paced, settled
+from stack_waits import change_set_settled, error_of, held, settled
 
-pace = pytest.fixture(paced)
+hold = pytest.fixture(held)
 
 
 def _stage(value: str) -> list[dict]:
@@ -75,13 +75,14 @@ def test_a_retried_update_stack_starts_no_second_update(client) -> None:
     assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == stack].count("UPDATE_IN_PROGRESS") == 1
 
 
-def test_a_retried_cancel_update_stack_succeeds_once_the_update_is_cancelled(client, pace) -> None:
+def test_a_retried_cancel_update_stack_succeeds_once_the_update_is_cancelled(client, hold) -> None:
     cf, stack = client("cloudformation"), _name()
     cf.create_stack(StackName=stack, TemplateBody=TEMPLATE)
     settled(cf, stack)
-    pace("aws*0.5")
+    release = hold()  # the update stays in progress until the cancel is in
     cf.update_stack(StackName=stack, TemplateBody=TEMPLATE, Parameters=_stage("two"))
     cf.cancel_update_stack(StackName=stack, ClientRequestToken="cancel-1")
+    release.set()
     assert settled(cf, stack) == "UPDATE_ROLLBACK_COMPLETE"
 
     cf.cancel_update_stack(StackName=stack, ClientRequestToken="cancel-1")  # the retry: accepted, nothing to do

@@ -153,7 +153,8 @@ def test_bad_request_lines_get_what_http_server_answers():
     answers = {}
     for handler in (RequestHandler, KeepAliveRequestHandler):
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for the loop's next poll (0.5 s by default).
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         endpoint = f"http://127.0.0.1:{server.server_address[1]}"
         try:
             answers[handler] = [

@@ -52,18 +52,18 @@ def broken_template(settings, directory: Path) -> Path:
     return path
 
 
-def read_terminal(fd: int, quiet: float = 0.3) -> str:
-    """Everything written to a pseudo-terminal so far (until it stays quiet for ``quiet`` seconds)."""
-    chunks = []
-    while select.select([fd], [], [], quiet)[0]:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the writing end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode()
+def read_terminal(fd: int, stream) -> str:
+    """Everything written to ``stream``, a pseudo-terminal, so far: read from ``fd``, its other end, until a
+    window-title mark written after it arrives (the mark itself is left out)."""
+    mark = b"\x1b]0;read-terminal-end\x07"
+    stream.write(mark.decode())
+    stream.flush()
+    data = b""
+    while not data.endswith(mark):
+        if not select.select([fd], [], [], 60)[0]:
+            raise AssertionError(f"the end mark never came; read so far: {data!r}")
+        data += os.read(fd, 65536)
+    return data[: -len(mark)].decode()
 
 
 def delete_stack_and_wait(cloudformation, stack_name: str) -> None:

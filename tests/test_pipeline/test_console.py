@@ -20,7 +20,7 @@ def test_a_terminal_gets_colour_codes(terminal):
     assert out.is_terminal and out.color_system is not None
     out.print(STYLED)
     stream.flush()
-    text = read_terminal(main)
+    text = read_terminal(main, stream)
     assert ESC in text and "deployed" in text
 
 
@@ -31,7 +31,7 @@ def test_no_color_or_ci_on_a_terminal_is_plain(terminal, monkeypatch, variable):
     out = console.make(stream)
     out.print(STYLED)
     stream.flush()
-    assert read_terminal(main).replace("\r\n", "\n") == "deployed\n"
+    assert read_terminal(main, stream).replace("\r\n", "\n") == "deployed\n"
     assert not out.is_terminal and not out.is_interactive
 
 
@@ -40,7 +40,7 @@ def test_term_dumb_is_plain(terminal, monkeypatch):
     monkeypatch.setenv("TERM", "dumb")
     console.make(stream).print(STYLED)
     stream.flush()
-    assert ESC not in read_terminal(main)
+    assert ESC not in read_terminal(main, stream)
 
 
 def test_a_pipe_is_plain_with_a_fixed_width_and_unwrapped_messages(monkeypatch):

@@ -125,7 +125,7 @@ def test_on_a_terminal_the_change_table_is_coloured(terminal):
     with report.TerminalProgress(stream) as progress:
         progress.changes(CHANGES)
     stream.flush()
-    text = read_terminal(main)
+    text = read_terminal(main, stream)
     assert "\x1b[31m- Remove" in text  # red
     assert "\x1b[1;31mTrue" in text  # replacement: bold red
     assert "\x1b[1;31mBucketName" in text and "\x1b[32m+ Add" in text
@@ -142,7 +142,7 @@ def test_on_a_terminal_events_are_a_live_view_with_a_spinner_then_a_summary(term
         progress.event(e)
     assert progress.view.live is None  # the stack settled: the live view ended by itself
     stream.flush()
-    text = read_terminal(main)
+    text = read_terminal(main, stream)
     assert any(frame in text for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
     assert "UPDATE_COMPLETE: took 6.0 s for 1 resources." in text
 
