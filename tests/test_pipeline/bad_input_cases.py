@@ -145,22 +145,21 @@ CLI: list[Cli] = [
         env={"INVOKE_PIPELINE_REGION": "Mars"},
     ),
     # flags
+    # The localcloud task's user errors (parse_port, before anything is served) leave through the task boundary as
+    # tests/localcloud/test_localcloud_task.py's port in use does, which runs as a whole process: in process.
     Cli(
         "flag-port-banana",
         "invoke localcloud --port banana",
         ("localcloud", "--port", "banana"),
         "--port must be a TCP port number",
-        whole_process=True,
     ),
-    # The same exit path as the case above (parse_port, before anything is served): in process.
     Cli(
         "flag-port-range",
         "invoke localcloud --port 70000",
         ("localcloud", "--port", "70000"),
         "--port must be a TCP port number",
     ),
-    # The exit path of tests/localcloud/test_localcloud_task.py's port in use (serve_localcloud refuses before it
-    # sets signal handlers or serves), which runs as a whole process: in process.
+    # serve_localcloud refuses before it sets signal handlers or serves, as for a port in use: in process too.
     Cli(
         "flag-localcloud-region",
         "invoke localcloud --region moon-1",

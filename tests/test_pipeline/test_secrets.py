@@ -72,40 +72,49 @@ def _delete_stacks(client, stacks: list[str]) -> None:
             time.sleep(0.05)  # the local cloud settles in milliseconds
 
 
-def test_bootstrap_deploy_and_verify_print_no_credential_even_when_debugging(endpoint, client):
+# bootstrap, deploy and verify, then a verify that fails (the environment was never deployed), in one
+# ``invoke --debug`` process with PIPELINE_DEBUG=1: invoke runs the tasks in turn as separate commands would, up to
+# the first failure; --debug is process-wide, so a process per task showed nothing more.
+TASKS = (
+    ("bootstrap", "--repo", "octo/app", "--repo-id", "7", "--environment", "staging"),
+    ("deploy", "--environment", "staging"),
+    ("verify", "--environment", "staging"),
+    ("verify", "--environment", "production"),
+)
+
+
+@pytest.fixture(scope="module")
+def debugged(endpoint, client):
+    """(project, the debugging run, each task's part of its stderr as (task, log) pairs); the stacks go after."""
     project = f"sec{uuid.uuid4().hex[:8]}"
     try:
-        _run_debug_steps(endpoint, project)
+        done = _invoke(endpoint, project, "--debug", *sum(TASKS, ()), extra={"PIPELINE_DEBUG": "1"})
+        _, *logs = re.split(r"Executing <Call '(\w+)'", done.stderr)
+        yield project, done, list(zip(logs[::2], logs[1::2], strict=True))
     finally:
         _delete_stacks(client, [f"{project}-staging", f"{project}-bootstrap-staging", f"{project}-bootstrap"])
 
 
-def _run_debug_steps(endpoint: str, project: str) -> None:
-    """bootstrap, deploy and verify in one ``invoke --debug`` process (invoke runs them in turn, as three commands
-    would; --debug is process-wide, so three processes showed nothing more), then verify without --debug."""
-    tasks = (
-        ("bootstrap", "--repo", "octo/app", "--repo-id", "7", "--environment", "staging"),
-        ("deploy", "--environment", "staging"),
-        ("verify", "--environment", "staging"),
-    )
-    debugged = _invoke(endpoint, project, "--debug", *sum(tasks, ()), extra={"PIPELINE_DEBUG": "1"})
-    plain = _invoke(endpoint, project, "verify", "--environment", "staging", extra={"PIPELINE_DEBUG": "1"})
-    for done in (debugged, plain):
-        output = assert_no_secret(done)
-        assert done.returncode == 0, output[-3000:]
+def test_bootstrap_deploy_and_verify_print_no_credential_even_when_debugging(endpoint, debugged):
+    project, done, logs = debugged
+    assert_no_secret(done)
+    assert [task for task, _ in logs] == [task[0] for task in TASKS], done.stderr[-3000:]  # none failed before
+    assert "Verified: the function logged the upload" in done.stdout
     # Each task's debug log is there, with what it would have shown: redacted, not dropped.
-    _, *logs = re.split(r"Executing <Call '(\w+)'", debugged.stderr)
-    assert logs[::2] == [task[0] for task in tasks]
-    for task, log in zip(logs[::2], logs[1::2], strict=True):
+    for task, log in logs:
         assert "botocore" in log and "Authorization" in log, task
         assert f"Credential={redact.REDACTED}" in log and "X-Amz-Security-Token" in log, task
+    plain = _invoke(endpoint, project, "verify", "--environment", "staging", extra={"PIPELINE_DEBUG": "1"})
+    output = assert_no_secret(plain)
+    assert plain.returncode == 0, output[-3000:]
 
 
-def test_a_failing_task_with_pipeline_debug_shows_its_traceback_and_no_credential(endpoint):
-    done = _invoke(endpoint, "nosuchproject", "--debug", "verify", extra={"PIPELINE_DEBUG": "1"})
-    output = assert_no_secret(done)
+def test_a_failing_task_with_pipeline_debug_shows_its_traceback_and_no_credential(debugged):
+    _, done, logs = debugged
+    assert_no_secret(done)
     assert done.returncode != 0
-    assert "Traceback" in output and "does not exist" in output
+    (task, failed) = logs[-1]
+    assert task == "verify" and "Traceback" in failed and "does not exist" in failed
 
 
 @pytest.mark.parametrize(
