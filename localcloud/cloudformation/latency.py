@@ -104,7 +104,7 @@ class Profile:
         assert self.gate is not None
         deadline = time.monotonic() + HOLD_LIMIT
         while not self.gate.wait(0.01 if stop is not None else HOLD_LIMIT):
-            if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+            if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
                 break
         return stop is not None and stop.is_set()
 

@@ -53,15 +53,6 @@ def error_of(raised) -> tuple[str, str]:
     return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
-def paced():
-    """The ``pace`` fixture (``pace = pytest.fixture(paced)`` in a test module): ``pace("aws*0.2")`` sets the local
-    cloud's latency profile for the rest of the test, instant again after it."""
-    from localcloud.cloudformation import latency
-
-    yield lambda spec: latency.use(latency.parse(spec))
-    latency.use(latency.INSTANT)
-
-
 def held():
     """The ``hold`` fixture (``hold = pytest.fixture(held)``): ``release = hold()`` keeps the local cloud's stack
     operations in progress (of ``types`` only, if given; change sets too, with ``change_sets=True``) until
