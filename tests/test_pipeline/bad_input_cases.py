@@ -2,8 +2,8 @@
 
 ``CLI`` cases run the ``invoke`` program (invoke's own parsing of invoke.yaml, INVOKE_* variables and flags), in
 the test process unless ``whole_process`` (``invoke_cli.run``): each exit path keeps a case run as a real
-process, here (invoke's parse error, the settings preflight, a refused confirmation) or where a comment says (a
-task's user error through the boundary, the localcloud task's). ``TASK`` cases call a task's function inside the
+process, here (invoke's parse error, the settings preflight) or where a comment says (a task's user error
+through the boundary, the localcloud task's). ``TASK`` cases call a task's function inside the
 task boundary, in process, which checks the same message, exit code and absence of a traceback.
 ``bad_inputs_table.py`` renders the catalogue, with the messages actually printed, as ``bad_inputs.md``.
 """
@@ -225,13 +225,14 @@ CLI: list[Cli] = [
     Cli("verify-no-stack", "invoke verify before any deploy", ("verify",), "does not exist", live_cloud=True),
     Cli("drift-no-stack", "invoke drift before any deploy", ("drift",), "does not exist", live_cloud=True),
     Cli("redrive-no-stack", "invoke redrive before any deploy", ("redrive",), "does not exist", live_cloud=True),
+    # In process too: the question reads the run's stdin (empty: EOF, no answer) and the refusal is a task's user
+    # error through the boundary, whose whole process is test_process_costs.py's failed task.
     Cli(
         "destroy-unconfirmed",
         "invoke destroy, answer not given",
         ("destroy",),
         "Not confirmed, nothing was deleted",
         live_cloud=True,
-        whole_process=True,
     ),
     Cli(
         "aws-no-credentials",
