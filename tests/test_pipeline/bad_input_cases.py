@@ -1,10 +1,10 @@
 """The catalogue of bad inputs: each one, what it must say, and how it is run.
 
 ``CLI`` cases run the ``invoke`` program (invoke's own parsing of invoke.yaml, INVOKE_* variables and flags), in
-the test process unless ``whole_process`` (``invoke_cli.run``): each exit path (invoke's parse error, the
-settings preflight, the task boundary, a refused confirmation, the local cloud's flags) keeps a case run as a
-real process. ``TASK`` cases call a task's function inside the task boundary, in process, which checks the same
-message, exit code and absence of a traceback.
+the test process unless ``whole_process`` (``invoke_cli.run``): each exit path keeps a case run as a real
+process, here (invoke's parse error, the settings preflight, a refused confirmation) or where a comment says (a
+task's user error through the boundary, the localcloud task's). ``TASK`` cases call a task's function inside the
+task boundary, in process, which checks the same message, exit code and absence of a traceback.
 ``bad_inputs_table.py`` renders the catalogue, with the messages actually printed, as ``bad_inputs.md``.
 """
 
@@ -213,12 +213,14 @@ CLI: list[Cli] = [
         "use --repo o/r",
     ),
     # the local cloud and AWS credentials
+    # A task's user error through the boundary: in process. The whole process of that exit path (its code, its
+    # stderr the same as in process, no traceback, the quick exit) is test_process_costs.py's failed deploy, and this
+    # deploy against no local cloud with PIPELINE_DEBUG=1 is test_cli_errors.py's traceback test.
     Cli(
         "local-not-running",
         "deploy with no local cloud at AWS_ENDPOINT_URL",
         ("deploy",),
         "No local cloud is answering",
-        whole_process=True,
     ),
     Cli("verify-no-stack", "invoke verify before any deploy", ("verify",), "does not exist", live_cloud=True),
     Cli("drift-no-stack", "invoke drift before any deploy", ("drift",), "does not exist", live_cloud=True),

@@ -33,7 +33,7 @@ def test_invalid_stack_name_from_the_project_setting():
 
 
 def test_local_cloud_not_running():
-    # In process: bad_input_cases' "local-not-running" runs this exit path as a whole process.
+    # In process; as a whole process: test_debug_shows_the_traceback below, and test_process_costs.py's failed task.
     done = invoke("deploy", env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert_clear_error(
         done, "No local cloud is answering at http://127.0.0.1:9", "invoke localcloud", "invoke pipeline"
