@@ -11,7 +11,11 @@ The machine's load is printed before and after: on a shared machine a loaded fig
 ``git worktree add /tmp/main main``), alternating the same way: an A/B of two versions of the suite on one
 machine in one period of load. CPU is the figure to compare on a shared machine; wall moves with the load.
 
-Run: python benchmarks/pytest_suite.py [--rounds 1] [--also "ARGS" ...] [--against DIR] [--files 12]
+``--fresh`` runs each one as CI does: in a new ``git clone`` of the checkout (its committed HEAD: no pytest cache,
+no lint cache), after ``invoke lint`` there, untimed (``.ci/run`` lints before the tests, and the tests reuse
+lint's cache). A checkout that has run the suite before has warm caches that CI never sees.
+
+Run: python benchmarks/pytest_suite.py [--rounds 1] [--also "ARGS" ...] [--against DIR] [--fresh] [--files 12]
 """
 
 from __future__ import annotations
@@ -55,9 +59,20 @@ def _file_times(junit: Path) -> dict[str, float]:
     return dict(times)
 
 
-def run_once(label: str, extra: list[str], cwd: Path = ROOT) -> Run:
+def fresh_clone(checkout: Path, into: Path) -> Path:
+    """A clone of ``checkout``'s HEAD with lint run once, as CI has it when its test step starts."""
+    subprocess.run(["git", "clone", "-q", str(checkout), str(into)], check=True)
+    linted = subprocess.run([sys.executable, "-m", "invoke", "lint"], cwd=into, capture_output=True, text=True)
+    if linted.returncode != 0:
+        raise SystemExit(f"invoke lint failed in a clone of {checkout}:\n{linted.stdout}{linted.stderr}")
+    return into
+
+
+def run_once(label: str, extra: list[str], cwd: Path = ROOT, fresh: bool = False) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
+        if fresh:
+            cwd = fresh_clone(cwd, Path(tmp) / "clone")
         before = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -105,6 +120,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--also", action="append", default=[], help='also run with these arguments, e.g. "-n 3"')
     parser.add_argument("--against", type=Path, help="also run the README command in this other checkout")
+    parser.add_argument("--fresh", action="store_true", help="each run in a new clone, after invoke lint, as CI")
     parser.add_argument("--files", type=int, default=12, help="how many of the slowest files to list")
     args = parser.parse_args()
     variants = [("README command (python -m pytest)", [], ROOT)]
@@ -118,7 +134,7 @@ def main() -> None:
     runs: list[Run] = []
     for _ in range(args.rounds):
         for label, extra, cwd in variants:
-            runs.append(run_once(label, extra, cwd))
+            runs.append(run_once(label, extra, cwd, args.fresh))
             report(runs[-1], args.files)
     if len(runs) > 1:
         print("\nside by side (wall / CPU, seconds):")
