@@ -40,8 +40,8 @@ def scan(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
 @pytest.fixture
 def scan_here(monkeypatch):
     """The scan's ``main`` in this process, from a folder: its printed report and exit status. checkov's import
-    (1.4 s of CPU) is paid once per worker instead of once per scan; the whole process, with its exit status
-    through ``os._exit``, is the first test's."""
+    (1.4 s of CPU) is paid once per worker instead of once per scan; the whole process, with its output flushed
+    and its exit status through ``os._exit``, is the refused setting's (which never imports checkov)."""
 
     def run(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
         monkeypatch.chdir(folder)
@@ -54,11 +54,11 @@ def scan_here(monkeypatch):
     return run
 
 
-def test_the_scan_fails_on_a_failed_check_and_on_a_template_it_cannot_parse(tmp_path):
+def test_the_scan_fails_on_a_failed_check_and_on_a_template_it_cannot_parse(tmp_path, scan_here):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "bucket.yaml").write_text(BUCKET.format(metadata=""))
     (tmp_path / "templates" / "broken.yaml").write_text("Resources:\n  A: [unclosed\n")
-    done = scan(tmp_path)
+    done = scan_here(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "CKV_AWS_21" in done.stdout and "AWS::S3::Bucket.Plain" in done.stdout  # versioning, and where
     assert "could not parse templates/broken.yaml" in done.stdout and "1 parsing errors" in done.stdout
@@ -80,10 +80,11 @@ def test_in_template_skips_and_the_config_files_skip_check_both_apply(tmp_path, 
     assert "0 failed, 1 skipped in the templates" in done.stdout
 
 
-def test_a_setting_the_scan_would_ignore_is_refused(tmp_path, scan_here):
+def test_a_setting_the_scan_would_ignore_is_refused(tmp_path):
+    """As a whole process: what it printed is flushed before ``os._exit`` passes its status on."""
     (tmp_path / "templates").mkdir()
     (tmp_path / ".checkov.yaml").write_text("soft-fail: true\n")
-    done = scan_here(tmp_path)
+    done = scan(tmp_path)
     assert done.returncode == 2
     assert ".checkov.yaml sets soft-fail, which pipeline.checkov_scan does not apply" in done.stdout
 
