@@ -45,17 +45,21 @@ class ZygoteGone(RuntimeError):
 class ForkedProcess:
     """A worker forked by the zygote: pid, its output pipe and, once the zygote reports it, its exit status."""
 
-    def __init__(self, pid: int, stdout_fd: int) -> None:
+    def __init__(self, pid: int, stdout_fd: int, settle: Callable[[], None] = lambda: None) -> None:
+        """``settle``: the zygote's ``settle_if_ended`` (what a poll must know first)."""
         self.pid = pid
         self.stdout = os.fdopen(stdout_fd, "rb", buffering=0)
         self.returncode: int | None = None
         self._exited = threading.Event()
+        self._settle = settle
 
     def exited(self, wait_status: int) -> None:
         self.returncode = os.waitstatus_to_exitcode(wait_status)
         self._exited.set()
 
     def poll(self) -> int | None:
+        if self.returncode is None:
+            self._settle()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -131,7 +135,7 @@ class Zygote:
                 if not replied.wait(START_TIMEOUT_S) or request_id not in self._pids:
                     raise ZygoteGone("the Lambda zygote did not answer")
                 pid = self._pids.pop(request_id)
-                child = ForkedProcess(pid, read_fd)
+                child = ForkedProcess(pid, read_fd, self.settle_if_ended)
                 with self._state:
                     self._children[pid] = child
                     early = self._early_exits.pop(pid, None)
@@ -168,6 +172,13 @@ class Zygote:
                     self._early_exits[message["exited"]] = message["status"]
             if child is not None:
                 child.exited(message["status"])
+
+    def settle_if_ended(self) -> None:
+        """When the zygote process has ended, wait until its reader has taken in the exits it still reported and
+        marked the other workers killed. The reader sees the closed socket on its own, soon; a caller about to
+        hand an invocation to an idle worker must not decide before it (the invocation would go to a dead one)."""
+        if not self._gone and self._proc.poll() is not None:
+            self._reader.join(START_TIMEOUT_S)
 
     def _died(self) -> None:
         """The zygote is gone, and with it (PR_SET_PDEATHSIG) every worker it forked: they count as killed."""

@@ -7,11 +7,12 @@ import json
 import os
 import signal
 import textwrap
+import time
 
 from fixtures_lambda.functions import create_function, invoke, zip_of
 from test_lambda_runtime import _alive, _wait_gone
 
-from localcloud import runtime
+from localcloud import runtime, zygote
 
 PROBE = textwrap.dedent(
     """
@@ -103,6 +104,26 @@ def test_a_killed_zygote_takes_its_workers_and_the_next_cold_start_gets_a_new_on
     second = json.loads(again["Body"])
     assert second["pid"] != first["pid"] and second["ppid"] != first["ppid"]
     assert "zygote_process.py" in _command_line(second["ppid"])
+
+
+def test_an_invoke_just_after_the_zygote_died_gets_a_fresh_worker_before_the_reader_has_noticed(client, monkeypatch):
+    """The zygote's reader thread learns of its end from the closed socket, a moment later (seconds, on a loaded
+    machine): an invoke in between must not go to the idle worker that died with it. Lambda gives such an
+    invocation a fresh environment; it never fails for an environment that ended between invocations."""
+    fn = create_function(client, "handler", code=zip_of({"app.py": PROBE}))
+    first = json.loads(invoke(client, fn["FunctionName"])["Body"])
+    noticed = zygote.Zygote._died
+
+    def late(self):  # the reader, slowed down: it takes in the end 1 s after the socket closed
+        time.sleep(1)
+        noticed(self)
+
+    monkeypatch.setattr(zygote.Zygote, "_died", late)
+    os.kill(first["ppid"], signal.SIGKILL)
+    _wait_gone(first["pid"])
+    again = invoke(client, fn["FunctionName"])
+    assert "FunctionError" not in again, again["Body"]
+    assert json.loads(again["Body"])["ppid"] != first["ppid"]
 
 
 def test_stopping_the_runtime_ends_its_zygote(client, endpoint):
